@@ -1,0 +1,46 @@
+# Every target runs inside the environment that uv.lock pins; `make test` builds it first.
+# uv itself is bootstrapped into .tools/ at a pinned version, so nothing is installed by hand.
+SHELL := /bin/bash
+PYTHON ?= python3
+UV_VERSION := 0.13.8
+UV := .tools/bin/uv
+export UV_PYTHON_DOWNLOADS := never
+export UV_PYTHON := $(PYTHON)
+RUN := $(UV) run --frozen --no-sync
+
+.PHONY: help env generate check-generated lint typecheck pytest test clean
+
+help:
+	@echo "make test             build the environment from uv.lock, then run every check and test"
+	@echo "make generate         regenerate generated/ from specs/"
+	@echo "make check-generated  fail with a diff when generated/ is not what specs/ give"
+	@echo "make lint             ruff on the hand-written code"
+	@echo "make typecheck        mypy --strict on the overlay, scripts, tests and generated clients"
+
+$(UV):
+	$(PYTHON) -m venv .tools
+	.tools/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+env: $(UV)
+	$(UV) sync --frozen --all-extras --quiet
+
+generate: env
+	$(RUN) python scripts/generate.py
+
+check-generated: env
+	$(RUN) python scripts/generate.py --check
+
+lint: env
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+
+typecheck: env
+	$(RUN) mypy
+
+pytest: env
+	$(RUN) pytest -v
+
+test: check-generated lint typecheck pytest
+
+clean:
+	rm -rf .venv .tools .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,135 @@
+"""Regenerate the typed clients in generated/ from specs/, or check that they are current.
+
+    python scripts/generate.py            # rewrite generated/<provider>_client for every spec
+    python scripts/generate.py --check    # regenerate into a temporary folder and diff
+
+Each client is generated into a fresh temporary project (so ``--overwrite`` never leaves stale
+files behind, and the generator's own pyproject/README are thrown away), then only the package
+folder, which carries ``py.typed``, replaces the one in generated/. The generator, ruff and this
+Python are the ones pinned by uv.lock, so the output is the same on every machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SPECS = ROOT / "specs"
+GENERATOR = ROOT / "generator"
+GENERATED = ROOT / "generated"
+PROVIDERS = ("crun", "apikley")
+IGNORED = {"__pycache__", ".ruff_cache", ".mypy_cache"}
+
+
+def generate_package(provider: str, dest_parent: Path) -> Path:
+    """Generate ``<provider>_client`` into ``dest_parent`` and return the package path."""
+    package = f"{provider}_client"
+    with tempfile.TemporaryDirectory(prefix=f"gen-{provider}-") as tmp:
+        project = Path(tmp) / "project"
+        env = dict(os.environ)
+        # The post-hooks call `ruff`: make it the pinned one next to this interpreter.
+        env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+        command = [
+            sys.executable,
+            "-m",
+            "openapi_python_client",
+            "generate",
+            "--path",
+            str(SPECS / f"{provider}.yaml"),
+            "--config",
+            str(GENERATOR / f"{provider}.yaml"),
+            "--custom-template-path",
+            str(GENERATOR / "templates"),
+            "--meta",
+            "uv",
+            "--output-path",
+            str(project),
+            "--fail-on-warning",
+        ]
+        result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            sys.stderr.write(result.stdout + result.stderr)
+            raise SystemExit(f"openapi-python-client failed for specs/{provider}.yaml")
+        target = dest_parent / package
+        if target.exists():
+            shutil.rmtree(target)
+        shutil.copytree(project / package, target, ignore=shutil.ignore_patterns(*IGNORED))
+    return target
+
+
+def _files(root: Path) -> Iterator[Path]:
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and not IGNORED.intersection(path.relative_to(root).parts):
+            yield path.relative_to(root)
+
+
+def diff_trees(expected: Path, actual: Path, label: str) -> list[str]:
+    """Unified diff lines turning ``actual`` (the committed tree) into ``expected`` (fresh)."""
+    lines: list[str] = []
+    expected_files = set(_files(expected)) if expected.exists() else set()
+    actual_files = set(_files(actual)) if actual.exists() else set()
+    for rel in sorted(expected_files | actual_files):
+        old = (actual / rel).read_text().splitlines(keepends=True) if rel in actual_files else []
+        new = (
+            (expected / rel).read_text().splitlines(keepends=True) if rel in expected_files else []
+        )
+        if old != new:
+            lines.extend(
+                difflib.unified_diff(
+                    old,
+                    new,
+                    fromfile=f"{label}/{rel}" if rel in actual_files else "/dev/null",
+                    tofile=f"regenerated/{rel}" if rel in expected_files else "/dev/null",
+                )
+            )
+    return lines
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="fail with a diff when generated/ differs from a fresh generation",
+    )
+    parser.add_argument("providers", nargs="*", metavar="PROVIDER", help=f"any of {PROVIDERS}")
+    args = parser.parse_args(argv)
+    if unknown := set(args.providers) - set(PROVIDERS):
+        parser.error(f"unknown provider(s) {sorted(unknown)}; choose from {PROVIDERS}")
+    args.providers = args.providers or list(PROVIDERS)
+
+    if not args.check:
+        for provider in args.providers:
+            path = generate_package(provider, GENERATED)
+            print(f"generated {path.relative_to(ROOT)} from specs/{provider}.yaml")
+        return 0
+
+    stale = 0
+    with tempfile.TemporaryDirectory(prefix="gen-check-") as tmp:
+        for provider in args.providers:
+            fresh = generate_package(provider, Path(tmp))
+            committed = GENERATED / fresh.name
+            lines = diff_trees(fresh, committed, f"generated/{fresh.name}")
+            if lines:
+                stale += 1
+                sys.stdout.writelines(lines)
+                print(f"DRIFT: generated/{fresh.name} differs from specs/{provider}.yaml")
+            else:
+                count = sum(1 for _ in _files(committed))
+                print(f"ok: generated/{fresh.name} matches specs/{provider}.yaml ({count} files)")
+    if stale:
+        print("Run `make generate` and commit the result.", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
