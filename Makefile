@@ -8,7 +8,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(PYTHON)
 RUN := $(UV) run --frozen --no-sync
 
-.PHONY: help env generate check-generated lint typecheck pytest test clean
+.PHONY: help env generate check-generated lint typecheck pytest test bench clean
 
 help:
 	@echo "make test             build the environment from uv.lock, then run every check and test"
@@ -41,6 +41,10 @@ pytest: env
 	$(RUN) pytest -v
 
 test: check-generated lint typecheck pytest
+
+# Each scripts/bench_*.py prints its own side-by-side ratios; none of them is a test.
+bench: env
+	@for script in scripts/bench_*.py; do [ -e "$$script" ] || continue; $(RUN) python "$$script" || exit 1; done
 
 clean:
 	rm -rf .venv .tools .mypy_cache .ruff_cache .pytest_cache
