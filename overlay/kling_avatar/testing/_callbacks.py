@@ -1,0 +1,97 @@
+"""Outgoing requests: task-completion callbacks (signed the kie.ai way) and URL uploads."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import time
+from typing import Any
+
+import httpx
+
+from ._state import CallbackDelivery, MockState, Task
+
+CALLBACK_TIMEOUT = httpx.Timeout(5.0)
+
+
+def sign(key: str, task_id: str, timestamp: str) -> str:
+    """kie.ai's webhook signature: base64(HMAC-SHA256(key, taskId + "." + timestamp))."""
+    digest = hmac.new(key.encode(), f"{task_id}.{timestamp}".encode(), hashlib.sha256).digest()
+    return base64.b64encode(digest).decode("ascii")
+
+
+def callback_payload(state: MockState, task: Task) -> dict[str, Any]:
+    from ._handlers import apikley_record, crun_task_info
+
+    if task.provider == "crun":
+        # crun's page: the payload "is consistent with the data object" of the status query.
+        return crun_task_info(state, task)
+    record = apikley_record(state, task)
+    record.pop("updateTime")  # kie.ai's callback carries every field of the record but this
+    success = task.outcome == "success"
+    return {
+        "code": 200 if success else 501,
+        "msg": "Playground task completed." if success else "Playground task failed.",
+        "data": record,
+    }
+
+
+async def deliver(state: MockState, task: Task) -> None:
+    """POST the payload, retrying refused or non-2xx deliveries a bounded number of times."""
+    assert task.callback_url is not None
+    client = state.http
+    if client is None:
+        return
+    body = callback_payload(state, task)
+    for attempt in range(1, state.callback_attempts + 1):
+        headers = {"Content-Type": "application/json"}
+        if task.provider == "apikley" and state.webhook_key:
+            timestamp = str(int(time.time()))
+            headers["X-Webhook-Timestamp"] = timestamp
+            headers["X-Webhook-Signature"] = sign(state.webhook_key, task.id, timestamp)
+        status: int | None = None
+        try:
+            response = await client.post(
+                task.callback_url, json=body, headers=headers, timeout=CALLBACK_TIMEOUT
+            )
+            status = response.status_code
+        except httpx.HTTPError:
+            status = None
+        with state.lock:
+            state.callbacks.append(
+                CallbackDelivery(
+                    url=task.callback_url,
+                    headers=headers,
+                    body=body,
+                    status=status,
+                    attempt=attempt,
+                )
+            )
+        if status is not None and 200 <= status < 300:
+            return
+        if attempt < state.callback_attempts:
+            await asyncio.sleep(state.callback_backoff * 2 ** (attempt - 1))
+
+
+async def fetch(state: MockState, url: str, limit: int) -> tuple[bytes, str] | str:
+    """The bytes and content type at ``url``, or why they could not be had."""
+    client = state.http
+    if client is None:
+        return "the server is not running"
+    try:
+        async with client.stream("GET", url, timeout=httpx.Timeout(10.0)) as response:
+            if response.status_code != 200:
+                return f"HTTP {response.status_code}"
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if size > limit:
+                    return "file is larger than 10 MB"
+                chunks.append(chunk)
+            mime = response.headers.get("content-type", "").split(";")[0].strip()
+            return b"".join(chunks), mime
+    except httpx.HTTPError as exc:
+        return type(exc).__name__

@@ -1,0 +1,313 @@
+"""What each operation does once connexion has checked the key and the request.
+
+Every handler takes the server's state and the request's parameters (as connexion passes
+them) and answers the provider's envelope as a dict; HTTP status is always 200, as the
+providers do.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import mimetypes
+import re
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from ._specs import Provider
+from ._state import COST_PRO, COST_STD, STATES, MockState, Task
+
+Body = dict[str, Any]
+Handler = Callable[..., Awaitable[Body]]
+
+MAX_UPLOAD = 10 * 1024 * 1024  # both providers' limit for an avatar's image and audio
+_EXT = re.compile(r"^\.[A-Za-z0-9]{1,10}$")
+_SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+
+
+def envelope(provider: Provider, code: int, message: str, data: Any = None) -> Body:
+    # crun calls the text `message`, Apikley (like kie.ai) `msg`.
+    return {"code": code, "message" if provider == "crun" else "msg": message, "data": data}
+
+
+def _ms(seconds: float) -> int:
+    return int(seconds * 1000)
+
+
+# -- views of a task ---------------------------------------------------------------------
+
+
+def crun_task_info(state: MockState, task: Task) -> Body:
+    status = state.phase(task)
+    finished = task.settled
+    info: Body = {
+        "task_id": task.id,
+        "provider": "Kling",
+        "model_version": task.model.rpartition("/")[2],
+        "status": status,
+        "param": task.param,
+        "create_at": int(task.created_wall),
+        "result": None,
+        "duration_s": None,
+        "complete_at": None,
+        "source": "api",
+    }
+    if finished:
+        if task.outcome == "success":
+            result = {"code": 200, "message": "success", "media_urls": [state.result_url(task)]}
+        else:
+            result = {"code": 501, "message": task.fail_msg, "media_urls": []}
+        info["result"] = result
+        info["duration_s"] = state.run_time(task)
+        info["complete_at"] = int(state.complete_wall(task))
+        # crun reports what the task cost once it has ended; a failed task costs nothing.
+        info["credits"] = task.cost if task.outcome == "success" else 0
+    return info
+
+
+def apikley_record(state: MockState, task: Task) -> Body:
+    current = state.phase(task)
+    finished = task.settled
+    created = _ms(task.created_wall)
+    if finished:
+        updated = _ms(state.complete_wall(task))
+    else:
+        updated = created + _ms(STATES["apikley"].index(current) * state.step)
+    success = finished and task.outcome == "success"
+    return {
+        "taskId": task.id,
+        "model": task.model,
+        "state": current,
+        "param": json.dumps(task.param, separators=(",", ":")),
+        "resultJson": (
+            json.dumps({"resultUrls": [state.result_url(task)]}, separators=(",", ":"))
+            if success
+            else ""
+        ),
+        "failCode": task.fail_code if finished and not success else "",
+        "failMsg": task.fail_msg if finished and not success else "",
+        "costTime": _ms(state.run_time(task)) if finished else None,
+        "completeTime": updated if finished else None,
+        "createTime": created,
+        "updateTime": updated,
+    }
+
+
+# -- tasks -------------------------------------------------------------------------------
+
+
+def _new_task(
+    state: MockState,
+    provider: Provider,
+    operation_id: str,
+    model: str,
+    param: Body,
+    callback_url: str | None,
+    cost: float,
+) -> Task:
+    task = Task(
+        provider=provider,
+        id=state.new_id(provider),
+        model=model,
+        param=param,
+        callback_url=callback_url,
+        cost=cost,
+        created_wall=time.time(),
+        created_mono=time.monotonic(),
+        null_reads_left=state.apikley_null_reads if provider == "apikley" else 0,
+    )
+    fault = state.faults.take(operation_id, ("task_fail",))
+    if fault is not None:
+        task.outcome = "fail"
+        task.fail_code = str(fault.get("fail_code"))
+        task.fail_msg = str(fault.get("fail_msg"))
+    state.add_task(task)
+    return task
+
+
+async def crun_create_task(state: MockState, body: Body, **_: Any) -> Body:
+    cost = COST_STD if body["input"].get("mode") == "std" else COST_PRO
+    if not state.charge("crun", cost):
+        return envelope("crun", 402, "Insufficient credits")
+    task = _new_task(
+        state, "crun", "createTask", body["model"], body, body.get("callback_url"), cost
+    )
+    return envelope("crun", 200, "success", {"task_id": task.id})
+
+
+async def crun_get_task_info(state: MockState, task_id: str, **_: Any) -> Body:
+    task = state.tasks.get(task_id)
+    if task is None or task.provider != "crun":
+        return envelope("crun", 404, f"Task not found: {task_id}")
+    return envelope("crun", 200, "success", crun_task_info(state, task))
+
+
+async def crun_estimate_task(state: MockState, body: Body, **_: Any) -> Body:
+    cost = COST_STD if body["input"].get("mode") == "std" else COST_PRO
+    balance = state.balances["crun"]
+    data = {"estimated_credits": cost, "balance": balance, "affordable": balance >= cost}
+    return envelope("crun", 200, "success", data)
+
+
+async def crun_get_balance(state: MockState, **_: Any) -> Body:
+    return envelope("crun", 200, "success", {"balance": state.balances["crun"]})
+
+
+async def crun_get_upload_url(state: MockState, content_type: str, ext: str, **_: Any) -> Body:
+    if not _EXT.match(ext):
+        return envelope("crun", 422, "ext must be a file extension with its dot, e.g. .png")
+    name = f"{state.token()}{ext}"
+    state.presigned[name] = content_type
+    data = {
+        "presigned_url": f"{state.base_url}/upload/{name}?signature={state.token()}",
+        "file_url": f"{state.base_url}/media/uploads/{name}",
+    }
+    return envelope("crun", 200, "success", data)
+
+
+async def apikley_create_task(state: MockState, body: Body, **_: Any) -> Body:
+    model = body["model"]
+    cost = COST_STD if model == "kling/v1-avatar-standard" else COST_PRO
+    if not state.charge("apikley", cost):
+        return envelope("apikley", 402, "Insufficient credits")
+    task = _new_task(
+        state, "apikley", "kling-ai-avatar-v1-pro", model, body, body.get("callBackUrl"), cost
+    )
+    return envelope("apikley", 200, "success", {"taskId": task.id})
+
+
+_RECORD_NULL = "recordInfo is null"
+
+
+async def apikley_get_task_details(state: MockState, taskId: str, **_: Any) -> Body:
+    task = state.tasks.get(taskId)
+    if task is None or task.provider != "apikley":
+        return envelope("apikley", 422, _RECORD_NULL)
+    if task.null_reads_left > 0:
+        # kie.ai answers this for a task created a moment ago, before its record exists.
+        task.null_reads_left -= 1
+        return envelope("apikley", 422, _RECORD_NULL)
+    return envelope("apikley", 200, "success", apikley_record(state, task))
+
+
+async def apikley_get_credits(state: MockState, **_: Any) -> Body:
+    return envelope("apikley", 200, "success", state.balances["apikley"])
+
+
+async def apikley_get_download_url(state: MockState, body: Body, **_: Any) -> Body:
+    url: str = body["url"]
+    prefix = f"{state.base_url}/media/"
+    if not url.startswith(prefix) or not _media_exists(state, url[len(prefix) :].split("?")[0]):
+        return envelope("apikley", 422, "url is not a file generated or uploaded by this account")
+    expires = _ms(time.time() + 20 * 60)
+    return envelope("apikley", 200, "success", f"{url.split('?')[0]}?expires={expires}")
+
+
+# -- files -------------------------------------------------------------------------------
+
+
+def _media_exists(state: MockState, path: str) -> bool:
+    return media_lookup(state, path) is not None
+
+
+def media_lookup(state: MockState, path: str) -> tuple[bytes, str] | None:
+    """The bytes and content type served at ``/media/<path>``, if any."""
+    from ._media import TINY_MP4, VIDEO_CONTENT_TYPE
+
+    if path.startswith("results/") and path.endswith(".mp4"):
+        task = state.tasks.get(path[len("results/") : -len(".mp4")])
+        if task is not None and task.settled and task.outcome == "success":
+            return TINY_MP4, VIDEO_CONTENT_TYPE
+        return None
+    return state.media.get(path)
+
+
+def _store(
+    state: MockState, upload_path: str, file_name: str | None, data: bytes, mime: str | None
+) -> Body:
+    segments = [s for s in upload_path.split("/") if s]
+    if not all(_SEGMENT.match(s) for s in segments):
+        return envelope("apikley", 422, "uploadPath must be folder names of letters, digits, .-_")
+    if file_name is not None and not _SEGMENT.match(file_name):
+        return envelope("apikley", 422, "fileName must be a plain file name")
+    if len(data) > MAX_UPLOAD:
+        return envelope("apikley", 422, "file is larger than 10 MB")
+    name = file_name or f"{state.token()}{mimetypes.guess_extension(mime or '') or '.bin'}"
+    path = "/".join([*segments, name])
+    mime = mime or mimetypes.guess_type(name)[0] or "application/octet-stream"
+    state.media[path] = (data, mime)
+    uploaded_at = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    data_out = {
+        "success": True,
+        "fileName": name,
+        "filePath": path,
+        "downloadUrl": f"{state.base_url}/media/{quote(path)}",
+        "fileSize": len(data),
+        "mimeType": mime,
+        "uploadedAt": uploaded_at,
+    }
+    return {"success": True, **envelope("apikley", 200, "File uploaded successfully", data_out)}
+
+
+async def apikley_upload_stream(state: MockState, body: Body, file: Any, **_: Any) -> Body:
+    data: bytes = await file.read()
+    mime = getattr(file, "content_type", None)
+    if mime in (None, "", "application/octet-stream"):
+        mime = None
+    name = body.get("fileName") or getattr(file, "filename", None) or None
+    return _store(state, body["uploadPath"], name, data, mime)
+
+
+_DATA_URL = re.compile(r"^data:(?P<mime>[\w.+-]+/[\w.+-]+)?(;[^,]*)?;base64,", re.ASCII)
+
+
+async def apikley_upload_base64(state: MockState, body: Body, **_: Any) -> Body:
+    text: str = body["base64Data"]
+    mime = None
+    match = _DATA_URL.match(text)
+    if match:
+        mime = match.group("mime")
+        text = text[match.end() :]
+    try:
+        data = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        return envelope("apikley", 422, "base64Data is not valid base64")
+    return _store(state, body["uploadPath"], body.get("fileName"), data, mime)
+
+
+async def apikley_upload_url(state: MockState, body: Body, **_: Any) -> Body:
+    from ._callbacks import fetch  # needs the server's HTTP client
+
+    url: str = body["fileUrl"]
+    prefix = f"{state.base_url}/media/"
+    found = media_lookup(state, url[len(prefix) :]) if url.startswith(prefix) else None
+    if found is None:
+        fetched = await fetch(state, url, MAX_UPLOAD)
+        if isinstance(fetched, str):
+            return envelope("apikley", 422, f"fileUrl could not be downloaded: {fetched}")
+        found = fetched
+    data, mime = found
+    name = body.get("fileName") or urlsplit(url).path.rpartition("/")[2] or None
+    if name is not None and not _SEGMENT.match(name):
+        name = None
+    return _store(state, body["uploadPath"], name, data, mime or None)
+
+
+HANDLERS: dict[str, Handler] = {
+    "createTask": crun_create_task,
+    "getTaskInfo": crun_get_task_info,
+    "estimateTask": crun_estimate_task,
+    "getBalance": crun_get_balance,
+    "getUploadUrl": crun_get_upload_url,
+    "kling-ai-avatar-v1-pro": apikley_create_task,
+    "getTaskDetails": apikley_get_task_details,
+    "getCredits": apikley_get_credits,
+    "getDownloadUrl": apikley_get_download_url,
+    "uploadFileStream": apikley_upload_stream,
+    "uploadFileBase64": apikley_upload_base64,
+    "uploadFileUrl": apikley_upload_url,
+}

@@ -1,0 +1,215 @@
+"""MockServer: the mock on a free loopback port, in a background thread."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import threading
+import time
+from types import TracebackType
+from typing import Any, Self
+
+import uvicorn
+
+from ._app import MockApp
+from ._faults import Fault, make_fault
+from ._specs import Provider
+from ._state import CallbackDelivery, MockState
+
+DEFAULT_CRUN_KEY = "ak_mockmockmockmockmockmockmockmock"
+DEFAULT_APIKLEY_KEY = "apikley-mock-key"
+
+_START_TIMEOUT = 10.0
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, woken at once to stop instead of on its next 0.1 s tick."""
+
+    wake: asyncio.Event | None = None
+    loop: asyncio.AbstractEventLoop | None = None
+
+    async def main_loop(self) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.wake = asyncio.Event()
+        while not self.should_exit:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wake.wait(), 0.5)
+
+    def wake_up(self) -> None:
+        loop, wake = self.loop, self.wake
+        if loop is not None and wake is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                loop.call_soon_threadsafe(wake.set)
+
+
+class MockServer:
+    """Both providers' APIs on ``http://127.0.0.1:<port>``, stateful, scriptable.
+
+    Use as a context manager (or call :meth:`start` / :meth:`stop`)::
+
+        with MockServer(step=0.0, credits=100.0) as mock:
+            client = SomeClient(base_url=mock.base_url, api_key=mock.crun_key)
+            mock.fault("envelope", operation="getTaskInfo", code=455, times=2)
+    """
+
+    def __init__(
+        self,
+        *,
+        step: float = 0.0,
+        credits: float = 100.0,
+        seed: int | None = None,
+        webhook_key: str | None = None,
+        crun_key: str | None = None,
+        apikley_key: str | None = None,
+        apikley_null_reads: int = 0,
+        port: int = 0,
+        callback_attempts: int = 3,
+    ) -> None:
+        self.crun_key = crun_key or os.environ.get("CRUN_API_KEY") or DEFAULT_CRUN_KEY
+        self.apikley_key = apikley_key or os.environ.get("APIKLEY_API_KEY") or DEFAULT_APIKLEY_KEY
+        self.state = MockState(
+            step=step,
+            credits=credits,
+            seed=seed,
+            webhook_key=webhook_key,
+            crun_key=self.crun_key,
+            apikley_key=self.apikley_key,
+            apikley_null_reads=apikley_null_reads,
+            callback_attempts=callback_attempts,
+        )
+        self._port = port
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+        self.base_url = ""
+
+    def __repr__(self) -> str:
+        # The keys stay out of it, like everywhere else.
+        return f"MockServer(base_url={self.base_url!r})"
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    def start(self) -> Self:
+        if self._server is not None:
+            raise RuntimeError("this MockServer is already running")
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", self._port))
+        port = sock.getsockname()[1]
+        self.base_url = f"http://127.0.0.1:{port}"
+        self.state.base_url = self.base_url
+        config = uvicorn.Config(
+            MockApp(self.state),
+            lifespan="on",
+            log_level="warning",
+            access_log=False,
+            timeout_graceful_shutdown=1,
+            # No Server/Date headers and no reload/signal handling: it runs in a thread.
+            server_header=False,
+            date_header=False,
+        )
+        server = _Server(config)
+        self._server = server
+        self._thread = threading.Thread(
+            target=self._serve, args=(server, sock), name=f"kling-mock-{port}", daemon=True
+        )
+        self._thread.start()
+        deadline = time.monotonic() + _START_TIMEOUT
+        while not server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError("the mock server did not start")
+            time.sleep(0.002)
+        return self
+
+    @staticmethod
+    def _serve(server: _Server, sock: socket.socket) -> None:
+        # uvicorn installs signal handlers only in the main thread; here it cannot.
+        server.run(sockets=[sock])
+        sock.close()
+
+    def stop(self) -> None:
+        server, thread = self._server, self._thread
+        if server is None or thread is None:
+            return
+        server.should_exit = True
+        server.wake_up()
+        thread.join(timeout=10)
+        self._server = None
+        self._thread = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # -- scripting ---------------------------------------------------------------------
+
+    def fault(
+        self,
+        kind: str,
+        operation: str | None = None,
+        *,
+        times: int | None = 1,
+        rate: float = 1.0,
+        **params: Any,
+    ) -> Fault:
+        """Misbehave on the next ``times`` calls of ``operation`` (any operation when None).
+
+        Kinds and their options: ``envelope`` (code, message), ``http`` (status, retry_after:
+        seconds or an HTTP-date, message), ``slow`` (delay), ``drop``, ``truncated``,
+        ``non_json``, ``task_fail`` (fail_code, fail_msg). ``times=None``: every call;
+        ``rate`` < 1 fires at random, reproducibly for a given seed.
+        """
+        fault = make_fault(kind, operation, times=times, rate=rate, **params)
+        self.state.faults.add(fault)
+        return fault
+
+    def clear_faults(self) -> None:
+        self.state.faults.clear()
+
+    def calls(self, operation: str) -> int:
+        """How many requests reached ``operation`` (faulted and rejected ones included)."""
+        with self.state.lock:
+            return self.state.calls[operation]
+
+    @property
+    def callbacks(self) -> list[CallbackDelivery]:
+        """Every callback POST made so far, one entry per attempt."""
+        with self.state.lock:
+            return list(self.state.callbacks)
+
+    def wait_callbacks(self, count: int, timeout: float = 5.0) -> list[CallbackDelivery]:
+        """Wait until at least ``count`` callback attempts were made; return them all."""
+        deadline = time.monotonic() + timeout
+        while len(self.state.callbacks) < count:
+            if time.monotonic() > deadline:
+                raise TimeoutError(
+                    f"{len(self.state.callbacks)} of {count} callbacks after {timeout} s"
+                )
+            time.sleep(0.01)
+        return self.callbacks
+
+    def set_credits(self, value: float, provider: Provider | None = None) -> None:
+        """Set the balance (both providers' accounts unless ``provider`` says which)."""
+        self.state.set_credits(value, provider)
+
+    def credits(self, provider: Provider) -> float:
+        with self.state.lock:
+            return self.state.balances[provider]
+
+    @property
+    def errors(self) -> list[str]:
+        """Exceptions the mock raised while answering (each was answered as envelope 500).
+
+        Always empty unless the mock has a bug; the pytest fixture fails a test otherwise.
+        """
+        with self.state.lock:
+            return list(self.state.errors)

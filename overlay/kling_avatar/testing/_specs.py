@@ -1,0 +1,123 @@
+"""Finding and reading the provider specs the mock is built on."""
+
+from __future__ import annotations
+
+import copy
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+import attrs
+import yaml
+
+Provider = Literal["crun", "apikley"]
+Spec = dict[str, Any]
+
+_HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
+# Installed from a wheel, the specs sit next to this module; in an editable install they are
+# the repository's own `specs/` folder, so the mock always serves what the specs say.
+_CANDIDATES = (
+    Path(__file__).resolve().parent / "specs",
+    Path(__file__).resolve().parents[3] / "specs",
+)
+
+
+def specs_dir() -> Path:
+    for candidate in _CANDIDATES:
+        if (candidate / "crun.yaml").is_file() and (candidate / "apikley.yaml").is_file():
+            return candidate
+    raise FileNotFoundError(
+        "the provider specs (crun.yaml, apikley.yaml) are neither shipped with "
+        "kling_avatar.testing nor in the repository's specs/ folder"
+    )
+
+
+@cache
+def load_spec(provider: Provider) -> Spec:
+    spec: Spec = yaml.safe_load((specs_dir() / f"{provider}.yaml").read_text(encoding="utf-8"))
+    return spec
+
+
+@attrs.frozen
+class Route:
+    """One spec operation as the mock serves it."""
+
+    provider: Provider
+    operation_id: str
+    method: str  # upper case
+    path: str  # the public path, e.g. /file-upload/api/file-stream-upload
+    mount: str  # the internal prefix of the connexion API that validates it
+    inner_path: str  # the path connexion sees: mount + the spec's own path
+
+
+@attrs.frozen
+class SpecPart:
+    """A slice of one spec that connexion serves under one base path."""
+
+    provider: Provider
+    mount: str
+    public_prefix: str
+    spec: Spec
+
+
+def _server_prefix(url: str) -> str:
+    # "https://api.apikley.ru/file-upload" -> "/file-upload"
+    without_scheme = url.split("://", 1)[-1]
+    slash = without_scheme.find("/")
+    return "" if slash < 0 else without_scheme[slash:].rstrip("/")
+
+
+@cache
+def spec_parts() -> tuple[SpecPart, ...]:
+    """Each spec split by the server its paths live on (Apikley's uploads have their own).
+
+    connexion takes one base path per API, so paths with their own `servers` become an API of
+    their own, mounted under the path of that server's URL.
+    """
+    parts: list[SpecPart] = []
+    for provider in ("crun", "apikley"):
+        spec = load_spec(provider)
+        default_prefix = _server_prefix(spec["servers"][0]["url"])
+        groups: dict[str, dict[str, Any]] = {}
+        for path, item in spec["paths"].items():
+            servers = item.get("servers")
+            prefix = _server_prefix(servers[0]["url"]) if servers else default_prefix
+            clean = {key: value for key, value in item.items() if key != "servers"}
+            groups.setdefault(prefix, {})[path] = clean
+        for index, (prefix, paths) in enumerate(sorted(groups.items())):
+            part = copy.deepcopy({key: value for key, value in spec.items() if key != "paths"})
+            part["paths"] = copy.deepcopy(paths)
+            part["servers"] = [{"url": prefix or "/"}]
+            parts.append(
+                SpecPart(
+                    provider=provider,
+                    mount=f"/_{provider}{index}",
+                    public_prefix=prefix,
+                    spec=part,
+                )
+            )
+    return tuple(parts)
+
+
+@cache
+def routes() -> dict[tuple[str, str], Route]:
+    """(METHOD, public path) -> Route, for every operation of both specs."""
+    table: dict[tuple[str, str], Route] = {}
+    for part in spec_parts():
+        for path, item in part.spec["paths"].items():
+            for method in _HTTP_METHODS:
+                if method in item:
+                    route = Route(
+                        provider=part.provider,
+                        operation_id=item[method]["operationId"],
+                        method=method.upper(),
+                        path=part.public_prefix + path,
+                        mount=part.mount,
+                        inner_path=part.mount + path,
+                    )
+                    table[(route.method, route.path)] = route
+    return table
+
+
+def operation_ids(provider: Provider | None = None) -> list[str]:
+    return [r.operation_id for r in routes().values() if provider in (None, r.provider)]

@@ -1,0 +1,192 @@
+"""What the mock remembers: accounts, tasks, stored files, calls, callback deliveries."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import threading
+import time
+import uuid
+from collections import Counter
+from typing import Any, Literal
+
+import attrs
+import httpx
+
+from ._faults import FaultBook
+from ._specs import Provider
+
+# Each provider's non-terminal states, in order; a task spends `step` seconds in each.
+STATES: dict[Provider, tuple[str, ...]] = {
+    "crun": ("pending", "running"),
+    "apikley": ("waiting", "queuing", "generating"),
+}
+SUCCESS: dict[Provider, str] = {"crun": "success", "apikley": "success"}
+FAILURE: dict[Provider, str] = {"crun": "failed", "apikley": "fail"}
+
+# Credits per task. Neither provider publishes a price for this model; the figures only have
+# to be distinct so tests can tell pro from standard.
+COST_PRO = 2.0
+COST_STD = 1.0
+
+Outcome = Literal["success", "fail"]
+
+
+@attrs.frozen
+class CallbackDelivery:
+    """One POST the mock made to a task's callback URL (one per attempt)."""
+
+    url: str
+    headers: dict[str, str]
+    body: dict[str, Any]
+    status: int | None  # None when the request failed (refused, timed out)
+    attempt: int
+
+
+@attrs.define(eq=False)
+class Task:
+    provider: Provider
+    id: str
+    model: str
+    param: dict[str, Any]  # the creation request as the caller sent it
+    callback_url: str | None
+    cost: float
+    created_wall: float  # time.time()
+    created_mono: float  # time.monotonic(), for the state clock
+    outcome: Outcome = "success"
+    fail_code: str = ""
+    fail_msg: str = ""
+    null_reads_left: int = 0
+    settled: bool = False
+
+
+class MockState:
+    """All the mutable state of one mock server.
+
+    Requests are served on the server's event loop; a test's thread scripts faults, credits
+    and reads counters, so what both touch sits behind one lock.
+    """
+
+    def __init__(
+        self,
+        *,
+        step: float,
+        credits: float,
+        seed: int | None,
+        webhook_key: str | None,
+        crun_key: str,
+        apikley_key: str,
+        apikley_null_reads: int,
+        callback_attempts: int = 3,
+        callback_backoff: float = 0.05,
+    ) -> None:
+        if step < 0:
+            raise ValueError("step must be >= 0")
+        self.step = step
+        self.webhook_key = webhook_key
+        self.keys: dict[Provider, str] = {"crun": crun_key, "apikley": apikley_key}
+        self.apikley_null_reads = apikley_null_reads
+        self.callback_attempts = callback_attempts
+        self.callback_backoff = callback_backoff
+        self.base_url = "http://127.0.0.1"
+        self.faults = FaultBook(seed)
+        self.lock = threading.Lock()
+        self.balances: dict[Provider, float] = {"crun": credits, "apikley": credits}
+        self.tasks: dict[str, Task] = {}
+        self.media: dict[str, tuple[bytes, str]] = {}
+        self.presigned: dict[str, str] = {}  # upload token -> media path it fills
+        self.calls: Counter[str] = Counter()
+        self.callbacks: list[CallbackDelivery] = []
+        self.errors: list[str] = []
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.http: httpx.AsyncClient | None = None  # for callbacks and URL uploads
+        self.background: set[asyncio.Future[Any]] = set()
+        # Seeded so a run replays the same task ids; nothing here is a secret.
+        self._random = random.Random(seed)  # noqa: S311
+
+    # -- ids ---------------------------------------------------------------------------
+
+    def new_id(self, provider: Provider) -> str:
+        with self.lock:
+            bits = self._random.getrandbits(128)
+        if provider == "crun":
+            return str(uuid.UUID(int=bits, version=4))
+        return f"{bits:032x}"
+
+    def token(self) -> str:
+        with self.lock:
+            return f"{self._random.getrandbits(64):016x}"
+
+    # -- credits -----------------------------------------------------------------------
+
+    def charge(self, provider: Provider, cost: float) -> bool:
+        """Take ``cost`` from the balance; False (and nothing taken) when it does not cover it."""
+        with self.lock:
+            if self.balances[provider] < cost or self.balances[provider] <= 0:
+                return False
+            self.balances[provider] -= cost
+            return True
+
+    def refund(self, provider: Provider, amount: float) -> None:
+        with self.lock:
+            self.balances[provider] += amount
+
+    def set_credits(self, value: float, provider: Provider | None = None) -> None:
+        with self.lock:
+            for name in (provider,) if provider else ("crun", "apikley"):
+                self.balances[name] = value
+
+    # -- tasks -------------------------------------------------------------------------
+
+    def add_task(self, task: Task) -> None:
+        with self.lock:
+            self.tasks[task.id] = task
+        self.schedule_finish(task)
+
+    def phase(self, task: Task) -> str:
+        """The task's state now; settles it (refund, callback) when it has just ended."""
+        states = STATES[task.provider]
+        if self.step > 0:
+            index = int((time.monotonic() - task.created_mono) // self.step)
+            if index < len(states):
+                return states[index]
+        self.settle(task)
+        return SUCCESS[task.provider] if task.outcome == "success" else FAILURE[task.provider]
+
+    def run_time(self, task: Task) -> float:
+        return len(STATES[task.provider]) * self.step
+
+    def complete_wall(self, task: Task) -> float:
+        return task.created_wall + self.run_time(task)
+
+    def result_url(self, task: Task) -> str:
+        return f"{self.base_url}/media/results/{task.id}.mp4"
+
+    def schedule_finish(self, task: Task) -> None:
+        loop = self.loop
+        if loop is None:  # not serving (a unit test of the state alone)
+            return
+        loop.call_later(self.run_time(task), self.settle, task)
+
+    def settle(self, task: Task) -> None:
+        """End a task once: refund a failure, publish the result, send the callback."""
+        with self.lock:
+            if task.settled:
+                return
+            task.settled = True
+            if task.outcome == "fail":
+                self.balances[task.provider] += task.cost
+        if task.callback_url and self.loop is not None:
+            from ._callbacks import deliver  # the callback module needs httpx only when used
+
+            self.spawn(deliver(self, task))
+
+    def spawn(self, coroutine: Any) -> None:
+        assert self.loop is not None
+        future = asyncio.ensure_future(coroutine, loop=self.loop)
+        self.background.add(future)
+        future.add_done_callback(self.background.discard)
+
+    def record_error(self, text: str) -> None:
+        with self.lock:
+            self.errors.append(text)

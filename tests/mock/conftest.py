@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from kling_avatar.testing import MockServer
+
+pytest_plugins = ["kling_avatar.testing.pytest_plugin"]
+
+
+@pytest.fixture
+def mock(kling_mock: MockServer) -> MockServer:
+    return kling_mock
+
+
+@pytest.fixture
+def http(kling_mock: MockServer) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=kling_mock.base_url, timeout=10.0) as client:
+        yield client
