@@ -1,0 +1,150 @@
+"""The asyncio client: the same flows as `AvatarClient`, driven with awaits."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import os
+from types import TracebackType
+from typing import Literal, Self, TypeVar
+
+import httpx
+
+from ._base_client import (
+    DEFAULT_WAIT_TIMEOUT,
+    BaseClient,
+    Done,
+    Flow,
+    Notify,
+    OnUpdate,
+    Send,
+    Sleep,
+    advance,
+)
+from ._models import Task
+from ._providers import Server
+from ._uploads import FileSource
+
+T = TypeVar("T")
+Media = str | os.PathLike[str]
+
+
+class AsyncAvatarClient(BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport]):
+    """A client for one provider's Kling Avatar API.
+
+    The key falls back to ``CRUN_API_KEY`` / ``APIKLEY_API_KEY``, the base URL to
+    ``CRUN_BASE_URL`` / ``APIKLEY_BASE_URL``, then the provider's own address. Reads are retried
+    up to `max_retries` times on 429, 455, 5xx and connection errors (first after about
+    `retry_delay` seconds, doubling; a Retry-After is honoured); a creation only when the
+    connection could not be made. `transport` replaces the network (tests, benchmarks).
+    Use it as a context manager, or call `close()`.
+    """
+
+    async def create_task(
+        self,
+        *,
+        image_url: Media,
+        audio_url: Media,
+        prompt: str = "",
+        mode: Literal["std", "pro"] = "pro",
+        callback_url: str | None = None,
+    ) -> Task:
+        """Starts a generation; a local path for `image_url`/`audio_url` is uploaded first.
+        Never sent twice unless the connection provably failed before sending."""
+        return await self._drive(
+            self._create_flow(image_url, audio_url, prompt, mode, callback_url)
+        )
+
+    async def get_task(self, task_id: str) -> Task:
+        """The task as the provider reports it now."""
+        return await self._drive(self._get_flow(task_id))
+
+    async def wait_for_task(
+        self,
+        task_id: str,
+        *,
+        timeout: float = DEFAULT_WAIT_TIMEOUT,  # noqa: ASYNC109 - a deadline, not a cancel scope
+        on_update: OnUpdate | None = None,
+        not_found_grace: float | None = None,
+    ) -> Task:
+        """Polls (first after `poll_interval`, then backing off) until the task succeeds.
+
+        Calls `on_update(task)` on every state change. Raises GenerationFailedError (with the
+        task) when it fails, WaitTimeoutError after `timeout` seconds. A not-found answer within
+        `not_found_grace` seconds (default: 30 for Apikley, which does not see a task it has
+        just created, 0 for crun) counts as not there yet.
+        """
+        return await self._drive(self._wait_flow(task_id, timeout, on_update, not_found_grace))
+
+    async def generate(
+        self,
+        *,
+        image_url: Media,
+        audio_url: Media,
+        prompt: str = "",
+        mode: Literal["std", "pro"] = "pro",
+        callback_url: str | None = None,
+        timeout: float = DEFAULT_WAIT_TIMEOUT,  # noqa: ASYNC109 - a deadline, not a cancel scope
+        on_update: OnUpdate | None = None,
+    ) -> Task:
+        """`create_task` then `wait_for_task`: the finished task."""
+        flow = self._generate_flow(
+            image_url, audio_url, prompt, mode, callback_url, timeout, on_update
+        )
+        return await self._drive(flow)
+
+    async def get_credits(self) -> float:
+        """The account's remaining credits."""
+        return await self._drive(self._credits_flow())
+
+    async def upload_file(
+        self, path_or_bytes: FileSource, *, content_type: str | None = None
+    ) -> str:
+        """Uploads a local file (at most 10 MB, an accepted image or audio type, detected from
+        the content when not given) and returns the URL to pass as `image_url`/`audio_url`."""
+        return await self._drive(self._upload_flow(path_or_bytes, content_type))
+
+    async def close(self) -> None:
+        """Closes the connections (the client opens new ones if used again)."""
+        clients, self._http = self._http, {}
+        for client in clients.values():
+            await client.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    def _client(self, server: Server) -> httpx.AsyncClient:
+        if server not in self._http:
+            if server == "external":  # no API key: presigned URLs carry their own authority
+                self._http[server] = httpx.AsyncClient(timeout=self.timeout, **self._httpx_args())
+            else:
+                self._http[server] = self._generated_client(server).get_async_httpx_client()
+        return self._http[server]
+
+    async def _drive(self, flow: Flow[T]) -> T:
+        reply: object = None
+        error: BaseException | None = None
+        with contextlib.closing(flow):
+            while not isinstance(step := advance(flow, reply, error), Done):
+                reply, error = None, None
+                if isinstance(step, Send):
+                    try:
+                        reply = await self._client(step.server).request(**step.kwargs)
+                    except httpx.HTTPError as exc:
+                        error = exc
+                elif isinstance(step, Sleep):
+                    await asyncio.sleep(step.seconds)
+                elif isinstance(step, Notify):
+                    result = step.callback(step.task)
+                    if inspect.isawaitable(result):
+                        await result
+            return step.value

@@ -1,0 +1,268 @@
+"""Everything the sync and async clients share: configuration and every operation's logic.
+
+Each operation is written once, as a generator ("flow") that yields the I/O it needs (`Send`,
+`Sleep`, `Notify`) and receives the outcome. `AvatarClient` and `AsyncAvatarClient` only drive
+flows, with blocking or awaiting I/O, so both behave identically by construction.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Generator
+from typing import TYPE_CHECKING, Any, Generic, TypeAlias, TypeVar, cast
+
+import attrs
+import httpx
+
+from ._exceptions import (
+    APIConnectionError,
+    APITimeoutError,
+    AuthenticationError,
+    AvatarError,
+    InvalidRequestError,
+    UnexpectedResponseError,
+)
+from ._inputs import check_task_id, check_task_input, check_url
+from ._models import Provider, Task
+from ._providers import ADAPTERS, Adapter, Operation, Server
+from ._retry import Backoff, Retrier
+from ._uploads import FileSource, UploadFile, prepare_upload
+from ._wait import Poller
+
+if TYPE_CHECKING:
+    import apikley_client
+    import crun_client
+
+T = TypeVar("T")
+HttpT = TypeVar("HttpT", httpx.Client, httpx.AsyncClient)
+TransportT = TypeVar("TransportT", httpx.BaseTransport, httpx.AsyncBaseTransport)
+logger = logging.getLogger("kling_avatar")
+
+DEFAULT_TIMEOUT = 60.0
+DEFAULT_MAX_RETRIES = 2
+DEFAULT_WAIT_TIMEOUT = 600.0  # kie.ai: give up after 10-15 minutes
+# Apikley answers "recordInfo is null" for a task it has just accepted; this long after the wait
+# began, it means the task does not exist.
+APIKLEY_NOT_FOUND_GRACE = 30.0
+
+OnUpdate: TypeAlias = Callable[[Task], object]
+
+
+@attrs.frozen
+class Send:
+    server: Server
+    kwargs: dict[str, Any] = attrs.field(repr=False)
+
+
+@attrs.frozen
+class Sleep:
+    seconds: float
+
+
+@attrs.frozen
+class Notify:
+    callback: OnUpdate
+    task: Task
+
+
+@attrs.frozen
+class Done(Generic[T]):
+    value: T
+
+
+Step: TypeAlias = Send | Sleep | Notify
+Flow: TypeAlias = Generator[Step, Any, T]
+
+
+def advance(flow: Flow[T], reply: object, error: BaseException | None) -> Step | Done[T]:
+    """Resumes `flow` with the outcome of its last step; the next step, or its result."""
+    try:
+        return flow.throw(error) if error is not None else flow.send(reply)
+    except StopIteration as stop:
+        return Done(cast(T, stop.value))
+
+
+def transport_error(provider: Provider, exc: httpx.HTTPError) -> AvatarError:
+    # Only a failure to connect proves the request never left; a creation is retried only then.
+    never_sent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
+    detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    error: AvatarError
+    if isinstance(exc, httpx.TimeoutException):
+        error = APITimeoutError(
+            f"timed out: {detail}", provider=provider, request_sent=not never_sent
+        )
+    elif isinstance(exc, httpx.TransportError):
+        error = APIConnectionError(
+            f"connection failed: {detail}", provider=provider, request_sent=not never_sent
+        )
+    else:
+        error = UnexpectedResponseError(f"unreadable answer: {detail}", provider=provider)
+    error.__cause__ = exc
+    return error
+
+
+class BaseClient(Generic[HttpT, TransportT]):
+    def __init__(
+        self,
+        provider: Provider | str,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        retry_delay: float = 0.5,
+        poll_interval: float = 1.0,
+        transport: TransportT | None = None,
+    ) -> None:
+        if provider not in ADAPTERS:
+            raise InvalidRequestError(
+                f"provider: must be 'crun' or 'apikley', got {provider!r}", field="provider"
+            )
+        kind = ADAPTERS[provider]
+        name: Provider = kind.name
+        key = api_key if api_key is not None else os.environ.get(kind.key_env, "")
+        if not key:
+            raise AuthenticationError(
+                f"no API key: pass api_key= or set {kind.key_env}", provider=name
+            )
+        url = base_url or os.environ.get(kind.base_url_env) or kind.default_base_url
+        self.provider: Provider = name
+        self.base_url = check_url(url, "base_url").rstrip("/")
+        self.timeout = float(timeout)
+        self.max_retries = int(max_retries)
+        self._adapter: Adapter = kind(key)
+        self._key = key
+        self._retry_backoff = Backoff(retry_delay, factor=2.0, maximum=max(8.0, retry_delay))
+        self._poll_backoff = Backoff(
+            poll_interval, factor=1.5, maximum=max(10.0, poll_interval), jitter=0.1
+        )
+        self._transport: TransportT | None = transport
+        self._http: dict[Server, HttpT] = {}
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(provider={self.provider!r}, base_url={self.base_url!r})"
+
+    def _generated_client(
+        self, server: Server
+    ) -> crun_client.AuthenticatedClient | apikley_client.AuthenticatedClient:
+        """The generated AuthenticatedClient for `server` (it keeps the key out of its repr)."""
+        if self.provider == "crun":
+            from crun_client import AuthenticatedClient
+        else:
+            from apikley_client import AuthenticatedClient
+        prefix = self._adapter.upload_prefix if server == "upload" else ""
+        return AuthenticatedClient(
+            base_url=self.base_url + (prefix or ""),
+            token=self._key,
+            prefix=self._adapter.auth_prefix,
+            auth_header_name=self._adapter.auth_header,
+            timeout=httpx.Timeout(self.timeout),
+            httpx_args=self._httpx_args(),
+        )
+
+    def _httpx_args(self) -> dict[str, Any]:
+        return {} if self._transport is None else {"transport": self._transport}
+
+    # --- flows: every operation, written once ---------------------------------------------
+
+    def _call(
+        self, op: Operation[T], *, max_retries: int | None = None, timeout: float | None = None
+    ) -> Flow[T]:
+        retrier = Retrier(
+            f"{self.provider} {op.name}",
+            self.max_retries if max_retries is None else max_retries,
+            self._retry_backoff,
+            op.idempotent,
+        )
+        while True:
+            kwargs = op.build()
+            if timeout is not None:
+                kwargs["timeout"] = timeout
+            try:
+                response = yield Send(op.server, kwargs)
+            except httpx.HTTPError as exc:
+                error = transport_error(self.provider, exc)
+            else:
+                logger.debug("%s %s: HTTP %d", self.provider, op.name, response.status_code)
+                try:
+                    return op.parse(response)
+                except AvatarError as exc:
+                    error = exc
+            yield Sleep(retrier.delay_after(error))
+
+    def _upload_steps(self, file: UploadFile) -> Flow[str]:
+        steps = self._adapter.upload(file)
+        result: object = None
+        while True:
+            try:
+                op = steps.send(result)
+            except StopIteration as stop:
+                return cast(str, stop.value)
+            result = yield from self._call(op)
+
+    def _upload_flow(self, source: FileSource, content_type: str | None) -> Flow[str]:
+        return (yield from self._upload_steps(prepare_upload(source, content_type)))
+
+    def _media(self, media: str | UploadFile) -> Flow[str]:
+        if isinstance(media, UploadFile):
+            return (yield from self._upload_steps(media))
+        return media
+
+    def _create_flow(
+        self,
+        image_url: object,
+        audio_url: object,
+        prompt: object,
+        mode: object,
+        callback_url: object,
+    ) -> Flow[Task]:
+        task = check_task_input(image_url, audio_url, prompt, mode, callback_url)
+        image = yield from self._media(task.image)
+        audio = yield from self._media(task.audio)
+        return (yield from self._call(self._adapter.create_task(task, image, audio)))
+
+    def _get_flow(self, task_id: str) -> Flow[Task]:
+        return (yield from self._call(self._adapter.get_task(check_task_id(task_id))))
+
+    def _credits_flow(self) -> Flow[float]:
+        return (yield from self._call(self._adapter.get_credits()))
+
+    def _wait_flow(
+        self,
+        task_id: str,
+        timeout: float,
+        on_update: OnUpdate | None,
+        not_found_grace: float | None,
+    ) -> Flow[Task]:
+        op = self._adapter.get_task(check_task_id(task_id))
+        if not_found_grace is None:
+            not_found_grace = APIKLEY_NOT_FOUND_GRACE if self.provider == "apikley" else 0.0
+        poller = Poller(task_id, self._adapter.reader, timeout, self._poll_backoff, not_found_grace)
+        while True:
+            try:
+                # One attempt per poll: the poll loop itself is the retry loop, deadline-bound.
+                task = yield from self._call(
+                    op, max_retries=0, timeout=poller.request_timeout(self.timeout)
+                )
+            except AvatarError as error:
+                poller.tolerate(error)
+            else:
+                if poller.changed(task) and on_update is not None:
+                    yield Notify(on_update, task)
+                if poller.finished(task):
+                    return task
+            yield Sleep(poller.next_delay())
+
+    def _generate_flow(
+        self,
+        image_url: object,
+        audio_url: object,
+        prompt: object,
+        mode: object,
+        callback_url: object,
+        timeout: float,
+        on_update: OnUpdate | None,
+    ) -> Flow[Task]:
+        task = yield from self._create_flow(image_url, audio_url, prompt, mode, callback_url)
+        return (yield from self._wait_flow(task.id, timeout, on_update, None))

@@ -1,0 +1,74 @@
+"""The provider-neutral task."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Literal, TypeAlias
+
+import attrs
+
+if TYPE_CHECKING:
+    from apikley_client.models.task_created import TaskCreated as ApikleyTaskCreated
+    from apikley_client.models.task_record import TaskRecord
+    from crun_client.models.task_created import TaskCreated as CrunTaskCreated
+    from crun_client.models.task_info import TaskInfo
+
+__all__ = ["Provider", "RawTask", "Task", "TaskState"]
+
+Provider: TypeAlias = Literal["crun", "apikley"]
+
+RawTask: TypeAlias = (
+    "TaskInfo | TaskRecord | CrunTaskCreated | ApikleyTaskCreated | Mapping[str, object]"
+)
+"""What a `Task` was read from: the generated model (crun `TaskInfo`, Apikley `TaskRecord`, or
+either `TaskCreated` right after creation), or the decoded JSON object when the provider reported
+a state the generated models do not know."""
+
+
+class TaskState(enum.StrEnum):
+    """Both providers' states, folded into four (plus `unknown` for a state nobody documents)."""
+
+    PENDING = "pending"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in (TaskState.SUCCEEDED, TaskState.FAILED)
+
+
+@attrs.frozen(kw_only=True)
+class Task:
+    """A generation task as either provider reports it.
+
+    `provider_state` is the provider's own word (`queuing`, `generating`, ...); `error_code` and
+    `error_message` are set when the task failed; `created_at`/`completed_at` are timezone-aware
+    whatever unit the provider used; `credits_used` is known only where the provider reports it
+    (crun, once finished).
+    """
+
+    id: str
+    provider: Provider
+    state: TaskState
+    provider_state: str | None = None
+    video_urls: list[str] = attrs.field(factory=list)
+    error_code: str | None = None
+    error_message: str | None = None
+    created_at: datetime | None = None
+    completed_at: datetime | None = None
+    credits_used: float | None = None
+    raw: RawTask | None = attrs.field(default=None, repr=False, eq=False)
+
+    @property
+    def video_url(self) -> str | None:
+        """The first video URL, or None."""
+        return self.video_urls[0] if self.video_urls else None
+
+    @property
+    def done(self) -> bool:
+        """True once the task has succeeded or failed."""
+        return self.state.is_terminal
