@@ -1,0 +1,527 @@
+"""The `kling-avatar` command: from a portrait and an audio file on disk to a video.
+
+Built on the sync `AvatarClient`, so everything the client guarantees (checked input, retries
+that never create a task twice, bounded waits, keys kept out of messages) holds here too. This
+module adds only what a person at a terminal needs: argument parsing, progress, one-line errors
+with an exit status per error class, and the download of the result.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TextIO
+from urllib.parse import urlsplit
+
+import httpx
+
+from kling_avatar import (
+    APIConnectionError,
+    APITimeoutError,
+    AuthenticationError,
+    AvatarClient,
+    AvatarError,
+    FeatureDisabledError,
+    GenerationFailedError,
+    InsufficientCreditsError,
+    InvalidRequestError,
+    NotFoundError,
+    RateLimitError,
+    ServerError,
+    ServiceUnavailableError,
+    Task,
+    TaskState,
+    UnexpectedResponseError,
+    WaitTimeoutError,
+)
+from kling_avatar._progress import Progress
+
+__all__ = ["EXIT_STATUSES", "main"]
+
+PROG = "kling-avatar"
+PROVIDERS = ("crun", "apikley")
+KEY_VARIABLES = {"crun": "CRUN_API_KEY", "apikley": "APIKLEY_API_KEY"}
+URL_VARIABLES = {"crun": "CRUN_BASE_URL", "apikley": "APIKLEY_BASE_URL"}
+# The providers' own polling advice is to give up after 10-15 minutes.
+DEFAULT_WAIT_TIMEOUT = 900.0
+
+EXIT_OK = 0
+EXIT_UNEXPECTED = 1
+EXIT_USAGE = 2
+EXIT_DOWNLOAD = 17
+EXIT_INTERRUPTED = 130
+
+# One status per error class, so a script can tell "top up the account" from "try again later"
+# without parsing text. An error is mapped through its class's MRO, so a subclass the client
+# adds later still lands on its nearest documented ancestor.
+EXIT_STATUSES: dict[type[AvatarError], int] = {
+    AuthenticationError: 3,
+    InsufficientCreditsError: 4,
+    NotFoundError: 5,
+    InvalidRequestError: 6,
+    RateLimitError: 7,
+    ServiceUnavailableError: 8,
+    ServerError: 9,
+    GenerationFailedError: 10,
+    FeatureDisabledError: 11,
+    APIConnectionError: 12,
+    APITimeoutError: 13,
+    WaitTimeoutError: 14,
+    UnexpectedResponseError: 15,
+    AvatarError: 16,
+}
+
+_MEANINGS = {
+    AuthenticationError: "no API key, or a wrong one",
+    InsufficientCreditsError: "not enough credits",
+    NotFoundError: "no such task",
+    InvalidRequestError: "input rejected (by the provider or before sending)",
+    RateLimitError: "too many requests; try again later",
+    ServiceUnavailableError: "provider unavailable or under maintenance",
+    ServerError: "provider-side error",
+    GenerationFailedError: "the task ended failed",
+    FeatureDisabledError: "feature disabled for this account",
+    APIConnectionError: "could not reach the provider",
+    APITimeoutError: "the provider did not answer in time",
+    WaitTimeoutError: "the task did not finish within --timeout",
+    UnexpectedResponseError: "the provider answered something undocumented",
+    AvatarError: "any other client error",
+}
+
+
+def _epilog() -> str:
+    rows = [
+        f"  {EXIT_OK:>3}  success",
+        f"  {EXIT_UNEXPECTED:>3}  unexpected error (a bug: rerun with --debug and report it)",
+        f"  {EXIT_USAGE:>3}  bad arguments, or a local file that does not exist",
+    ]
+    rows += [
+        f"  {status:>3}  {cls.__name__}: {_MEANINGS[cls]}" for cls, status in EXIT_STATUSES.items()
+    ]
+    rows += [
+        f"  {EXIT_DOWNLOAD:>3}  --output: the video could not be downloaded or saved",
+        f"  {EXIT_INTERRUPTED:>3}  interrupted (Ctrl-C); a task already created keeps running",
+    ]
+    return (
+        "environment:\n"
+        "  CRUN_API_KEY, APIKLEY_API_KEY    the API keys (never taken on the command line)\n"
+        "  CRUN_BASE_URL, APIKLEY_BASE_URL  other base URLs (the local mock); --base-url wins\n"
+        "\nexit status:\n" + "\n".join(rows)
+    )
+
+
+class _UsageError(Exception):
+    """Bad input found by the command itself (exit status 2)."""
+
+
+class _DownloadError(Exception):
+    """The finished video could not be fetched or written (exit status 17)."""
+
+
+# --- argument parsing ----------------------------------------------------------------------
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be positive: {text!r}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--provider", required=True, choices=PROVIDERS, help="the reseller to call")
+    common.add_argument(
+        "--base-url", metavar="URL", help="API base URL (default: $CRUN_BASE_URL/$APIKLEY_BASE_URL)"
+    )
+    common.add_argument(
+        "--json", action="store_true", help="print one JSON object on stdout, for scripts"
+    )
+    common.add_argument(
+        "--request-timeout",
+        type=_positive_float,
+        metavar="S",
+        help="seconds to wait for each HTTP answer (default: the client's)",
+    )
+    common.add_argument(
+        "--debug", action="store_true", help="show tracebacks and the client's log (never the key)"
+    )
+
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Make a talking-avatar video with Kling Avatar at crun.ai or Apikley.",
+        epilog=_epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, help: str) -> argparse.ArgumentParser:
+        return commands.add_parser(
+            name,
+            parents=[common],
+            help=help,
+            description=help,
+            epilog=_epilog(),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+
+    generate = command(
+        "generate", "upload local files, create a task, wait for it and print the video URL"
+    )
+    generate.add_argument("--image", required=True, metavar="PATH|URL", help="the portrait")
+    generate.add_argument("--audio", required=True, metavar="PATH|URL", help="the speech")
+    generate.add_argument("--prompt", default="", help="what the avatar should do (optional)")
+    generate.add_argument("--mode", choices=("std", "pro"), default="pro", help="default: pro")
+    generate.add_argument("--callback-url", metavar="URL", help="the provider POSTs results here")
+    generate.add_argument(
+        "--no-wait", action="store_true", help="print the task id and return once it is created"
+    )
+    _add_wait_options(generate)
+    generate.set_defaults(run=_generate)
+
+    status = command("status", "show a task's state once")
+    status.add_argument("task_id", metavar="TASK_ID")
+    status.set_defaults(run=_status)
+
+    wait = command("wait", "wait for a task to finish and print the video URL")
+    wait.add_argument("task_id", metavar="TASK_ID")
+    _add_wait_options(wait)
+    wait.set_defaults(run=_wait)
+
+    credits = command("credits", "show the account's remaining credits")
+    credits.set_defaults(run=_credits)
+    return parser
+
+
+def _add_wait_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--timeout",
+        type=_positive_float,
+        default=DEFAULT_WAIT_TIMEOUT,
+        metavar="S",
+        help=f"give up waiting after S seconds (default: {DEFAULT_WAIT_TIMEOUT:.0f})",
+    )
+    parser.add_argument(
+        "--output",
+        "-o",
+        metavar="FILE",
+        help="download the video to FILE (or into FILE/ if it is a folder)",
+    )
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("kling-avatar")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+# --- the commands --------------------------------------------------------------------------
+
+
+class _Context:
+    """What every command needs: its arguments, the client, the output streams."""
+
+    def __init__(self, args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> None:
+        self.args = args
+        self.provider: str = args.provider
+        self.stdout = stdout
+        self.stderr = stderr
+        self.progress = Progress(stderr, live=stderr.isatty())
+        # What a Ctrl-C message needs: the task to resume, or whether the creation request was
+        # in flight (then nobody knows whether the provider made the task).
+        self.task_id: str | None = None
+        self.creating = False
+
+    def client(self) -> AvatarClient:
+        if not os.environ.get(KEY_VARIABLES[self.provider]):
+            raise _UsageError(f"no API key for {self.provider}: set {KEY_VARIABLES[self.provider]}")
+        if self.args.request_timeout is not None:
+            return AvatarClient(
+                self.provider, base_url=self.args.base_url, timeout=self.args.request_timeout
+            )
+        return AvatarClient(self.provider, base_url=self.args.base_url)
+
+    def emit(self, payload: dict[str, object], lines: Sequence[str]) -> None:
+        if self.args.json:
+            self.stdout.write(json.dumps(payload, indent=2) + "\n")
+        else:
+            self.stdout.write("".join(line + "\n" for line in lines))
+        self.stdout.flush()
+
+    def resume_command(self, task_id: str) -> str:
+        command = f"{PROG} wait {task_id} --provider {self.provider}"
+        if self.args.base_url:
+            command += f" --base-url {self.args.base_url}"
+        return command
+
+
+def _generate(ctx: _Context) -> int:
+    args = ctx.args
+    with ctx.client() as client:
+        image_url = _resolve_media(ctx, client, "--image", args.image)
+        audio_url = _resolve_media(ctx, client, "--audio", args.audio)
+        created = time.monotonic()
+        ctx.creating = True
+        task = client.create_task(
+            image_url=image_url,
+            audio_url=audio_url,
+            prompt=args.prompt,
+            mode=args.mode,
+            callback_url=args.callback_url,
+        )
+        ctx.creating = False
+        ctx.task_id = task.id
+        ctx.progress.note(f"{ctx.provider}: created task {task.id}")
+        if args.no_wait:
+            ctx.progress.note(f"follow it with: {ctx.resume_command(task.id)}")
+            ctx.emit(_task_json(task), [task.id])
+            return EXIT_OK
+        return _finish(ctx, client, task, started=created)
+
+
+def _wait(ctx: _Context) -> int:
+    ctx.task_id = ctx.args.task_id
+    with ctx.client() as client:
+        task = client.get_task(ctx.args.task_id)
+        return _finish(ctx, client, task, started=time.monotonic())
+
+
+def _status(ctx: _Context) -> int:
+    with ctx.client() as client:
+        task = client.get_task(ctx.args.task_id)
+    ctx.emit(_task_json(task), _task_lines(ctx.provider, task))
+    return EXIT_OK
+
+
+def _credits(ctx: _Context) -> int:
+    with ctx.client() as client:
+        credits = client.get_credits()
+    ctx.emit({"provider": ctx.provider, "credits": credits}, [f"{credits:g}"])
+    return EXIT_OK
+
+
+def _finish(ctx: _Context, client: AvatarClient, task: Task, *, started: float) -> int:
+    """Wait for `task` with progress, then print (and maybe download) the result."""
+    if task.state is not TaskState.SUCCEEDED:
+        # Also for a task that already failed: the client then raises the same
+        # GenerationFailedError as when it watches the task fail.
+        ctx.progress.start(f"{ctx.provider} task {task.id}", _state_text(task), started=started)
+        try:
+            task = client.wait_for_task(
+                task.id,
+                timeout=ctx.args.timeout,
+                on_update=lambda update: ctx.progress.state(_state_text(update)),
+            )
+        except WaitTimeoutError:
+            ctx.progress.stop()
+            ctx.progress.note(f"the task keeps running; resume with: {ctx.resume_command(task.id)}")
+            raise
+        finally:
+            ctx.progress.stop()
+    payload = _task_json(task)
+    lines = list(task.video_urls)
+    if ctx.args.output is not None:
+        path = _download(ctx, task, Path(ctx.args.output))
+        payload["output"] = str(path)
+        lines.append(f"saved {path}")
+    ctx.emit(payload, lines)
+    return EXIT_OK
+
+
+def _state_text(task: Task) -> str:
+    """Our word for the state, with the provider's own while it says more (`pending (queuing)`)."""
+    word = task.provider_state
+    if word and word != task.state.value and not task.done:
+        return f"{task.state.value} ({word})"
+    return task.state.value
+
+
+def _resolve_media(ctx: _Context, client: AvatarClient, option: str, value: str) -> str:
+    """A URL is passed through; a local file is uploaded and its provider URL returned."""
+    if urlsplit(value).scheme in ("http", "https"):
+        return value
+    path = Path(value)
+    if not path.is_file():
+        raise _UsageError(f"{option}: no such file: {value}")
+    size = path.stat().st_size
+    ctx.progress.note(f"{ctx.provider}: uploading {path.name} ({_size(size)})")
+    url = client.upload_file(path)
+    ctx.progress.note(f"{ctx.provider}: uploaded {path.name}")
+    return url
+
+
+def _download(ctx: _Context, task: Task, target: Path) -> Path:
+    url = task.video_url
+    if url is None:
+        raise _DownloadError(f"task {task.id} finished without a video URL")
+    if target.is_dir() or ctx.args.output.endswith(("/", os.sep)):
+        suffix = Path(urlsplit(url).path).suffix or ".mp4"
+        target = target / f"{task.id}{suffix}"
+    ctx.progress.note(f"{ctx.provider}: downloading the video to {target}")
+    partial = target.with_name(target.name + ".part")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # A fresh client without the provider's auth header: the video sits on a CDN, and the
+        # API key has no business travelling there.
+        with (
+            httpx.stream("GET", url, follow_redirects=True, timeout=60.0) as response,
+            partial.open("wb") as file,
+        ):
+            response.raise_for_status()
+            for chunk in response.iter_bytes():
+                file.write(chunk)
+        partial.replace(target)
+    except httpx.HTTPStatusError as exc:
+        partial.unlink(missing_ok=True)
+        raise _DownloadError(
+            f"download of {_redact(url)} failed: HTTP {exc.response.status_code}"
+        ) from exc
+    except httpx.HTTPError as exc:
+        partial.unlink(missing_ok=True)
+        raise _DownloadError(f"download of {_redact(url)} failed: {exc}") from exc
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise _DownloadError(f"could not save the video to {target}: {exc.strerror}") from exc
+    return target
+
+
+def _redact(url: str) -> str:
+    # Temporary download links carry their credential in the query string.
+    parts = urlsplit(url)
+    return parts._replace(query="", fragment="").geturl()
+
+
+# --- output --------------------------------------------------------------------------------
+
+
+def _task_json(task: Task) -> dict[str, object]:
+    return {
+        "id": task.id,
+        "provider": task.provider,
+        "state": task.state.value,
+        "provider_state": task.provider_state,
+        "video_url": task.video_url,
+        "video_urls": list(task.video_urls),
+        "error_code": task.error_code,
+        "error_message": task.error_message,
+        "created_at": task.created_at.isoformat() if task.created_at else None,
+        "completed_at": task.completed_at.isoformat() if task.completed_at else None,
+        "credits_used": task.credits_used,
+    }
+
+
+def _task_lines(provider: str, task: Task) -> list[str]:
+    head = f"{provider} task {task.id}: {_state_text(task)}"
+    if task.error_code or task.error_message:
+        head += f" ({task.error_code}: {task.error_message})"
+    return [head, *task.video_urls]
+
+
+def _size(size: int) -> str:
+    if size < 1000:
+        return f"{size} B"
+    if size < 1_000_000:
+        return f"{size / 1000:.1f} kB"
+    return f"{size / 1_000_000:.1f} MB"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def _error_status(exc: AvatarError) -> int:
+    for cls in type(exc).__mro__:
+        if cls in EXIT_STATUSES:
+            return EXIT_STATUSES[cls]
+    return EXIT_STATUSES[AvatarError]
+
+
+def _describe(exc: AvatarError) -> str:
+    """`<provider> <code> <ClassName>: <message> (request id ...)`, on one line."""
+    provider = exc.provider or "?"
+    code = f" {exc.code}" if exc.code is not None else ""
+    text = f"{provider}{code} {type(exc).__name__}: {_one_line(exc.message)}"
+    if exc.request_id:
+        text += f" (request id {exc.request_id})"
+    return text
+
+
+# --- entry point ---------------------------------------------------------------------------
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    ctx = _Context(args, sys.stdout, sys.stderr)
+    if args.debug:
+        # The client promises no key in any log record; httpx's own INFO lines hold only URLs.
+        logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
+        logging.getLogger("kling_avatar").setLevel(logging.DEBUG)
+    run: Callable[[_Context], int] = args.run
+    try:
+        return run(ctx)
+    except KeyboardInterrupt:
+        return _interrupted(ctx)
+    except AvatarError as exc:
+        status = _error_status(exc)
+        return _fail(ctx, status, type(exc).__name__, _describe(exc), exc)
+    except _UsageError as exc:
+        return _fail(ctx, EXIT_USAGE, "UsageError", str(exc), exc)
+    except _DownloadError as exc:
+        return _fail(ctx, EXIT_DOWNLOAD, "DownloadError", str(exc), exc)
+    except Exception as exc:
+        text = f"unexpected {type(exc).__name__}: {_one_line(str(exc))}"
+        if not args.debug:
+            text += " (rerun with --debug for the traceback)"
+        return _fail(ctx, EXIT_UNEXPECTED, type(exc).__name__, text, exc)
+    finally:
+        ctx.progress.stop()
+
+
+def _fail(ctx: _Context, status: int, kind: str, text: str, exc: BaseException) -> int:
+    ctx.progress.stop()
+    if ctx.args.debug:
+        traceback.print_exception(exc, file=ctx.stderr)
+    ctx.stderr.write(f"{PROG}: error: {text}\n")
+    ctx.stderr.flush()
+    if ctx.args.json:
+        error: dict[str, object] = {"type": kind, "message": text, "exit_status": status}
+        if isinstance(exc, AvatarError):
+            error.update(provider=exc.provider, code=exc.code, message=_one_line(exc.message))
+        ctx.stdout.write(json.dumps({"error": error}, indent=2) + "\n")
+        ctx.stdout.flush()
+    return status
+
+
+def _interrupted(ctx: _Context) -> int:
+    ctx.progress.stop()
+    task_id = ctx.task_id
+    if task_id is None and ctx.creating:
+        ctx.stderr.write(
+            f"{PROG}: interrupted while the task was being created; {ctx.provider} may have "
+            "created it anyway (look for it in your account before trying again)\n"
+        )
+    elif task_id is None:
+        done = "; no task was created" if ctx.args.command == "generate" else ""
+        ctx.stderr.write(f"{PROG}: interrupted{done}\n")
+    else:
+        ctx.stderr.write(
+            f"{PROG}: interrupted; task {task_id} keeps running at {ctx.provider}. "
+            f"Resume with: {ctx.resume_command(task_id)}\n"
+        )
+    ctx.stderr.flush()
+    return EXIT_INTERRUPTED

@@ -1,0 +1,123 @@
+"""What `kling-avatar` shows while it works: one redrawn line on a terminal, plain lines otherwise.
+
+Progress goes to stderr so that stdout carries only the result (URLs, or JSON with ``--json``)
+and can be piped; whether to redraw is therefore decided by whether *stderr* is a terminal.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import TextIO
+
+__all__ = ["Progress", "format_elapsed"]
+
+# ASCII so that every terminal and font can draw it.
+_SPINNER = "-\\|/"
+# Redraws per second on a terminal: often enough for a smooth clock, rare enough to cost nothing.
+_TICK = 0.1
+_CLEAR_LINE = "\r\x1b[K"
+
+
+def format_elapsed(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, rest = divmod(int(seconds), 60)
+    return f"{minutes}m {rest:02d}s"
+
+
+class Progress:
+    """Reports steps (`note`) and the state of the task being waited for (`state`).
+
+    On a terminal a background thread redraws ``<spinner> <label>: <state>  <elapsed>`` every
+    tenth of a second, because the provider may stay in one state for minutes and a frozen line
+    looks like a hang. Elsewhere (a pipe, a log file, CI) each state change is one plain line and
+    nothing is ever redrawn, so the output reads well in a file.
+    """
+
+    def __init__(self, stream: TextIO, *, live: bool) -> None:
+        self._stream = stream
+        self._live = live
+        self._lock = threading.Lock()
+        self._label: str | None = None
+        self._state = ""
+        self._started = 0.0
+        self._frame = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def live(self) -> bool:
+        return self._live
+
+    def note(self, message: str) -> None:
+        """A step worth a line of its own (an upload, the task id once created)."""
+        with self._lock:
+            if self._live and self._label is not None:
+                self._stream.write(_CLEAR_LINE)
+            self._stream.write(message + "\n")
+            if self._live and self._label is not None:
+                self._draw()
+            self._stream.flush()
+
+    def start(self, label: str, state: str, *, started: float | None = None) -> None:
+        """Begin showing `label`'s state; `started` is a `time.monotonic()` reading."""
+        with self._lock:
+            self._label = label
+            self._state = state
+            self._started = time.monotonic() if started is None else started
+            if self._live:
+                self._draw()
+                self._stream.flush()
+            else:
+                self._line()
+        if self._live:
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._tick, name="kling-avatar-progress")
+            self._thread.daemon = True
+            self._thread.start()
+
+    def state(self, state: str) -> None:
+        """Called on every state change the client reports."""
+        with self._lock:
+            if state == self._state or self._label is None:
+                return
+            self._state = state
+            if self._live:
+                self._draw()
+                self._stream.flush()
+            else:
+                self._line()
+
+    def stop(self) -> None:
+        """End the redrawn line (leaving its last state visible) and stop the clock."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        with self._lock:
+            if self._live and self._label is not None:
+                self._draw(final=True)
+                self._stream.write("\n")
+                self._stream.flush()
+            self._label = None
+
+    def _tick(self) -> None:
+        while not self._stop.wait(_TICK):
+            with self._lock:
+                if self._label is None:
+                    return
+                self._frame += 1
+                self._draw()
+                self._stream.flush()
+
+    def _elapsed(self) -> str:
+        return format_elapsed(time.monotonic() - self._started)
+
+    def _draw(self, *, final: bool = False) -> None:
+        mark = " " if final else _SPINNER[self._frame % len(_SPINNER)]
+        self._stream.write(f"{_CLEAR_LINE}{mark} {self._label}: {self._state}  {self._elapsed()}")
+
+    def _line(self) -> None:
+        self._stream.write(f"{self._label}: {self._state} ({self._elapsed()})\n")
+        self._stream.flush()
