@@ -8,7 +8,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(PYTHON)
 RUN := $(UV) run --frozen --no-sync
 
-.PHONY: help env generate check-generated lint typecheck pytest test bench clean
+.PHONY: help env generate check-generated lint typecheck pytest test bench refresh spec-diff clean
 
 help:
 	@echo "make test             build the environment from uv.lock, then run every check and test"
@@ -16,6 +16,8 @@ help:
 	@echo "make check-generated  fail with a diff when generated/ is not what specs/ give"
 	@echo "make lint             ruff on the hand-written code"
 	@echo "make typecheck        mypy --strict on the overlay, scripts, tests and generated clients"
+	@echo "make refresh [APIKLEY_SOURCE=url-or-file]  rebuild specs/apikley.yaml, diff, regenerate, test"
+	@echo "make spec-diff OLD=.. NEW=.. [FAIL_ON_BREAKING=1]  what changed between two specs, and what breaks"
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -45,6 +47,16 @@ test: check-generated lint typecheck pytest
 # Each scripts/bench_*.py prints its own side-by-side ratios; none of them is a test.
 bench: env
 	@for script in scripts/bench_*.py; do [ -e "$$script" ] || continue; $(RUN) python "$$script" || exit 1; done
+
+# Apikley's spec is built: its published document (kept verbatim) + specs/apikley.additions.yaml.
+# Without APIKLEY_SOURCE it rebuilds from the upstream copy already kept.
+refresh: env
+	$(RUN) python -m scripts.refresh $(if $(APIKLEY_SOURCE),--source "$(APIKLEY_SOURCE)") $(if $(filter 1,$(FAIL_ON_BREAKING)),--fail-on-breaking)
+
+# OLD and NEW: files, or git objects such as HEAD:specs/crun.yaml.
+spec-diff: env
+	$(if $(and $(OLD),$(NEW)),,$(error usage: make spec-diff OLD=<file|rev:path> NEW=<file|rev:path> [FAIL_ON_BREAKING=1]))
+	$(RUN) python -m scripts.specdiff "$(OLD)" "$(NEW)" $(if $(filter 1,$(FAIL_ON_BREAKING)),--fail-on-breaking)
 
 clean:
 	rm -rf .venv .tools .mypy_cache .ruff_cache .pytest_cache
