@@ -7,9 +7,10 @@ flows, with blocking or awaiting I/O, so both behave identically by construction
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterator
 from typing import TYPE_CHECKING, Any, Generic, TypeAlias, TypeVar, cast
 
 import attrs
@@ -201,8 +202,19 @@ class BaseClient(Generic[HttpT, TransportT]):
                 return cast(str, stop.value)
             result = yield from self._call(op)
 
+    @contextlib.contextmanager
+    def _checking(self) -> Iterator[None]:
+        """Input rejected locally still names the provider the call was for."""
+        try:
+            yield
+        except InvalidRequestError as error:
+            error.provider = error.provider or self.provider
+            raise
+
     def _upload_flow(self, source: FileSource, content_type: str | None) -> Flow[str]:
-        return (yield from self._upload_steps(prepare_upload(source, content_type)))
+        with self._checking():
+            file = prepare_upload(source, content_type, field="path_or_bytes")
+        return (yield from self._upload_steps(file))
 
     def _media(self, media: str | UploadFile) -> Flow[str]:
         if isinstance(media, UploadFile):
@@ -217,13 +229,16 @@ class BaseClient(Generic[HttpT, TransportT]):
         mode: object,
         callback_url: object,
     ) -> Flow[Task]:
-        task = check_task_input(image_url, audio_url, prompt, mode, callback_url)
+        with self._checking():
+            task = check_task_input(image_url, audio_url, prompt, mode, callback_url)
         image = yield from self._media(task.image)
         audio = yield from self._media(task.audio)
         return (yield from self._call(self._adapter.create_task(task, image, audio)))
 
     def _get_flow(self, task_id: str) -> Flow[Task]:
-        return (yield from self._call(self._adapter.get_task(check_task_id(task_id))))
+        with self._checking():
+            op = self._adapter.get_task(check_task_id(task_id))
+        return (yield from self._call(op))
 
     def _credits_flow(self) -> Flow[float]:
         return (yield from self._call(self._adapter.get_credits()))
@@ -235,7 +250,8 @@ class BaseClient(Generic[HttpT, TransportT]):
         on_update: OnUpdate | None,
         not_found_grace: float | None,
     ) -> Flow[Task]:
-        op = self._adapter.get_task(check_task_id(task_id))
+        with self._checking():
+            op = self._adapter.get_task(check_task_id(task_id))
         if not_found_grace is None:
             not_found_grace = APIKLEY_NOT_FOUND_GRACE if self.provider == "apikley" else 0.0
         poller = Poller(task_id, self._adapter.reader, timeout, self._poll_backoff, not_found_grace)

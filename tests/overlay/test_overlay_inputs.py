@@ -1,0 +1,134 @@
+"""Input is checked before anything is sent, and rejected with the field's name."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from kling_avatar import MAX_UPLOAD_BYTES, AvatarClient, InvalidRequestError
+from kling_avatar._uploads import sniff
+
+from .fake import answer, envelope, fake_client
+from .helpers import PORTRAIT, VOICE
+
+URLS = {"image_url": "https://example.com/a.png", "audio_url": "https://example.com/a.mp3"}
+
+
+@pytest.fixture(params=["crun", "apikley"])
+def recorded(request: pytest.FixtureRequest) -> Iterator[tuple[AvatarClient, list[httpx.Request]]]:
+    sent: list[httpx.Request] = []
+
+    def handler(req: httpx.Request) -> httpx.Response:
+        sent.append(req)
+        return answer(envelope({"task_id": "t", "taskId": "t"}))
+
+    with fake_client(request.param, handler) as client:
+        yield client, sent
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"image_url": "ftp://example.com/a.png"}, "image_url"),
+        ({"image_url": "https://"}, "image_url"),
+        ({"audio_url": "http://exa mple.com/a.mp3"}, "audio_url"),
+        ({"audio_url": "/nowhere/voice.wav"}, "audio_url"),
+        ({"image_url": ""}, "image_url"),
+        ({"image_url": 42}, "image_url"),
+        ({"prompt": "x" * 5001}, "prompt"),
+        ({"prompt": None}, "prompt"),
+        ({"mode": "hd"}, "mode"),
+        ({"callback_url": "not a url"}, "callback_url"),
+        ({"audio_url": PORTRAIT}, "audio_url"),  # an image where audio belongs
+        ({"image_url": VOICE}, "image_url"),
+    ],
+)
+def test_bad_input_is_rejected_before_sending(
+    recorded: tuple[AvatarClient, list[httpx.Request]], changes: dict[str, Any], field: str
+) -> None:
+    client, sent = recorded
+    with pytest.raises(InvalidRequestError) as caught:
+        client.create_task(**{**URLS, **changes})
+    assert caught.value.field == field
+    assert caught.value.message.startswith(f"{field}:")
+    assert caught.value.provider == client.provider
+    assert sent == []
+
+
+def test_limits_are_inclusive(recorded: tuple[AvatarClient, list[httpx.Request]]) -> None:
+    client, sent = recorded
+    client.create_task(**URLS, prompt="x" * 5000, mode="std")
+    assert len(sent) == 1
+
+
+def test_empty_task_id_is_rejected(recorded: tuple[AvatarClient, list[httpx.Request]]) -> None:
+    client, sent = recorded
+    for bad in ("", "  "):
+        with pytest.raises(InvalidRequestError, match="task_id"):
+            client.get_task(bad)
+        with pytest.raises(InvalidRequestError, match="task_id"):
+            client.wait_for_task(bad)
+    assert sent == []
+
+
+def test_uploads_over_10_mb_or_of_other_types_are_refused(
+    recorded: tuple[AvatarClient, list[httpx.Request]], tmp_path: Path
+) -> None:
+    client, sent = recorded
+    big = tmp_path / "big.png"
+    big.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(MAX_UPLOAD_BYTES))
+    text = tmp_path / "notes.txt"
+    text.write_text("hello")
+    cases: list[tuple[Any, str | None, str]] = [
+        (big, None, "limit"),
+        (big.read_bytes(), None, "limit"),
+        (text, None, "cannot tell"),
+        (text, "text/plain", "not accepted"),
+        (b"", None, "empty"),
+        (tmp_path / "missing.png", None, "cannot read"),
+        (tmp_path, None, "cannot read"),
+    ]
+    for source, content_type, reason in cases:
+        with pytest.raises(InvalidRequestError, match=reason) as caught:
+            client.upload_file(source, content_type=content_type)
+        assert caught.value.field == "path_or_bytes"
+    with pytest.raises(InvalidRequestError, match=r"image_url.*limit"):
+        client.create_task(image_url=big, audio_url=VOICE)
+    assert sent == []
+
+
+def test_a_local_file_is_checked_before_the_other_is_uploaded(
+    recorded: tuple[AvatarClient, list[httpx.Request]],
+) -> None:
+    client, sent = recorded
+    with pytest.raises(InvalidRequestError, match="audio_url"):
+        client.create_task(image_url=PORTRAIT, audio_url="/nowhere/voice.wav")
+    assert sent == []  # the portrait was not uploaded either
+
+
+@pytest.mark.parametrize(
+    ("head", "content_type"),
+    [
+        (b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR", "image/png"),
+        (b"\xff\xd8\xff\xe0\0\x10JFIF", "image/jpeg"),
+        (b"RIFF\x24\0\0\0WEBPVP8 ", "image/webp"),
+        (b"RIFF\x24\0\0\0WAVEfmt ", "audio/wav"),
+        (b"OggS\0\x02\0\0\0\0\0\0", "audio/ogg"),
+        (b"\0\0\0\x20ftypM4A ", "audio/mp4"),
+        (b"ID3\x04\0\0\0\0\0\0", "audio/mpeg"),
+        (b"\xff\xfb\x90\x64\0\0", "audio/mpeg"),
+        (b"\xff\xf1\x50\x80\0\0", "audio/aac"),
+        (b"GIF89a\0\0", None),
+        (b"", None),
+    ],
+)
+def test_content_types_are_detected_from_the_bytes(head: bytes, content_type: str | None) -> None:
+    assert sniff(head) == content_type
+
+
+def test_sample_media_are_detected() -> None:
+    assert sniff(PORTRAIT.read_bytes()) == "image/png"
+    assert sniff(VOICE.read_bytes()) == "audio/wav"
