@@ -48,6 +48,8 @@ class Route:
     path: str  # the public path, e.g. /file-upload/api/file-stream-upload
     mount: str  # the internal prefix of the connexion API that validates it
     inner_path: str  # the path connexion sees: mount + the spec's own path
+    key_header: bytes  # the lower-case request header that carries the key
+    bearer: bool  # the key comes as "Bearer <key>" (else as the header's whole value)
 
 
 @attrs.frozen
@@ -107,6 +109,7 @@ def routes() -> dict[tuple[str, str], Route]:
         for path, item in part.spec["paths"].items():
             for method in _HTTP_METHODS:
                 if method in item:
+                    header, bearer = _key_scheme(part.spec, item[method])
                     route = Route(
                         provider=part.provider,
                         operation_id=item[method]["operationId"],
@@ -114,9 +117,23 @@ def routes() -> dict[tuple[str, str], Route]:
                         path=part.public_prefix + path,
                         mount=part.mount,
                         inner_path=part.mount + path,
+                        key_header=header,
+                        bearer=bearer,
                     )
                     table[(route.method, route.path)] = route
     return table
+
+
+def _key_scheme(spec: Spec, operation: dict[str, Any]) -> tuple[bytes, bool]:
+    """Where the operation's security scheme (from the spec) puts the key."""
+    requirements: list[dict[str, Any]] = operation.get("security") or spec["security"]
+    (name,) = requirements[0]  # each spec has one scheme, required on every operation
+    scheme = spec["components"]["securitySchemes"][name]
+    if scheme["type"] == "apiKey" and scheme["in"] == "header":
+        return scheme["name"].lower().encode("latin-1"), False
+    if scheme["type"] == "http" and scheme["scheme"].lower() == "bearer":
+        return b"authorization", True
+    raise ValueError(f"the mock does not serve security scheme {name!r}")
 
 
 def operation_ids(provider: Provider | None = None) -> list[str]:

@@ -1,0 +1,96 @@
+"""``python -m kling_avatar.testing``: run the mock in the foreground on 127.0.0.1."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+
+from ._faults import FAULT_KINDS, parse_fault
+from ._server import DEFAULT_APIKLEY_KEY, DEFAULT_CRUN_KEY, MockServer
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m kling_avatar.testing",
+        description="A local mock of the crun.ai and Apikley Kling Avatar APIs (127.0.0.1 only).",
+        epilog=(
+            "fault syntax: KIND[@OPERATION][:key=value,...], KIND one of "
+            f"{', '.join(FAULT_KINDS)}; e.g. envelope@getTaskInfo:code=455,times=2 or "
+            "http@createTask:status=429,retry_after=2 or task_fail:fail_code=500,times=0 "
+            "(times=0: every call; rate=0.1: one call in ten, reproducible with --seed)"
+        ),
+    )
+    parser.add_argument("--port", type=int, default=8123, help="port on 127.0.0.1 (default 8123)")
+    parser.add_argument("--seed", type=int, default=None, help="replay task ids and random faults")
+    parser.add_argument(
+        "--step",
+        "--clock",
+        dest="step",
+        type=float,
+        default=2.0,
+        help="seconds a task spends in each non-terminal state (default 2; 0: done at once)",
+    )
+    parser.add_argument("--credits", type=float, default=100.0, help="starting balance")
+    parser.add_argument(
+        "--webhook-key", default=None, help="sign Apikley callbacks with this HMAC key"
+    )
+    parser.add_argument(
+        "--null-reads",
+        type=int,
+        default=0,
+        help="answer 'recordInfo is null' to the first N reads of each Apikley task",
+    )
+    parser.add_argument(
+        "--fault", action="append", default=[], metavar="SPEC", help="a fault (repeatable)"
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        faults = [parse_fault(text) for text in args.fault]
+    except ValueError as exc:
+        print(f"--fault: {exc}", file=sys.stderr)
+        return 2
+    mock = MockServer(
+        step=args.step,
+        credits=args.credits,
+        seed=args.seed,
+        webhook_key=args.webhook_key,
+        apikley_null_reads=args.null_reads,
+        port=args.port,
+    )
+    for fault in faults:
+        mock.state.faults.add(fault)
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        mock.start()
+    except (OSError, RuntimeError) as exc:
+        print(f"cannot serve on 127.0.0.1:{args.port}: {exc}", file=sys.stderr)
+        return 1
+    print(f"kling-avatar mock serving crun and Apikley on {mock.base_url}", flush=True)
+    # Keys from the environment are never printed; the documented defaults are, so a README
+    # curl works as written.
+    for provider, variable, default in (
+        ("crun", "CRUN_API_KEY", DEFAULT_CRUN_KEY),
+        ("Apikley", "APIKLEY_API_KEY", DEFAULT_APIKLEY_KEY),
+    ):
+        if os.environ.get(variable):
+            print(f"  {provider} key: the one in ${variable}", flush=True)
+        else:
+            print(f"  {provider} key: {default}  (set ${variable} to choose another)", flush=True)
+    print(f"  step {args.step} s, credits {args.credits}, faults {len(faults)}", flush=True)
+    stop.wait()
+    mock.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
