@@ -245,20 +245,23 @@ def build_text(paths: Paths, upstream_text: str | None = None) -> str:
 
 def read_source(source: str) -> bytes:
     """The published document's bytes, from a URL or a local file."""
-    if re.match(r"https?://", source):
-        response = httpx.get(source, follow_redirects=True, timeout=30.0)
-        response.raise_for_status()
-        return response.content
-    return Path(source).read_bytes()
+    try:
+        if re.match(r"https?://", source):
+            response = httpx.get(source, follow_redirects=True, timeout=30.0)
+            response.raise_for_status()
+            return response.content
+        return Path(source).read_bytes()
+    except (httpx.HTTPError, OSError) as error:
+        raise SystemExit(f"{source}: cannot read it: {error}") from None
 
 
-def _run(title: str, command: Sequence[str], root: Path, *, quiet_if_empty: bool = False) -> bool:
+def _run(title: str, command: Sequence[str], root: Path, *, capture: bool = False) -> bool:
     shown = " ".join("python" if part == sys.executable else part for part in command)
     print(f"\n== {title}: {shown}", flush=True)
-    if not quiet_if_empty:
+    if not capture:
         return subprocess.run(command, cwd=root, check=False).returncode == 0
     done = subprocess.run(command, cwd=root, capture_output=True, text=True, check=False)
-    print(done.stdout + done.stderr or "(none)", end="" if done.stdout or done.stderr else "\n")
+    print((done.stdout + done.stderr).rstrip("\n") or "(none)")
     return done.returncode == 0
 
 
@@ -271,10 +274,12 @@ def refresh(
     fail_on_breaking: bool = False,
 ) -> int:
     """The whole pipeline; returns the exit status."""
-    old_built = paths.built.read_text() if paths.built.exists() else None
+    old_built = paths.built.read_text() if paths.built.exists() else "{}"
     new_upstream = read_source(source) if source else paths.upstream.read_bytes()
     try:
         new_built = build_text(paths, new_upstream.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise SystemExit(f"{source}: not UTF-8 text, so not a JSON or YAML document") from None
     except OverlayError as error:
         print(f"specs/apikley.additions.yaml no longer fits the published document: {error}")
         print("Nothing was written. Adjust the additions (see info.x-deviations) and rerun.")
@@ -287,25 +292,28 @@ def refresh(
     print(f"built {paths.built.relative_to(paths.root)} from the upstream copy and the additions")
 
     print("\n== spec-diff: specs/apikley.yaml before -> after")
-    changes = diff_specs(yaml.safe_load(old_built or "{}") or {}, yaml.safe_load(new_built))
+    changes = diff_specs(yaml.safe_load(old_built) or {}, yaml.safe_load(new_built))
     print(render_report(changes, "before", "after"))
-    breaking = any(change.breaking for change in changes)
+    breaking = sum(change.breaking for change in changes)
+    results = {"spec-diff": f"{breaking} breaking, {len(changes) - breaking} non-breaking"}
 
-    ok = True
+    def step(name: str, title: str, command: Sequence[str], *, capture: bool = False) -> None:
+        results[name] = "ok" if _run(title, command, paths.root, capture=capture) else "FAILED"
+
     if generate:
-        ok = _run("regenerate", [sys.executable, "scripts/generate.py", "apikley"], paths.root)
+        step("regenerate", "regenerate", [sys.executable, "scripts/generate.py", "apikley"])
         stat = ["git", "diff", "--stat", "--", "generated/"]
-        _run("what regeneration changed", stat, paths.root, quiet_if_empty=True)
+        _run("what regeneration changed", stat, paths.root, capture=True)
         untracked = ["git", "ls-files", "--others", "--exclude-standard", "--", "generated/"]
-        _run("new generated files", untracked, paths.root, quiet_if_empty=True)
+        _run("new generated files", untracked, paths.root, capture=True)
     if checks:
-        ok = _run("type check", [sys.executable, "-m", "mypy"], paths.root) and ok
-        ok = _run("tests", [sys.executable, "-m", "pytest", "-q"], paths.root) and ok
-    if not ok:
-        print("\nThe overlay package or the tests do not fit the refreshed spec (see above).")
+        step("mypy", "does overlay/ still fit: type check", [sys.executable, "-m", "mypy"])
+        step("pytest", "tests", [sys.executable, "-m", "pytest", "-q"])
+    print("\n== refresh: " + "; ".join(f"{name} {result}" for name, result in results.items()))
+    if "FAILED" in results.values():
         return 1
     if breaking and fail_on_breaking:
-        print("\nBreaking changes, and FAIL_ON_BREAKING is set.")
+        print("FAIL_ON_BREAKING is set and callers are broken.")
         return 1
     return 0
 

@@ -38,6 +38,9 @@ def published(change: str) -> dict[str, Any]:
         inputs["mode"] = {"type": "string", "enum": ["std", "pro"], "description": "Quality."}
     elif change == "image_url renamed":
         inputs["image"] = inputs.pop("image_url")
+    elif change == "callBackUrl renamed":
+        properties = body["schema"]["properties"]
+        properties["callbackUrl"] = properties.pop("callBackUrl")
     return document
 
 
@@ -80,6 +83,23 @@ def test_refresh_keeps_the_document_verbatim_and_our_additions(
     assert "spec-diff before -> after: 0 breaking, 1 non-breaking" in out
     assert "request body: input.mode added, optional" in out
     assert check(paths) == 0
+
+
+def test_refresh_fails_on_breaking_changes_when_asked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    paths = copy_specs(tmp_path / "repo")
+    source = write_json(tmp_path / "new.json", published("callBackUrl renamed"))
+
+    assert refresh(paths, str(source), generate=False, checks=False, fail_on_breaking=True) == 1
+
+    out = capsys.readouterr().out
+    assert (
+        "BREAKING for callers:\n  [field removed] POST /api/v1/jobs/createTask: request body:"
+        " callBackUrl removed\n" in out
+    )
+    assert "== refresh: spec-diff 1 breaking, 1 non-breaking" in out
+    assert paths.upstream.read_bytes() == source.read_bytes(), "the refresh itself happened"
 
 
 def test_refresh_stops_when_an_addition_no_longer_fits(
@@ -149,6 +169,7 @@ def test_make_refresh_regenerates_and_shows_the_generated_diff(tmp_path: Path) -
     assert done.returncode == 0, done.stdout + done.stderr
     assert "input.mode added, optional" in done.stdout
     assert "generated generated/apikley_client from specs/apikley.yaml" in done.stdout
+    assert "== refresh: spec-diff 0 breaking, 1 non-breaking; regenerate ok" in done.stdout
     changed = git(repo, "diff", "--name-only", "--", "generated/").split()
     assert "generated/apikley_client/models/kling_ai_avatar_v1_pro_body_input.py" in changed
     assert "kling_ai_avatar_v1_pro_body_input.py" in done.stdout  # git diff --stat
