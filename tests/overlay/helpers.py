@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from kling_avatar import AsyncAvatarClient, AvatarClient
 from kling_avatar.testing import MockServer
@@ -40,7 +40,12 @@ def make_async_client(mock: MockServer, provider: str, **kwargs: Any) -> AsyncAv
     return AsyncAvatarClient(provider, **options)
 
 
-def media_urls(mock: MockServer) -> dict[str, str]:
+class MediaUrls(TypedDict):
+    image_url: str
+    audio_url: str
+
+
+def media_urls(mock: MockServer) -> MediaUrls:
     """URLs of media the mock serves itself, as create_task expects them."""
     return {
         "image_url": f"{mock.base_url}/media/portrait.png",
