@@ -12,7 +12,6 @@ import binascii
 import json
 import mimetypes
 import re
-import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -116,8 +115,8 @@ def _new_task(
         param=param,
         callback_url=callback_url,
         cost=cost,
-        created_wall=time.time(),
-        created_mono=time.monotonic(),
+        created_wall=state.wall(),
+        created_mono=state.monotonic(),
         null_reads_left=state.apikley_null_reads if provider == "apikley" else 0,
     )
     fault = state.faults.take(operation_id, ("task_fail",))
@@ -203,7 +202,7 @@ async def apikley_get_download_url(state: MockState, body: Body, **_: Any) -> Bo
     prefix = f"{state.base_url}/media/"
     if not url.startswith(prefix) or not _media_exists(state, url[len(prefix) :].split("?")[0]):
         return envelope("apikley", 422, "url is not a file generated or uploaded by this account")
-    expires = _ms(time.time() + 20 * 60)
+    expires = _ms(state.wall() + 20 * 60)
     return envelope("apikley", 200, "success", f"{url.split('?')[0]}?expires={expires}")
 
 
@@ -240,7 +239,11 @@ def _store(
     path = "/".join([*segments, name])
     mime = mime or mimetypes.guess_type(name)[0] or "application/octet-stream"
     state.media[path] = (data, mime)
-    uploaded_at = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    uploaded_at = (
+        datetime.fromtimestamp(state.wall(), UTC)
+        .isoformat(timespec="milliseconds")
+        .replace("+00:00", "Z")
+    )
     data_out = {
         "success": True,
         "fileName": name,

@@ -197,6 +197,14 @@ class MockServer:
             time.sleep(0.01)
         return self.callbacks
 
+    def advance(self, seconds: float) -> None:
+        """Move the mock's clock forward, so tasks progress without waiting for ``step``.
+
+        Tasks whose time is up finish at once (their callbacks are sent); timestamps in
+        answers move with the clock.
+        """
+        self.state.advance(seconds)
+
     def set_credits(self, value: float, provider: Provider | None = None) -> None:
         """Set the balance (both providers' accounts unless ``provider`` says which)."""
         self.state.set_credits(value, provider)

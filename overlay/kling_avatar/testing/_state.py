@@ -51,8 +51,8 @@ class Task:
     param: dict[str, Any]  # the creation request as the caller sent it
     callback_url: str | None
     cost: float
-    created_wall: float  # time.time()
-    created_mono: float  # time.monotonic(), for the state clock
+    created_wall: float  # MockState.wall(): Unix seconds
+    created_mono: float  # MockState.monotonic(), for the state clock
     outcome: Outcome = "success"
     fail_code: str = ""
     fail_msg: str = ""
@@ -99,6 +99,7 @@ class MockState:
         self.callbacks: list[CallbackDelivery] = []
         self.errors: list[str] = []
         self.loop: asyncio.AbstractEventLoop | None = None
+        self.offset = 0.0  # seconds the clock was moved forward by advance()
         self.http: httpx.AsyncClient | None = None  # for callbacks and URL uploads
         self.background: set[asyncio.Future[Any]] = set()
         # Seeded so a run replays the same task ids; nothing here is a secret.
@@ -136,6 +137,29 @@ class MockState:
             for name in (provider,) if provider else ("crun", "apikley"):
                 self.balances[name] = value
 
+    # -- the clock ---------------------------------------------------------------------
+
+    def monotonic(self) -> float:
+        return time.monotonic() + self.offset
+
+    def wall(self) -> float:
+        return time.time() + self.offset
+
+    def advance(self, seconds: float) -> None:
+        """Move the clock forward: tasks progress (and finish, with callbacks) at once."""
+        if seconds < 0:
+            raise ValueError("the clock only moves forward")
+        with self.lock:
+            self.offset += seconds
+        loop = self.loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self.settle_due)
+
+    def settle_due(self) -> None:
+        for task in list(self.tasks.values()):
+            if not task.settled:
+                self.phase(task)
+
     # -- tasks -------------------------------------------------------------------------
 
     def add_task(self, task: Task) -> None:
@@ -147,7 +171,7 @@ class MockState:
         """The task's state now; settles it (refund, callback) when it has just ended."""
         states = STATES[task.provider]
         if self.step > 0:
-            index = int((time.monotonic() - task.created_mono) // self.step)
+            index = int((self.monotonic() - task.created_mono) // self.step)
             if index < len(states):
                 return states[index]
         self.settle(task)
