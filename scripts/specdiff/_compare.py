@@ -15,7 +15,7 @@ SCHEME_FIELDS = ("type", "scheme", "in", "name", "flows", "openIdConnectUrl")
 
 
 def _operations(spec: Spec) -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
-    """ "METHOD /path" -> (operation, its path item)."""
+    """``METHOD /path`` -> (operation, its path item)."""
     found = {}
     for path, item in (spec.get("paths") or {}).items():
         for method in METHODS:
@@ -55,16 +55,20 @@ def diff_specs(old: Spec, new: Spec) -> list[Change]:
 
 def _renamed(old_ops: dict[str, Any], new_ops: dict[str, Any]) -> dict[str, str]:
     """Old key -> new key for operations that moved but kept their method and operationId."""
-    new_by_id = {
-        (key.split()[0], op.get("operationId")): key
+
+    def identity(key: str, operation: dict[str, Any]) -> tuple[str, Any]:
+        return key.split()[0], operation.get("operationId")
+
+    arrived = {
+        identity(key, op): key
         for key, (op, _) in new_ops.items()
         if key not in old_ops and op.get("operationId")
     }
-    moved = {}
-    for key, (op, _) in old_ops.items():
-        if key not in new_ops and (key.split()[0], op.get("operationId")) in new_by_id:
-            moved[key] = new_by_id[(key.split()[0], op.get("operationId"))]
-    return moved
+    return {
+        key: arrived[identity(key, op)]
+        for key, (op, _) in old_ops.items()
+        if key not in new_ops and identity(key, op) in arrived
+    }
 
 
 def _servers(old: Any, new: Any, where: str, changes: list[Change]) -> None:
@@ -107,9 +111,8 @@ def _requirement_change(old: Any, new: Any, where: str, changes: list[Change]) -
     # Dropping a way to authenticate breaks whoever used it; so does requiring one where
     # none was needed. Offering one more way does not.
     anonymous_before = not before or frozenset() in before
-    breaking = bool(before - after) or (
-        anonymous_before and not (not after or frozenset() in after)
-    )
+    anonymous_after = not after or frozenset() in after
+    breaking = bool(before - after) or (anonymous_before and not anonymous_after)
     detail = f"requirements {sorted(map(sorted, before))} -> {sorted(map(sorted, after))}"
     changes.append(Change(breaking, Kind.AUTH_CHANGED, where, detail))
 

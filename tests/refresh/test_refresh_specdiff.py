@@ -204,3 +204,33 @@ def test_report_lists_breaking_changes_first() -> None:
         "non-breaking:",
         f"  [field added] {CREATE}: response 200 body: data.recordId added, required",
     ]
+
+
+def test_parameter_response_and_operation_changes() -> None:
+    base = yaml.safe_load((ROOT / "specs" / "apikley.yaml").read_text())
+    query = "$.paths['/api/v1/jobs/recordInfo'].get"
+    overlay = {
+        "overlay": "1.1.0",
+        "info": {"title": "t", "version": "1"},
+        "actions": [
+            {"target": f"{query}.parameters[0]", "update": {"required": False}},
+            {
+                "target": f"{query}.parameters",
+                "update": {"name": "v", "in": "query", "required": True},
+            },
+            {"target": f"{query}.responses['429']", "remove": True},
+            {"target": "$.paths['/api/v1/chat/credit'].get.operationId", "update": "credits"},
+            {"target": "$.paths", "update": {"/api/v1/ping": {"get": {"responses": {}}}}},
+        ],
+    }
+    assert rows(diff_specs(base, apply_overlay(base, overlay))) == [
+        (False, Kind.OPERATION_ADDED, "GET /api/v1/ping: operation added"),
+        (False, Kind.REQUIRED_CHANGED, f"{QUERY}: query parameter taskId made optional"),
+        (True, Kind.PARAMETER_ADDED, f"{QUERY}: query parameter v added, required"),
+        (True, Kind.RESPONSE_REMOVED, f"{QUERY}: response 429 removed"),
+        (
+            True,
+            Kind.OPERATION_ID_CHANGED,
+            "GET /api/v1/chat/credit: operationId getCredits -> credits",
+        ),
+    ]
