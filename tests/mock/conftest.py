@@ -6,8 +6,6 @@ import httpx
 import pytest
 from kling_avatar.testing import MockServer
 
-pytest_plugins = ["kling_avatar.testing.pytest_plugin"]
-
 
 @pytest.fixture
 def mock(kling_mock: MockServer) -> MockServer:
