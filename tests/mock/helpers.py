@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Self
 
 from kling_avatar.testing import MockServer
 
@@ -51,3 +54,58 @@ def apikley_body(**extra: Any) -> dict[str, Any]:
         },
         **extra,
     }
+
+
+class Receiver:
+    """A loopback HTTP endpoint: records POSTed JSON, serves GET from a dict of files.
+
+    ``fail_first`` answers that many POSTs with HTTP 500 before accepting, to test retries.
+    """
+
+    def __init__(self, fail_first: int = 0) -> None:
+        self.posts: list[tuple[dict[str, str], Any]] = []
+        self.files: dict[str, tuple[bytes, str]] = {}
+        self.fail_first = fail_first
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", "0"))
+                body = json.loads(self.rfile.read(length))
+                with receiver._lock:
+                    receiver.posts.append((dict(self.headers.items()), body))
+                    failing = receiver.fail_first > 0
+                    receiver.fail_first -= 1
+                self.send_response(500 if failing else 200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def do_GET(self) -> None:
+                found = receiver.files.get(self.path)
+                if found is None:
+                    self.send_response(404)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                data, mime = found
+                self.send_response(200)
+                self.send_header("Content-Type", mime)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()

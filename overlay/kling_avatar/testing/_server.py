@@ -197,6 +197,14 @@ class MockServer:
             time.sleep(0.01)
         return self.callbacks
 
+    def wait_idle(self, timeout: float = 5.0) -> None:
+        """Wait until no callback delivery or other background work is in progress."""
+        deadline = time.monotonic() + timeout
+        while self.state.background:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the mock was still busy after {timeout} s")
+            time.sleep(0.01)
+
     def advance(self, seconds: float) -> None:
         """Move the mock's clock forward, so tasks progress without waiting for ``step``.
 

@@ -1,0 +1,127 @@
+"""Task-completion callbacks: each provider's payload, retries, kie.ai's signature."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+
+import httpx
+from kling_avatar.testing import MockServer
+
+from .helpers import (
+    APIKLEY_CREATE,
+    APIKLEY_RECORD,
+    CRUN_CREATE,
+    CRUN_INFO,
+    Receiver,
+    apikley_body,
+    apikley_headers,
+    crun_body,
+    crun_headers,
+)
+
+
+def test_crun_posts_the_bare_task_info_when_the_task_ends() -> None:
+    with (
+        Receiver() as receiver,
+        MockServer(step=30.0) as mock,
+        httpx.Client(base_url=mock.base_url) as http,
+    ):
+        body = crun_body(callback_url=f"{receiver.url}/hook")
+        task_id = http.post(CRUN_CREATE, json=body, headers=crun_headers(mock)).json()["data"][
+            "task_id"
+        ]
+        mock.advance(60.0)  # nobody polls: the task ends on the clock
+        [delivery] = mock.wait_callbacks(1)
+        assert delivery.url == f"{receiver.url}/hook"
+        assert delivery.status == 200 and delivery.attempt == 1
+        [(headers, payload)] = receiver.posts
+        assert "X-Webhook-Signature" not in headers  # crun documents no signature
+        info = http.get(CRUN_INFO, params={"task_id": task_id}, headers=crun_headers(mock))
+        assert payload == info.json()["data"] == delivery.body
+        assert payload["status"] == "success"
+
+
+def test_apikley_posts_code_msg_data_and_signs_it_the_kie_way() -> None:
+    key = "whsec-test"
+    with (
+        Receiver() as receiver,
+        MockServer(webhook_key=key) as mock,
+        httpx.Client(base_url=mock.base_url) as http,
+    ):
+        body = apikley_body(callBackUrl=f"{receiver.url}/hook")
+        created = http.post(APIKLEY_CREATE, json=body, headers=apikley_headers(mock))
+        task_id = created.json()["data"]["taskId"]
+        mock.wait_callbacks(1)
+        [(headers, payload)] = receiver.posts
+        assert payload["code"] == 200 and payload["msg"]
+        data = payload["data"]
+        assert data["taskId"] == task_id and data["state"] == "success"
+        assert json.loads(data["resultJson"])["resultUrls"]
+        assert json.loads(data["param"]) == body
+        assert set(data) >= {
+            "model",
+            "failCode",
+            "failMsg",
+            "costTime",
+            "completeTime",
+            "createTime",
+        }
+
+        timestamp = headers["X-Webhook-Timestamp"]
+        assert abs(int(timestamp) - time.time()) < 300  # Unix seconds
+        expected = base64.b64encode(
+            hmac.new(key.encode(), f"{task_id}.{timestamp}".encode(), hashlib.sha256).digest()
+        ).decode()
+        assert headers["X-Webhook-Signature"] == expected
+        record = http.get(APIKLEY_RECORD, params={"taskId": task_id}, headers=apikley_headers(mock))
+        assert record.json()["data"]["state"] == "success"
+
+
+def test_apikley_failed_task_posts_code_501_with_the_fail_code() -> None:
+    with Receiver() as receiver, MockServer() as mock, httpx.Client(base_url=mock.base_url) as http:
+        mock.fault("task_fail", fail_code="500", fail_msg="Internal server error")
+        body = apikley_body(callBackUrl=f"{receiver.url}/hook")
+        http.post(APIKLEY_CREATE, json=body, headers=apikley_headers(mock))
+        [delivery] = mock.wait_callbacks(1)
+        assert delivery.body["code"] == 501
+        assert delivery.body["data"]["state"] == "fail"
+        assert delivery.body["data"]["failCode"] == "500"
+        assert "X-Webhook-Signature" not in delivery.headers  # no key configured
+
+
+def test_refused_callbacks_are_retried_until_accepted() -> None:
+    with (
+        Receiver(fail_first=2) as receiver,
+        MockServer() as mock,
+        httpx.Client(base_url=mock.base_url) as http,
+    ):
+        http.post(
+            CRUN_CREATE, json=crun_body(callback_url=receiver.url), headers=crun_headers(mock)
+        )
+        deliveries = mock.wait_callbacks(3)
+        assert [(d.attempt, d.status) for d in deliveries] == [(1, 500), (2, 500), (3, 200)]
+        assert len(receiver.posts) == 3
+        assert all(d.body == deliveries[0].body for d in deliveries)
+
+
+def test_retries_are_bounded_when_nobody_listens() -> None:
+    with Receiver() as receiver:
+        dead_url = receiver.url  # closed below: connections are refused
+    with MockServer(callback_attempts=2) as mock, httpx.Client(base_url=mock.base_url) as http:
+        http.post(CRUN_CREATE, json=crun_body(callback_url=dead_url), headers=crun_headers(mock))
+        deliveries = mock.wait_callbacks(2)
+        assert [(d.attempt, d.status) for d in deliveries] == [(1, None), (2, None)]
+        mock.wait_idle()  # every delivery has given up
+        assert len(mock.callbacks) == 2
+
+
+def test_no_callback_without_a_callback_url(mock: MockServer, http: httpx.Client) -> None:
+    task_id = http.post(CRUN_CREATE, json=crun_body(), headers=crun_headers(mock)).json()["data"][
+        "task_id"
+    ]
+    http.get(CRUN_INFO, params={"task_id": task_id}, headers=crun_headers(mock))
+    assert mock.callbacks == []

@@ -1,0 +1,126 @@
+"""Uploads store the bytes and answer a URL the mock serves."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import httpx
+import pytest
+from kling_avatar.testing import MockServer
+
+from .helpers import (
+    APIKLEY_BASE64,
+    APIKLEY_CREATE,
+    APIKLEY_DOWNLOAD,
+    APIKLEY_RECORD,
+    APIKLEY_STREAM,
+    APIKLEY_URL,
+    CRUN_UPLOAD_URL,
+    Receiver,
+    apikley_body,
+    apikley_headers,
+    crun_headers,
+)
+
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256))
+
+
+def test_crun_presigned_put_then_file_url(mock: MockServer, http: httpx.Client) -> None:
+    answer = http.get(
+        CRUN_UPLOAD_URL,
+        params={"content_type": "image/png", "ext": ".png"},
+        headers=crun_headers(mock),
+    ).json()
+    assert answer["code"] == 200
+    presigned, file_url = answer["data"]["presigned_url"], answer["data"]["file_url"]
+    assert http.get(file_url).status_code == 404  # nothing there before the PUT
+    put = http.put(presigned, content=PNG, headers={"Content-Type": "image/png"})
+    assert put.status_code == 200
+    served = http.get(file_url)
+    assert served.content == PNG
+    assert served.headers["content-type"] == "image/png"
+
+
+def test_crun_put_to_an_unknown_upload_url_is_404(http: httpx.Client) -> None:
+    assert http.put("/upload/nothing.png", content=b"x").status_code == 404
+
+
+def test_crun_upload_url_needs_a_file_extension(mock: MockServer, http: httpx.Client) -> None:
+    answer = http.get(
+        CRUN_UPLOAD_URL,
+        params={"content_type": "image/png", "ext": "png/../x"},
+        headers=crun_headers(mock),
+    ).json()
+    assert answer["code"] == 422 and "ext" in answer["message"]
+
+
+def test_apikley_stream_upload(mock: MockServer, http: httpx.Client) -> None:
+    answer = http.post(
+        APIKLEY_STREAM,
+        files={"file": ("face.png", PNG, "image/png")},
+        data={"uploadPath": "kling/avatars", "fileName": "me.png"},
+        headers=apikley_headers(mock),
+    ).json()
+    assert answer["success"] is True and answer["code"] == 200
+    data = answer["data"]
+    assert data["fileName"] == "me.png"
+    assert data["filePath"] == "kling/avatars/me.png"
+    assert data["fileSize"] == len(PNG) and data["mimeType"] == "image/png"
+    assert data["uploadedAt"].endswith("Z")
+    assert http.get(data["downloadUrl"]).content == PNG
+
+
+@pytest.mark.parametrize("prefix", ["", "data:image/png;base64,"])
+def test_apikley_base64_upload(mock: MockServer, http: httpx.Client, prefix: str) -> None:
+    body = {
+        "base64Data": prefix + base64.b64encode(PNG).decode(),
+        "uploadPath": "kling",
+        "fileName": "face.png",
+    }
+    data = http.post(APIKLEY_BASE64, json=body, headers=apikley_headers(mock)).json()["data"]
+    served = http.get(data["downloadUrl"])
+    assert served.content == PNG
+    assert served.headers["content-type"] == "image/png"
+
+
+def test_apikley_base64_that_is_not_base64_is_422(mock: MockServer, http: httpx.Client) -> None:
+    body = {"base64Data": "not base64!", "uploadPath": "kling"}
+    answer = http.post(APIKLEY_BASE64, json=body, headers=apikley_headers(mock)).json()
+    assert answer["code"] == 422 and "base64Data" in answer["msg"]
+
+
+def test_apikley_url_upload_fetches_the_file(mock: MockServer, http: httpx.Client) -> None:
+    with Receiver() as origin:
+        origin.files["/voice.mp3"] = (b"ID3fake-mp3", "audio/mpeg")
+        body = {"fileUrl": f"{origin.url}/voice.mp3", "uploadPath": "kling"}
+        data = http.post(APIKLEY_URL, json=body, headers=apikley_headers(mock)).json()["data"]
+    assert data["fileName"] == "voice.mp3" and data["mimeType"] == "audio/mpeg"
+    assert http.get(data["downloadUrl"]).content == b"ID3fake-mp3"
+
+
+def test_apikley_url_upload_of_a_missing_file_is_422(mock: MockServer, http: httpx.Client) -> None:
+    with Receiver() as origin:
+        body = {"fileUrl": f"{origin.url}/missing.png", "uploadPath": "kling"}
+        answer = http.post(APIKLEY_URL, json=body, headers=apikley_headers(mock)).json()
+    assert answer["code"] == 422 and "fileUrl" in answer["msg"]
+
+
+def test_apikley_upload_path_cannot_escape(mock: MockServer, http: httpx.Client) -> None:
+    body = {"base64Data": base64.b64encode(PNG).decode(), "uploadPath": "../etc"}
+    answer = http.post(APIKLEY_BASE64, json=body, headers=apikley_headers(mock)).json()
+    assert answer["code"] == 422 and "uploadPath" in answer["msg"]
+
+
+def test_apikley_download_url_for_a_result(mock: MockServer, http: httpx.Client) -> None:
+    created = http.post(APIKLEY_CREATE, json=apikley_body(), headers=apikley_headers(mock))
+    task_id = created.json()["data"]["taskId"]
+    record = http.get(APIKLEY_RECORD, params={"taskId": task_id}, headers=apikley_headers(mock))
+    [result_url] = json.loads(record.json()["data"]["resultJson"])["resultUrls"]
+    link = http.post(APIKLEY_DOWNLOAD, json={"url": result_url}, headers=apikley_headers(mock))
+    assert link.json()["code"] == 200
+    assert http.get(link.json()["data"]).headers["content-type"] == "video/mp4"
+    foreign = http.post(
+        APIKLEY_DOWNLOAD, json={"url": "https://example.com/x.mp4"}, headers=apikley_headers(mock)
+    )
+    assert foreign.json()["code"] == 422
