@@ -9,6 +9,7 @@ with an exit status per error class, and the download of the result.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -41,7 +42,9 @@ from kling_avatar import (
     UnexpectedResponseError,
     WaitTimeoutError,
 )
+from kling_avatar._inputs import check_task_input
 from kling_avatar._progress import Progress
+from kling_avatar._uploads import UploadFile
 
 __all__ = ["EXIT_STATUSES", "main"]
 
@@ -100,7 +103,7 @@ def _epilog() -> str:
     rows = [
         f"  {EXIT_OK:>3}  success",
         f"  {EXIT_UNEXPECTED:>3}  unexpected error (a bug: rerun with --debug and report it)",
-        f"  {EXIT_USAGE:>3}  bad arguments, or a local file that does not exist",
+        f"  {EXIT_USAGE:>3}  bad arguments (usage)",
     ]
     rows += [
         f"  {status:>3}  {cls.__name__}: {_MEANINGS[cls]}" for cls, status in EXIT_STATUSES.items()
@@ -115,10 +118,6 @@ def _epilog() -> str:
         "  CRUN_BASE_URL, APIKLEY_BASE_URL  other base URLs (the local mock); --base-url wins\n"
         "\nexit status:\n" + "\n".join(rows)
     )
-
-
-class _UsageError(Exception):
-    """Bad input found by the command itself (exit status 2)."""
 
 
 class _DownloadError(Exception):
@@ -248,7 +247,10 @@ class _Context:
 
     def client(self) -> AvatarClient:
         if not os.environ.get(KEY_VARIABLES[self.provider]):
-            raise _UsageError(f"no API key for {self.provider}: set {KEY_VARIABLES[self.provider]}")
+            # The client would say the same, but suggest `api_key=`, which means nothing here.
+            raise AuthenticationError(
+                f"no API key: set {KEY_VARIABLES[self.provider]}", provider=self.provider
+            )
         if self.args.request_timeout is not None:
             return AvatarClient(
                 self.provider, base_url=self.args.base_url, timeout=self.args.request_timeout
@@ -271,9 +273,17 @@ class _Context:
 
 def _generate(ctx: _Context) -> int:
     args = ctx.args
+    # Everything is checked (files read, typed, sized; prompt, mode, callback URL) before the
+    # first upload, so a bad --prompt does not cost two uploads first.
+    try:
+        checked = check_task_input(
+            args.image, args.audio, args.prompt, args.mode, args.callback_url
+        )
+    except InvalidRequestError as exc:
+        raise _in_option_terms(exc, ctx.provider) from exc
     with ctx.client() as client:
-        image_url = _resolve_media(ctx, client, "--image", args.image)
-        audio_url = _resolve_media(ctx, client, "--audio", args.audio)
+        image_url = _upload(ctx, client, args.image, checked.image)
+        audio_url = _upload(ctx, client, args.audio, checked.audio)
         created = time.monotonic()
         ctx.creating = True
         task = client.create_task(
@@ -350,18 +360,34 @@ def _state_text(task: Task) -> str:
     return task.state.value
 
 
-def _resolve_media(ctx: _Context, client: AvatarClient, option: str, value: str) -> str:
-    """A URL is passed through; a local file is uploaded and its provider URL returned."""
-    if urlsplit(value).scheme in ("http", "https"):
-        return value
-    path = Path(value)
-    if not path.is_file():
-        raise _UsageError(f"{option}: no such file: {value}")
-    size = path.stat().st_size
-    ctx.progress.note(f"{ctx.provider}: uploading {path.name} ({_size(size)})")
-    url = client.upload_file(path)
-    ctx.progress.note(f"{ctx.provider}: uploaded {path.name}")
+def _upload(ctx: _Context, client: AvatarClient, value: str, media: str | UploadFile) -> str:
+    """A URL is passed through; a local file (already checked) is uploaded, its URL returned."""
+    if isinstance(media, str):
+        return media
+    ctx.progress.note(f"{ctx.provider}: uploading {media.file_name} ({_size(len(media.content))})")
+    url = client.upload_file(Path(value), content_type=media.content_type)
+    ctx.progress.note(f"{ctx.provider}: uploaded {media.file_name}")
     return url
+
+
+# The client names the fields as its arguments; the user typed options.
+_OPTIONS = {
+    "image_url": "--image",
+    "audio_url": "--audio",
+    "prompt": "--prompt",
+    "mode": "--mode",
+    "callback_url": "--callback-url",
+}
+
+
+def _in_option_terms(exc: InvalidRequestError, provider: str) -> InvalidRequestError:
+    message = exc.message
+    option = _OPTIONS.get(exc.field or "")
+    if option is not None and exc.field and message.startswith(f"{exc.field}:"):
+        message = option + message[len(exc.field) :]
+    # The client's advice for an untyped file is an argument the command does not have.
+    message = message.removesuffix("; pass content_type")
+    return InvalidRequestError(message, provider=exc.provider or provider, field=exc.field)
 
 
 def _download(ctx: _Context, task: Task, target: Path) -> Path:
@@ -385,18 +411,19 @@ def _download(ctx: _Context, task: Task, target: Path) -> Path:
             for chunk in response.iter_bytes():
                 file.write(chunk)
         partial.replace(target)
-    except httpx.HTTPStatusError as exc:
-        partial.unlink(missing_ok=True)
-        raise _DownloadError(
-            f"download of {_redact(url)} failed: HTTP {exc.response.status_code}"
-        ) from exc
-    except httpx.HTTPError as exc:
-        partial.unlink(missing_ok=True)
-        raise _DownloadError(f"download of {_redact(url)} failed: {exc}") from exc
-    except OSError as exc:
-        partial.unlink(missing_ok=True)
-        raise _DownloadError(f"could not save the video to {target}: {exc.strerror}") from exc
+    except (httpx.HTTPError, OSError) as exc:
+        with contextlib.suppress(OSError):
+            partial.unlink(missing_ok=True)
+        raise _DownloadError(_download_problem(exc, url, target)) from exc
     return target
+
+
+def _download_problem(exc: httpx.HTTPError | OSError, url: str, target: Path) -> str:
+    if isinstance(exc, OSError):
+        return f"could not save the video to {target}: {exc.strerror or exc}"
+    if isinstance(exc, httpx.HTTPStatusError):
+        return f"download of {_redact(url)} failed: HTTP {exc.response.status_code}"
+    return f"download of {_redact(url)} failed: {_one_line(str(exc)) or type(exc).__name__}"
 
 
 def _redact(url: str) -> str:
@@ -450,9 +477,9 @@ def _error_status(exc: AvatarError) -> int:
     return EXIT_STATUSES[AvatarError]
 
 
-def _describe(exc: AvatarError) -> str:
+def _describe(ctx: _Context, exc: AvatarError) -> str:
     """`<provider> <code> <ClassName>: <message> (request id ...)`, on one line."""
-    provider = exc.provider or "?"
+    provider = exc.provider or ctx.provider
     code = f" {exc.code}" if exc.code is not None else ""
     text = f"{provider}{code} {type(exc).__name__}: {_one_line(exc.message)}"
     if exc.request_id:
@@ -478,9 +505,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _interrupted(ctx)
     except AvatarError as exc:
         status = _error_status(exc)
-        return _fail(ctx, status, type(exc).__name__, _describe(exc), exc)
-    except _UsageError as exc:
-        return _fail(ctx, EXIT_USAGE, "UsageError", str(exc), exc)
+        return _fail(ctx, status, type(exc).__name__, _describe(ctx, exc), exc)
     except _DownloadError as exc:
         return _fail(ctx, EXIT_DOWNLOAD, "DownloadError", str(exc), exc)
     except Exception as exc:

@@ -1,0 +1,117 @@
+"""`credits`, `status`, `wait`; Ctrl-C during a wait; the redrawn line on a real terminal."""
+
+from __future__ import annotations
+
+import os
+import pty
+import re
+import select
+import signal
+import subprocess
+import time
+
+from kling_avatar.testing import MockServer
+
+from .helpers import RUN_TIMEOUT, Cli, command
+
+
+def test_credits(cli: Cli, mock: MockServer, provider: str) -> None:
+    mock.set_credits(42.5)
+
+    human = cli("credits", "--provider", provider)
+    as_json = cli("credits", "--provider", provider, "--json")
+
+    assert (human.status, human.stdout) == (0, "42.5\n")
+    assert as_json.status == 0
+    assert as_json.json() == {"provider": provider, "credits": 42.5}
+
+
+def test_status_of_a_running_task(slow_cli: Cli, provider: str) -> None:
+    created = slow_cli("generate", "--provider", provider, *slow_cli.media_urls(), "--no-wait")
+    assert created.status == 0, created.stderr
+    task_id = created.stdout.strip()
+
+    status = slow_cli("status", task_id, "--provider", provider, "--json")
+
+    assert status.status == 0, status.stderr
+    task = status.json()
+    assert (task["id"], task["provider"], task["state"]) == (task_id, provider, "pending")
+    assert task["video_url"] is None
+    assert task["video_urls"] == []
+    assert task["provider_state"]  # the provider's own word, e.g. "queuing"
+    assert task["created_at"] is not None
+
+
+def test_ctrl_c_during_a_wait_says_how_to_resume(slow_cli: Cli) -> None:
+    process = subprocess.Popen(  # noqa: S603 (our own command)
+        command("generate", "--provider", "crun", *slow_cli.media_urls()),
+        env=slow_cli.env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stderr is not None
+        seen = []
+        for line in process.stderr:  # bounded by the pytest timeout if it never comes
+            seen.append(line)
+            if re.match(r"crun task \S+: pending", line):
+                break
+        task_id = re.findall(r"created task (\S+)", "".join(seen))[0]
+
+        process.send_signal(signal.SIGINT)
+        stdout, rest = process.communicate(timeout=RUN_TIMEOUT)
+    finally:
+        process.kill()
+        process.wait()
+
+    assert process.returncode == 130
+    assert stdout == ""
+    assert "Traceback" not in rest
+    resume = f"kling-avatar wait {task_id} --provider crun"
+    assert f"task {task_id} keeps running at crun. Resume with: {resume}" in rest
+    # ... and it does keep running: the command it suggests finds it.
+    status = slow_cli("status", task_id, "--provider", "crun")
+    assert status.stdout.startswith(f"crun task {task_id}: ")
+
+
+def test_progress_is_redrawn_in_place_on_a_terminal(cli: Cli) -> None:
+    # stderr on a pseudo-terminal, stdout on a pipe: the URL stays clean for `$(...)`.
+    main, tty = pty.openpty()
+    process = subprocess.Popen(  # noqa: S603 (our own command)
+        command("generate", "--provider", "apikley", *cli.media_urls()),
+        env=cli.env(),
+        stdout=subprocess.PIPE,
+        stderr=tty,
+    )
+    os.close(tty)
+    screen = b""
+    deadline = time.monotonic() + RUN_TIMEOUT
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([main], [], [], 0.2)
+            if ready:
+                try:
+                    chunk = os.read(main, 4096)
+                except OSError:  # EIO: the process closed the terminal
+                    break
+                if not chunk:
+                    break
+                screen += chunk
+            elif process.poll() is not None:
+                break
+        stdout = process.communicate(timeout=RUN_TIMEOUT)[0].decode()
+    finally:
+        os.close(main)
+        process.kill()
+        process.wait()
+
+    assert process.returncode == 0, screen
+    text = screen.decode()
+    task_line = re.compile(r"apikley task \w+: ")
+    redraws = [part for part in text.split("\r\x1b[K") if task_line.search(part)]
+    # The task's line is drawn, redrawn on the same terminal line, and finally left standing
+    # with its last state and no spinner.
+    assert len(redraws) >= 2, text
+    assert re.fullmatch(r"  apikley task \w+: succeeded  \d+\.\d s\r?\n", redraws[-1]), text
+    assert re.fullmatch(r"http://\S+\.mp4\n", stdout)
