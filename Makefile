@@ -8,9 +8,10 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(PYTHON)
 RUN := $(UV) run --frozen --no-sync
 
-.PHONY: help env generate check-generated lint typecheck pytest test bench refresh spec-diff clean
+.PHONY: help env demo generate check-generated lint typecheck pytest test bench refresh spec-diff clean
 
 help:
+	@echo "make demo             the main job: local mock, kling-avatar generate for both providers, videos in out/"
 	@echo "make test             build the environment from uv.lock, then run every check and test"
 	@echo "make generate         regenerate generated/ from specs/"
 	@echo "make check-generated  fail with a diff when generated/ is not what specs/ give"
@@ -25,6 +26,11 @@ $(UV):
 
 env: $(UV)
 	$(UV) sync --frozen --all-extras --quiet
+
+# The main job, end to end: the local mock (in-process, stopped however the runs end), then
+# kling-avatar generate for both providers on examples/media/, the videos downloaded into out/.
+demo: env
+	\$(RUN) python scripts/demo.py
 
 generate: env
 	$(RUN) python scripts/generate.py
