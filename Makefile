@@ -30,7 +30,7 @@ env: $(UV)
 # The main job, end to end: the local mock (in-process, stopped however the runs end), then
 # kling-avatar generate for both providers on examples/media/, the videos downloaded into out/.
 demo: env
-	\$(RUN) python scripts/demo.py
+	$(RUN) python scripts/demo.py
 
 generate: env
 	$(RUN) python scripts/generate.py
