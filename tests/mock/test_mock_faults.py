@@ -185,6 +185,8 @@ def test_fault_arguments_are_checked() -> None:
         mock.fault("explode")
     with pytest.raises(ValueError, match="takes no"):
         mock.fault("drop", code=500)
+    with pytest.raises(ValueError, match="envelope code"):
+        mock.fault("envelope", code=503)
     with pytest.raises(ValueError, match="times"):
         mock.fault("envelope", times=0)
 

@@ -31,6 +31,7 @@ from connexion.middleware.routing import RoutingMiddleware
 from connexion.middleware.server_error import ServerErrorMiddleware
 from connexion.options import SwaggerUIOptions
 from connexion.resolver import Resolver
+from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 
 from ._faults import Fault
@@ -86,7 +87,11 @@ async def _dispatch(scope: Scope, receive: Receive, send: Send) -> None:
     }
     if route.method == "POST":
         if _content_type(scope) == "multipart/form-data":
-            form = await Request(scope, receive).form()
+            try:
+                form = await Request(scope, receive).form()
+            except MultiPartException as exc:
+                await _send_json(send, envelope(route.provider, 422, f"multipart body: {exc}"))
+                return
             kwargs["body"] = {k: v for k, v in form.items() if isinstance(v, str)}
             kwargs["file"] = form.get("file")
         else:
@@ -130,6 +135,10 @@ def _on_problem(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
 
 
 def _on_error(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    if isinstance(exc, MultiPartException):
+        # connexion's form validation parses the body with starlette, which raises this.
+        body = envelope(request.scope[_ROUTE_KEY].provider, 422, f"multipart body: {exc}")
+        return ConnexionResponse(200, "application/json", body=_dumps(body))
     state: MockState = request.scope[_STATE_KEY]
     route: Route = request.scope[_ROUTE_KEY]
     logger.error("mock error in %s", route.operation_id, exc_info=exc)
@@ -321,7 +330,8 @@ class MockApp:
             await _send_json(send, envelope(provider, code, fault.get("message") or _TEXT[code]))
         elif fault.kind == "http":
             status = int(fault.get("status"))
-            code = status if status in _TEXT else 500
+            # The body keeps to the envelope's own codes: a 503 says "maintenance" (455).
+            code = status if status in _ENVELOPE_CODES else 455 if status == 503 else 500
             body = envelope(provider, code, fault.get("message") or _TEXT.get(status, "Error"))
             await _send_json(send, body, status, _retry_after(fault.get("retry_after")))
         elif fault.kind == "non_json":
@@ -415,6 +425,9 @@ _TEXT = {
     505: "Feature disabled",
     503: "Service unavailable",
 }
+
+
+_ENVELOPE_CODES = frozenset({200, 401, 402, 404, 422, 429, 455, 500, 501, 505})
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

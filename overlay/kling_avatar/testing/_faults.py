@@ -13,6 +13,9 @@ import attrs
 FaultKind = Literal["envelope", "http", "slow", "drop", "truncated", "non_json", "task_fail"]
 FAULT_KINDS: tuple[str, ...] = get_args(FaultKind)
 
+# The error codes both specs' envelopes allow (ResponseCode / ApiResponse.code).
+ENVELOPE_ERROR_CODES = frozenset({401, 402, 404, 422, 429, 455, 500, 501, 505})
+
 # What each kind accepts besides operation/times/rate, with its default.
 _PARAMS: dict[str, dict[str, Any]] = {
     "envelope": {"code": 500, "message": None},
@@ -62,6 +65,9 @@ def make_fault(
     if not 0.0 < rate <= 1.0:
         raise ValueError("rate must be in (0, 1]")
     merged = {**allowed, **params}
+    if kind == "envelope" and merged["code"] not in ENVELOPE_ERROR_CODES:
+        codes = ", ".join(map(str, sorted(ENVELOPE_ERROR_CODES)))
+        raise ValueError(f"an envelope code is one the specs list: {codes}")
     if kind == "http" and merged["retry_after"] is not None:
         retry_after = merged["retry_after"]
         if not isinstance(retry_after, int | float | str) or isinstance(retry_after, bool):
