@@ -545,8 +545,8 @@ def _interrupted(ctx: _Context) -> int:
         ctx.stderr.write(f"{PROG}: interrupted{done}\n")
     else:
         ctx.stderr.write(
-            f"{PROG}: interrupted; task {task_id} keeps running at {ctx.provider}. "
-            f"Resume with: {ctx.resume_command(task_id)}\n"
+            f"{PROG}: interrupted; task {task_id} keeps running at {ctx.provider}. Resume with:\n"
+            f"  {ctx.resume_command(task_id)}\n"
         )
     ctx.stderr.flush()
     return EXIT_INTERRUPTED

@@ -6,6 +6,7 @@ and can be piped; whether to redraw is therefore decided by whether *stderr* is 
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from typing import TextIO
@@ -17,6 +18,7 @@ _SPINNER = "-\\|/"
 # Redraws per second on a terminal: often enough for a smooth clock, rare enough to cost nothing.
 _TICK = 0.1
 _CLEAR_LINE = "\r\x1b[K"
+_FALLBACK_WIDTH = 80
 
 
 def format_elapsed(seconds: float) -> str:
@@ -116,7 +118,23 @@ class Progress:
 
     def _draw(self, *, final: bool = False) -> None:
         mark = " " if final else _SPINNER[self._frame % len(_SPINNER)]
-        self._stream.write(f"{_CLEAR_LINE}{mark} {self._label}: {self._state}  {self._elapsed()}")
+        label = self._label or ""
+        rest = f": {self._state}  {self._elapsed()}"
+        # A line as wide as the terminal wraps, and `\r` then redraws only its last part; the
+        # two columns spared are for the "^C" the terminal echoes. The label (the long task id)
+        # gives way first, so the state and the clock stay visible.
+        width = self._width() - 3
+        room = width - len(mark) - 1 - len(rest)
+        if len(label) > room:
+            label = label[: max(room - 1, 0)] + "~"
+        line = f"{mark} {label}{rest}"[:width]
+        self._stream.write(_CLEAR_LINE + line)
+
+    def _width(self) -> int:
+        try:
+            return os.get_terminal_size(self._stream.fileno()).columns or _FALLBACK_WIDTH
+        except (AttributeError, ValueError, OSError):  # not a real file, or not a terminal
+            return _FALLBACK_WIDTH
 
     def _line(self) -> None:
         self._stream.write(f"{self._label}: {self._state} ({self._elapsed()})\n")

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import pty
 import re
 import select
 import signal
+import struct
 import subprocess
+import termios
 import time
 
 from kling_avatar.testing import MockServer
@@ -69,7 +72,7 @@ def test_ctrl_c_during_a_wait_says_how_to_resume(slow_cli: Cli) -> None:
     assert stdout == ""
     assert "Traceback" not in rest
     resume = f"kling-avatar wait {task_id} --provider crun"
-    assert f"task {task_id} keeps running at crun. Resume with: {resume}" in rest
+    assert f"task {task_id} keeps running at crun. Resume with:\n  {resume}\n" in rest
     # ... and it does keep running: the command it suggests finds it.
     status = slow_cli("status", task_id, "--provider", "crun")
     assert status.stdout.startswith(f"crun task {task_id}: ")
@@ -78,6 +81,8 @@ def test_ctrl_c_during_a_wait_says_how_to_resume(slow_cli: Cli) -> None:
 def test_progress_is_redrawn_in_place_on_a_terminal(cli: Cli) -> None:
     # stderr on a pseudo-terminal, stdout on a pipe: the URL stays clean for `$(...)`.
     main, tty = pty.openpty()
+    columns = 60  # narrower than the task's line, which must then be cut, not wrapped
+    fcntl.ioctl(tty, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
     process = subprocess.Popen(  # noqa: S603 (our own command)
         command("generate", "--provider", "apikley", *cli.media_urls()),
         env=cli.env(),
@@ -108,10 +113,11 @@ def test_progress_is_redrawn_in_place_on_a_terminal(cli: Cli) -> None:
 
     assert process.returncode == 0, screen
     text = screen.decode()
-    task_line = re.compile(r"apikley task \w+: ")
+    task_line = re.compile(r"apikley task \w+~?: ")
     redraws = [part for part in text.split("\r\x1b[K") if task_line.search(part)]
     # The task's line is drawn, redrawn on the same terminal line, and finally left standing
     # with its last state and no spinner.
     assert len(redraws) >= 2, text
-    assert re.fullmatch(r"  apikley task \w+: succeeded  \d+\.\d s\r?\n", redraws[-1]), text
+    assert re.fullmatch(r"  apikley task \w+~?: succeeded  \d+\.\d s\r?\n", redraws[-1]), text
+    assert all(len(part.rstrip("\r\n")) < columns for part in redraws), redraws
     assert re.fullmatch(r"http://\S+\.mp4\n", stdout)
