@@ -13,6 +13,7 @@ import contextlib
 import json
 import logging
 import os
+import shlex
 import sys
 import time
 import traceback
@@ -38,7 +39,6 @@ from kling_avatar import (
     ServerError,
     ServiceUnavailableError,
     Task,
-    TaskState,
     UnexpectedResponseError,
     WaitTimeoutError,
 )
@@ -265,9 +265,9 @@ class _Context:
         self.stdout.flush()
 
     def resume_command(self, task_id: str) -> str:
-        command = f"{PROG} wait {task_id} --provider {self.provider}"
+        command = f"{PROG} wait {shlex.quote(task_id)} --provider {self.provider}"
         if self.args.base_url:
-            command += f" --base-url {self.args.base_url}"
+            command += f" --base-url {shlex.quote(self.args.base_url)}"
         return command
 
 
@@ -284,7 +284,6 @@ def _generate(ctx: _Context) -> int:
     with ctx.client() as client:
         image_url = _upload(ctx, client, args.image, checked.image)
         audio_url = _upload(ctx, client, args.audio, checked.audio)
-        created = time.monotonic()
         ctx.creating = True
         task = client.create_task(
             image_url=image_url,
@@ -300,14 +299,13 @@ def _generate(ctx: _Context) -> int:
             ctx.progress.note(f"follow it with: {ctx.resume_command(task.id)}")
             ctx.emit(_task_json(task), [task.id])
             return EXIT_OK
-        return _finish(ctx, client, task, started=created)
+        return _finish(ctx, client, task.id, known=task)
 
 
 def _wait(ctx: _Context) -> int:
     ctx.task_id = ctx.args.task_id
     with ctx.client() as client:
-        task = client.get_task(ctx.args.task_id)
-        return _finish(ctx, client, task, started=time.monotonic())
+        return _finish(ctx, client, ctx.args.task_id, known=None)
 
 
 def _status(ctx: _Context) -> int:
@@ -324,24 +322,27 @@ def _credits(ctx: _Context) -> int:
     return EXIT_OK
 
 
-def _finish(ctx: _Context, client: AvatarClient, task: Task, *, started: float) -> int:
-    """Wait for `task` with progress, then print (and maybe download) the result."""
-    if task.state is not TaskState.SUCCEEDED:
-        # Also for a task that already failed: the client then raises the same
-        # GenerationFailedError as when it watches the task fail.
-        ctx.progress.start(f"{ctx.provider} task {task.id}", _state_text(task), started=started)
-        try:
-            task = client.wait_for_task(
-                task.id,
-                timeout=ctx.args.timeout,
-                on_update=lambda update: ctx.progress.state(_state_text(update)),
-            )
-        except WaitTimeoutError:
-            ctx.progress.stop()
-            ctx.progress.note(f"the task keeps running; resume with: {ctx.resume_command(task.id)}")
-            raise
-        finally:
-            ctx.progress.stop()
+def _finish(ctx: _Context, client: AvatarClient, task_id: str, *, known: Task | None) -> int:
+    """Wait for the task with progress, then print (and maybe download) the result.
+
+    `known` is the task as last seen, if it was; `wait` deliberately does not read it first:
+    Apikley answers "not found" for a task it has just created, which only the client's
+    wait tolerates.
+    """
+    state = _state_text(known) if known is not None else None
+    ctx.progress.start(f"{ctx.provider} task {task_id}", state, started=time.monotonic())
+    try:
+        task = client.wait_for_task(
+            task_id,
+            timeout=ctx.args.timeout,
+            on_update=lambda update: ctx.progress.state(_state_text(update)),
+        )
+    except WaitTimeoutError:
+        ctx.progress.stop()
+        ctx.progress.note(f"the task keeps running; resume with: {ctx.resume_command(task_id)}")
+        raise
+    finally:
+        ctx.progress.stop()
     payload = _task_json(task)
     lines = list(task.video_urls)
     if ctx.args.output is not None:

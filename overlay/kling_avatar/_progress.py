@@ -62,16 +62,17 @@ class Progress:
                 self._draw()
             self._stream.flush()
 
-    def start(self, label: str, state: str, *, started: float | None = None) -> None:
-        """Begin showing `label`'s state; `started` is a `time.monotonic()` reading."""
+    def start(self, label: str, state: str | None, *, started: float | None = None) -> None:
+        """Begin showing `label`'s state (None: not known yet); `started` is a
+        `time.monotonic()` reading."""
         with self._lock:
             self._label = label
-            self._state = state
+            self._state = state or ""
             self._started = time.monotonic() if started is None else started
             if self._live:
                 self._draw()
                 self._stream.flush()
-            else:
+            elif state:
                 self._line()
         if self._live:
             self._stop.clear()
@@ -119,7 +120,7 @@ class Progress:
     def _draw(self, *, final: bool = False) -> None:
         mark = " " if final else _SPINNER[self._frame % len(_SPINNER)]
         label = self._label or ""
-        rest = f": {self._state}  {self._elapsed()}"
+        rest = f": {self._state or '...'}  {self._elapsed()}"
         # A line as wide as the terminal wraps, and `\r` then redraws only its last part; the
         # two columns spared are for the "^C" the terminal echoes. The label (the long task id)
         # gives way first, so the state and the clock stay visible.

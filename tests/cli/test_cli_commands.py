@@ -12,10 +12,11 @@ import struct
 import subprocess
 import termios
 import time
+from pathlib import Path
 
 from kling_avatar.testing import MockServer
 
-from .helpers import RUN_TIMEOUT, Cli, command
+from .helpers import APIKLEY_KEY, CRUN_KEY, RUN_TIMEOUT, Cli, command
 
 
 def test_credits(cli: Cli, mock: MockServer, provider: str) -> None:
@@ -43,6 +44,23 @@ def test_status_of_a_running_task(slow_cli: Cli, provider: str) -> None:
     assert task["video_urls"] == []
     assert task["provider_state"]  # the provider's own word, e.g. "queuing"
     assert task["created_at"] is not None
+
+
+def test_wait_right_after_creation_outlasts_apikley_not_seeing_the_task_yet(
+    pycache: Path,
+) -> None:
+    # Apikley answers "recordInfo is null" for a task it has just created.
+    with MockServer(crun_key=CRUN_KEY, apikley_key=APIKLEY_KEY, apikley_null_reads=2) as mock:
+        cli = Cli(mock, pycache)
+        created = cli("generate", "--provider", "apikley", *cli.media_urls(), "--no-wait")
+        assert created.status == 0, created.stderr
+        task_id = created.stdout.strip()
+
+        waited = cli("wait", task_id, "--provider", "apikley", "--json")
+
+        assert waited.status == 0, waited.stderr
+        assert waited.json()["state"] == "succeeded"
+        assert mock.calls("getTaskDetails") == 3  # two "null" answers, then the task
 
 
 def test_ctrl_c_during_a_wait_says_how_to_resume(slow_cli: Cli) -> None:
