@@ -76,8 +76,6 @@ def main(argv: Sequence[str] | None = None) -> int:
                 _shown(image),
                 "--audio",
                 _shown(audio),
-                "--prompt",
-                "A friendly greeting, looking into the camera",
                 "--timeout",
                 str(WAIT_TIMEOUT),
                 "--output",
