@@ -8,11 +8,12 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(PYTHON)
 RUN := $(UV) run --frozen --no-sync
 
-.PHONY: help env demo generate check-generated lint typecheck pytest test bench refresh spec-diff clean
+.PHONY: help env mock demo generate check-generated lint typecheck pytest test bench refresh spec-diff clean
 
 help:
 	@echo "make demo             the main job: local mock, kling-avatar generate for both providers, videos in out/"
 	@echo "make test             build the environment from uv.lock, then run every check and test"
+	@echo "make mock [PORT=8123] [MOCK_ARGS=...]  the local mock of both providers on 127.0.0.1"
 	@echo "make generate         regenerate generated/ from specs/"
 	@echo "make check-generated  fail with a diff when generated/ is not what specs/ give"
 	@echo "make lint             ruff on the hand-written code"
@@ -26,6 +27,12 @@ $(UV):
 
 env: $(UV)
 	$(UV) sync --frozen --all-extras --quiet
+
+# The local mock of both providers (kling_avatar.testing) in the foreground, on 127.0.0.1 only;
+# MOCK_ARGS takes the module's other flags (--step, --seed, --credits, --fault ...).
+PORT ?= 8123
+mock: env
+	$(RUN) python -m kling_avatar.testing --port $(PORT) $(MOCK_ARGS)
 
 # The main job, end to end: the local mock (in-process, stopped however the runs end), then
 # kling-avatar generate for both providers on examples/media/, the videos downloaded into out/.

@@ -1,0 +1,123 @@
+"""``python -m kling_avatar.testing``: serves on 127.0.0.1, prints its keys, takes faults."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+from kling_avatar.testing import DEFAULT_APIKLEY_KEY, DEFAULT_CRUN_KEY, MockServer
+
+from .helpers import APIKLEY_CREDIT, CRUN_BALANCE, CRUN_CREATE, CRUN_INFO, crun_body
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextmanager
+def _cli(*args: str, env: dict[str, str] | None = None) -> Iterator[tuple[str, list[str]]]:
+    port = _free_port()
+    environment = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}
+    process = subprocess.Popen(  # noqa: S603  (our own module, fixed arguments)
+        [sys.executable, "-m", "kling_avatar.testing", "--port", str(port), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**environment, **(env or {})},
+    )
+    try:
+        assert process.stdout is not None
+        lines = [process.stdout.readline() for _ in range(4)]
+        yield f"http://127.0.0.1:{port}", lines
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+
+
+def test_cli_serves_on_loopback_and_prints_the_default_keys() -> None:
+    with _cli("--step", "0", "--seed", "1", "--credits", "5") as (url, lines):
+        assert url in lines[0]
+        assert DEFAULT_CRUN_KEY in lines[1] and DEFAULT_APIKLEY_KEY in lines[2]
+        balance = httpx.get(url + CRUN_BALANCE, headers={"x-api-key": DEFAULT_CRUN_KEY})
+        assert balance.json()["data"] == {"balance": 5.0}
+
+
+def test_cli_takes_keys_from_the_environment_without_printing_them() -> None:
+    env = {"CRUN_API_KEY": "ak_env_secret", "APIKLEY_API_KEY": "env-secret"}
+    with _cli("--step", "0", env=env) as (url, lines):
+        assert not any("secret" in line for line in lines)
+        answer = httpx.get(url + APIKLEY_CREDIT, headers={"Authorization": "Bearer env-secret"})
+        assert answer.json()["code"] == 200
+        refused = httpx.get(
+            url + APIKLEY_CREDIT, headers={"Authorization": f"Bearer {DEFAULT_APIKLEY_KEY}"}
+        )
+        assert refused.json()["code"] == 401
+
+
+def test_cli_faults_and_clock() -> None:
+    with _cli(
+        "--step",
+        "30",
+        "--fault",
+        "envelope@getTaskInfo:code=455,times=1",
+        "--fault",
+        "http@createTask:status=429,retry_after=7",
+    ) as (url, _):
+        headers = {"x-api-key": DEFAULT_CRUN_KEY}
+        refused = httpx.post(url + CRUN_CREATE, json=crun_body(), headers=headers)
+        assert (refused.status_code, refused.headers["retry-after"]) == (429, "7")
+        task_id = httpx.post(url + CRUN_CREATE, json=crun_body(), headers=headers).json()["data"][
+            "task_id"
+        ]
+
+        def read() -> dict[str, object]:
+            answer = httpx.get(url + CRUN_INFO, params={"task_id": task_id}, headers=headers)
+            body: dict[str, object] = answer.json()
+            return body
+
+        assert read()["code"] == 455
+        data = read()["data"]
+        assert isinstance(data, dict) and data["status"] == "pending"  # 30 s per state
+
+
+def test_cli_rejects_a_malformed_fault() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "kling_avatar.testing", "--fault", "explode"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2 and "unknown fault kind" in done.stderr
+
+
+def test_readme_curl_example_works_as_written(monkeypatch: pytest.MonkeyPatch) -> None:
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("## Local mock server") :]
+    assert "make mock" in section
+    lines = iter(section.splitlines())
+    curl = next(line for line in lines if line.startswith("curl "))
+    while curl.endswith("\\"):  # a shell continuation line
+        curl = curl[:-1] + next(lines)
+    url = re.search(r"http://127\.0\.0\.1:8123(\S+)", curl)
+    data = re.search(r"-d '([^']+)'", curl)
+    assert url is not None and data is not None
+    headers = dict(h.split(": ", 1) for h in re.findall(r'-H "([^"]+)"', curl))
+    monkeypatch.delenv("CRUN_API_KEY", raising=False)
+    monkeypatch.delenv("APIKLEY_API_KEY", raising=False)
+    with MockServer() as mock:
+        answer = httpx.post(mock.base_url + url.group(1), content=data.group(1), headers=headers)
+    assert answer.json()["code"] == 200, answer.text
