@@ -18,6 +18,7 @@ import sys
 import time
 import traceback
 from collections.abc import Callable, Sequence
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TextIO
 from urllib.parse import urlsplit
@@ -51,7 +52,6 @@ __all__ = ["EXIT_STATUSES", "main"]
 PROG = "kling-avatar"
 PROVIDERS = ("crun", "apikley")
 KEY_VARIABLES = {"crun": "CRUN_API_KEY", "apikley": "APIKLEY_API_KEY"}
-URL_VARIABLES = {"crun": "CRUN_BASE_URL", "apikley": "APIKLEY_BASE_URL"}
 # The providers' own polling advice is to give up after 10-15 minutes.
 DEFAULT_WAIT_TIMEOUT = 900.0
 
@@ -220,8 +220,6 @@ def _add_wait_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
     try:
         return version("kling-avatar")
     except PackageNotFoundError:
@@ -382,10 +380,10 @@ _OPTIONS = {
 
 
 def _in_option_terms(exc: InvalidRequestError, provider: str) -> InvalidRequestError:
-    message = exc.message
-    option = _OPTIONS.get(exc.field or "")
-    if option is not None and exc.field and message.startswith(f"{exc.field}:"):
-        message = option + message[len(exc.field) :]
+    message, field = exc.message, exc.field or ""
+    option = _OPTIONS.get(field)
+    if option is not None and message.startswith(f"{field}:"):
+        message = option + message[len(field) :]
     # The client's advice for an untyped file is an argument the command does not have.
     message = message.removesuffix("; pass content_type")
     return InvalidRequestError(message, provider=exc.provider or provider, field=exc.field)
@@ -527,7 +525,9 @@ def _fail(ctx: _Context, status: int, kind: str, text: str, exc: BaseException) 
     if ctx.args.json:
         error: dict[str, object] = {"type": kind, "message": text, "exit_status": status}
         if isinstance(exc, AvatarError):
-            error.update(provider=exc.provider, code=exc.code, message=_one_line(exc.message))
+            error.update(
+                provider=exc.provider or ctx.provider, code=exc.code, message=_one_line(exc.message)
+            )
         ctx.stdout.write(json.dumps({"error": error}, indent=2) + "\n")
         ctx.stdout.flush()
     return status
