@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import inspect
 import os
 from types import TracebackType
@@ -133,7 +132,7 @@ class AsyncAvatarClient(BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport])
     async def _drive(self, flow: Flow[T]) -> T:
         reply: object = None
         error: BaseException | None = None
-        with contextlib.closing(flow):
+        try:
             while not isinstance(step := advance(flow, reply, error), Done):
                 reply, error = None, None
                 if isinstance(step, Send):
@@ -148,3 +147,5 @@ class AsyncAvatarClient(BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport])
                     if inspect.isawaitable(result):
                         await result
             return step.value
+        finally:
+            flow.close()

@@ -7,11 +7,10 @@ flows, with blocking or awaiting I/O, so both behave identically by construction
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
-from collections.abc import Callable, Generator, Iterator
-from typing import TYPE_CHECKING, Any, Generic, TypeAlias, TypeVar, cast
+from collections.abc import Callable, Generator
+from typing import Any, Generic, ParamSpec, TypeAlias, TypeVar, cast
 
 import attrs
 import httpx
@@ -26,16 +25,13 @@ from ._exceptions import (
 )
 from ._inputs import check_task_id, check_task_input, check_url
 from ._models import Provider, Task
-from ._providers import ADAPTERS, Adapter, Operation, Server
+from ._providers import Adapter, GeneratedClient, Operation, Server, adapter_class
 from ._retry import Backoff, Retrier
 from ._uploads import FileSource, UploadFile, prepare_upload
 from ._wait import Poller
 
-if TYPE_CHECKING:
-    import apikley_client
-    import crun_client
-
 T = TypeVar("T")
+P = ParamSpec("P")
 HttpT = TypeVar("HttpT", httpx.Client, httpx.AsyncClient)
 TransportT = TypeVar("TransportT", httpx.BaseTransport, httpx.AsyncBaseTransport)
 logger = logging.getLogger("kling_avatar")
@@ -116,11 +112,7 @@ class BaseClient(Generic[HttpT, TransportT]):
         poll_interval: float = 1.0,
         transport: TransportT | None = None,
     ) -> None:
-        if provider not in ADAPTERS:
-            raise InvalidRequestError(
-                f"provider: must be 'crun' or 'apikley', got {provider!r}", field="provider"
-            )
-        kind = ADAPTERS[provider]
+        kind = adapter_class(provider)
         name: Provider = kind.name
         key = api_key if api_key is not None else os.environ.get(kind.key_env, "")
         if not key:
@@ -144,22 +136,11 @@ class BaseClient(Generic[HttpT, TransportT]):
     def __repr__(self) -> str:
         return f"{type(self).__name__}(provider={self.provider!r}, base_url={self.base_url!r})"
 
-    def _generated_client(
-        self, server: Server
-    ) -> crun_client.AuthenticatedClient | apikley_client.AuthenticatedClient:
+    def _generated_client(self, server: Server) -> GeneratedClient:
         """The generated AuthenticatedClient for `server` (it keeps the key out of its repr)."""
-        if self.provider == "crun":
-            from crun_client import AuthenticatedClient
-        else:
-            from apikley_client import AuthenticatedClient
-        prefix = self._adapter.upload_prefix if server == "upload" else ""
-        return AuthenticatedClient(
-            base_url=self.base_url + (prefix or ""),
-            token=self._key,
-            prefix=self._adapter.auth_prefix,
-            auth_header_name=self._adapter.auth_header,
-            timeout=httpx.Timeout(self.timeout),
-            httpx_args=self._httpx_args(),
+        prefix = self._adapter.upload_prefix if server == "upload" else None
+        return self._adapter.client(
+            self.base_url + (prefix or ""), self.timeout, self._httpx_args()
         )
 
     def _httpx_args(self) -> dict[str, Any]:
@@ -202,18 +183,16 @@ class BaseClient(Generic[HttpT, TransportT]):
                 return cast(str, stop.value)
             result = yield from self._call(op)
 
-    @contextlib.contextmanager
-    def _checking(self) -> Iterator[None]:
-        """Input rejected locally still names the provider the call was for."""
+    def _checked(self, check: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """`check(...)`; input it rejects still names the provider the call was for."""
         try:
-            yield
+            return check(*args, **kwargs)
         except InvalidRequestError as error:
             error.provider = error.provider or self.provider
             raise
 
     def _upload_flow(self, source: FileSource, content_type: str | None) -> Flow[str]:
-        with self._checking():
-            file = prepare_upload(source, content_type, field="path_or_bytes")
+        file = self._checked(prepare_upload, source, content_type, field="path_or_bytes")
         return (yield from self._upload_steps(file))
 
     def _media(self, media: str | UploadFile) -> Flow[str]:
@@ -229,15 +208,13 @@ class BaseClient(Generic[HttpT, TransportT]):
         mode: object,
         callback_url: object,
     ) -> Flow[Task]:
-        with self._checking():
-            task = check_task_input(image_url, audio_url, prompt, mode, callback_url)
+        task = self._checked(check_task_input, image_url, audio_url, prompt, mode, callback_url)
         image = yield from self._media(task.image)
         audio = yield from self._media(task.audio)
         return (yield from self._call(self._adapter.create_task(task, image, audio)))
 
     def _get_flow(self, task_id: str) -> Flow[Task]:
-        with self._checking():
-            op = self._adapter.get_task(check_task_id(task_id))
+        op = self._adapter.get_task(self._checked(check_task_id, task_id))
         return (yield from self._call(op))
 
     def _credits_flow(self) -> Flow[float]:
@@ -250,8 +227,7 @@ class BaseClient(Generic[HttpT, TransportT]):
         on_update: OnUpdate | None,
         not_found_grace: float | None,
     ) -> Flow[Task]:
-        with self._checking():
-            op = self._adapter.get_task(check_task_id(task_id))
+        op = self._adapter.get_task(self._checked(check_task_id, task_id))
         if not_found_grace is None:
             not_found_grace = APIKLEY_NOT_FOUND_GRACE if self.provider == "apikley" else 0.0
         poller = Poller(task_id, self._adapter.reader, timeout, self._poll_backoff, not_found_grace)

@@ -8,28 +8,18 @@ import hmac
 import time
 from collections.abc import Mapping
 
-from ._exceptions import InvalidRequestError, InvalidSignatureError
+from ._exceptions import InvalidSignatureError, UnexpectedResponseError
 from ._models import Task
-from ._providers import ADAPTERS, Adapter, decode_json
+from ._providers import adapter_class, decode_json
 
 __all__ = ["parse_callback", "verify_callback_signature"]
 
 Payload = bytes | str | Mapping[str, object]
 
 
-def adapter_for(provider: object) -> Adapter:
-    if not isinstance(provider, str) or provider not in ADAPTERS:
-        raise InvalidRequestError(
-            f"provider: must be 'crun' or 'apikley', got {provider!r}", field="provider"
-        )
-    return ADAPTERS[provider]()
-
-
 def _body(payload: Payload, provider: str | None) -> Mapping[str, object]:
     body = payload if isinstance(payload, Mapping) else decode_json(payload)
     if not isinstance(body, Mapping):
-        from ._exceptions import UnexpectedResponseError
-
         raise UnexpectedResponseError(
             f"the callback body is not a JSON object: {str(payload)[:120]!r}", provider=provider
         )
@@ -43,7 +33,7 @@ def parse_callback(provider: str, payload: Payload) -> Task:
     and its envelope-wrapped form are both accepted, and Apikley's `{code, msg, data}`.
     Anything else raises UnexpectedResponseError.
     """
-    adapter = adapter_for(provider)
+    adapter = adapter_class(provider)()
     return adapter.task(adapter.callback_data(_body(payload, adapter.name)))
 
 

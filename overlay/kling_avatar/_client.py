@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import time
 from types import TracebackType
@@ -128,7 +127,7 @@ class AvatarClient(BaseClient[httpx.Client, httpx.BaseTransport]):
     def _drive(self, flow: Flow[T]) -> T:
         reply: object = None
         error: BaseException | None = None
-        with contextlib.closing(flow):
+        try:
             while not isinstance(step := advance(flow, reply, error), Done):
                 reply, error = None, None
                 if isinstance(step, Send):
@@ -141,3 +140,5 @@ class AvatarClient(BaseClient[httpx.Client, httpx.BaseTransport]):
                 elif isinstance(step, Notify):
                     step.callback(step.task)
             return step.value
+        finally:
+            flow.close()

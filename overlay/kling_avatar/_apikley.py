@@ -1,0 +1,187 @@
+"""Apikley (kie.ai's API): Bearer key, Unix milliseconds, JSON-string fields, stream uploads."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from io import BytesIO
+from typing import Any
+
+import httpx
+from apikley_client import AuthenticatedClient
+from apikley_client.api.default import (
+    get_credits,
+    get_task_details,
+    kling_ai_avatar_v1_pro,
+    upload_file_stream,
+)
+from apikley_client.models import (
+    FileStreamUploadRequest,
+    KlingAiAvatarV1ProBody,
+    KlingAiAvatarV1ProBodyInput,
+    KlingAiAvatarV1ProBodyModel,
+    TaskCreated,
+    TaskRecord,
+    UploadedFile,
+)
+from apikley_client.types import UNSET, File
+
+from ._exceptions import AvatarError, NotFoundError
+from ._inputs import TaskInput
+from ._models import Provider, Task, TaskState
+from ._providers import (
+    Json,
+    Operation,
+    Reader,
+    UploadSteps,
+    decode_json,
+    unknown_state_task,
+)
+from ._uploads import UploadFile
+
+_UPLOAD_FOLDER = "kling-avatar"
+_APIKLEY_STATES = {
+    "waiting": TaskState.PENDING,
+    "queuing": TaskState.PENDING,
+    "generating": TaskState.RUNNING,
+    "success": TaskState.SUCCEEDED,
+    "fail": TaskState.FAILED,
+}
+_APIKLEY_MODELS = {"pro": "kling/ai-avatar-v1-pro", "std": "kling/v1-avatar-standard"}
+
+
+class Apikley:
+    name: Provider = "apikley"
+    key_env = "APIKLEY_API_KEY"
+    base_url_env = "APIKLEY_BASE_URL"
+    default_base_url = "https://api.apikley.ru"
+    upload_prefix: str | None = "/file-upload"
+
+    def __init__(self, secret: str = "") -> None:
+        self._key = secret
+        self.reader = Reader("apikley", secret)
+
+    def client(
+        self, base_url: str, timeout: float, httpx_args: dict[str, Any]
+    ) -> AuthenticatedClient:
+        return AuthenticatedClient(
+            base_url=base_url,
+            token=self._key,
+            prefix="Bearer",
+            auth_header_name="Authorization",
+            timeout=httpx.Timeout(timeout),
+            httpx_args=httpx_args,
+        )
+
+    def create_task(self, task: TaskInput, image_url: str, audio_url: str) -> Operation[Task]:
+
+        body = KlingAiAvatarV1ProBody(
+            # Apikley picks standard or pro by model name, not by a mode field.
+            model=KlingAiAvatarV1ProBodyModel(_APIKLEY_MODELS[task.mode]),
+            input_=KlingAiAvatarV1ProBodyInput(
+                image_url=image_url, audio_url=audio_url, prompt=task.prompt
+            ),
+            call_back_url=UNSET if task.callback_url is None else task.callback_url,
+        )
+        return Operation(
+            "kling-ai-avatar-v1-pro",
+            lambda: kling_ai_avatar_v1_pro._get_kwargs(body=body),
+            self._created,
+            idempotent=False,
+        )
+
+    def _created(self, response: httpx.Response) -> Task:
+
+        _, data = self.reader.envelope(response)
+        created = self.reader.model(TaskCreated.from_dict, data, "data")
+        task_id = self.reader.required_text(created.task_id, "data.taskId")
+        return Task(id=task_id, provider="apikley", state=TaskState.PENDING, raw=created)
+
+    def get_task(self, task_id: str) -> Operation[Task]:
+
+        return Operation(
+            "getTaskDetails",
+            lambda: get_task_details._get_kwargs(task_id=task_id),
+            self._task_answer,
+        )
+
+    def _task_answer(self, response: httpx.Response) -> Task:
+        try:
+            _, data = self.reader.envelope(response)
+        except AvatarError as error:
+            # Apikley answers unknown and just-created tasks alike with this 422.
+            if error.code == 422 and "recordinfo is null" in error.message.lower():
+                raise NotFoundError(
+                    f"{error.message} (no such task, or not visible yet)",
+                    provider="apikley",
+                    code=422,
+                    request_id=error.request_id,
+                ) from None
+            raise
+        return self.task(data)
+
+    def task(self, data: object) -> Task:
+        """A task from a TaskRecord object (recordInfo's `data`, or a callback's)."""
+
+        reader = self.reader
+        state = data.get("state") if isinstance(data, Mapping) else None
+        if isinstance(data, Mapping) and isinstance(state, str) and state not in _APIKLEY_STATES:
+            return unknown_state_task(reader, data, "taskId", "state")
+        record = reader.model(TaskRecord.from_dict, data, "data")
+        task_state = _APIKLEY_STATES[record.state.value]
+        urls: list[str] = []
+        result_json = reader.text(record.result_json, "data.resultJson", optional=True)
+        if result_json is not None:
+            result = decode_json(result_json)
+            if not isinstance(result, Mapping):
+                raise reader.unexpected(
+                    f"data.resultJson is not a JSON object: {result_json!r:.120}"
+                )
+            urls = reader.urls(result.get("resultUrls"), "data.resultJson.resultUrls")
+        failed = task_state is TaskState.FAILED
+        return Task(
+            id=reader.required_text(record.task_id, "data.taskId"),
+            provider="apikley",
+            state=task_state,
+            provider_state=record.state.value,
+            video_urls=urls,
+            error_code=reader.text(record.fail_code, "data.failCode", optional=True)
+            if failed
+            else None,
+            error_message=reader.text(record.fail_msg, "data.failMsg", optional=True)
+            if failed
+            else None,
+            created_at=reader.time(record.create_time, "data.createTime", per_second=1000),
+            completed_at=reader.time(record.complete_time, "data.completeTime", per_second=1000),
+            raw=record,
+        )
+
+    def callback_data(self, body: Json) -> object:
+        return body.get("data")
+
+    def get_credits(self) -> Operation[float]:
+
+        return Operation("getCredits", get_credits._get_kwargs, self._credits)
+
+    def _credits(self, response: httpx.Response) -> float:
+        amount = self.reader.number(self.reader.envelope(response)[1], "data")
+        assert amount is not None
+        return amount
+
+    def upload(self, file: UploadFile) -> UploadSteps:
+        """The stream upload on the file-upload server (multipart)."""
+
+        def build() -> dict[str, Any]:
+            body = FileStreamUploadRequest(
+                file=File(BytesIO(file.content), file.file_name, file.content_type),
+                upload_path=_UPLOAD_FOLDER,
+                file_name=file.file_name,
+            )
+            return upload_file_stream._get_kwargs(body=body)
+
+        def uploaded(response: httpx.Response) -> str:
+            data = self.reader.envelope(response)[1]
+            stored = self.reader.model(UploadedFile.from_dict, data, "data")
+            return self.reader.required_text(stored.download_url, "data.downloadUrl")
+
+        url: str = yield Operation("uploadFileStream", build, uploaded, server="upload")
+        return url

@@ -1,0 +1,182 @@
+"""crun.ai: `x-api-key`, Unix seconds, a bare or wrapped TaskInfo callback, presigned uploads."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, cast
+
+import httpx
+from crun_client import AuthenticatedClient
+from crun_client.api.account import get_balance
+from crun_client.api.files import get_upload_url
+from crun_client.api.tasks import create_task, get_task_info
+from crun_client.models import (
+    Balance,
+    CreateTaskRequest,
+    CreateTaskRequestModel,
+    KlingAvatarInput,
+    KlingAvatarInputMode,
+    TaskCreated,
+    TaskInfo,
+    TaskResult,
+    UploadUrl,
+)
+from crun_client.types import UNSET
+
+from ._inputs import TaskInput
+from ._models import Provider, Task, TaskState
+from ._providers import Json, Operation, Reader, UploadSteps, absent, unknown_state_task
+from ._uploads import UploadFile
+
+_CRUN_STATES = {
+    "pending": TaskState.PENDING,
+    "running": TaskState.RUNNING,
+    "success": TaskState.SUCCEEDED,
+    "failed": TaskState.FAILED,
+}
+
+
+class Crun:
+    name: Provider = "crun"
+    key_env = "CRUN_API_KEY"
+    base_url_env = "CRUN_BASE_URL"
+    default_base_url = "https://api.crun.ai"
+    upload_prefix: str | None = None
+
+    def __init__(self, secret: str = "") -> None:
+        self._key = secret
+        self.reader = Reader("crun", secret)
+
+    def client(
+        self, base_url: str, timeout: float, httpx_args: dict[str, Any]
+    ) -> AuthenticatedClient:
+        return AuthenticatedClient(
+            base_url=base_url,
+            token=self._key,
+            prefix="",
+            auth_header_name="x-api-key",
+            timeout=httpx.Timeout(timeout),
+            httpx_args=httpx_args,
+        )
+
+    def create_task(self, task: TaskInput, image_url: str, audio_url: str) -> Operation[Task]:
+
+        body = CreateTaskRequest(
+            model=CreateTaskRequestModel.KLINGAVATAR,
+            input_=KlingAvatarInput(
+                image_url=image_url,
+                audio_url=audio_url,
+                mode=KlingAvatarInputMode(task.mode),
+                prompt=task.prompt,
+            ),
+            callback_url=UNSET if task.callback_url is None else task.callback_url,
+        )
+        return Operation(
+            "createTask",
+            lambda: create_task._get_kwargs(body=body),
+            self._created,
+            idempotent=False,
+        )
+
+    def _created(self, response: httpx.Response) -> Task:
+
+        _, data = self.reader.envelope(response)
+        created = self.reader.model(TaskCreated.from_dict, data, "data")
+        task_id = self.reader.required_text(created.task_id, "data.task_id")
+        return Task(id=task_id, provider="crun", state=TaskState.PENDING, raw=created)
+
+    def get_task(self, task_id: str) -> Operation[Task]:
+
+        return Operation(
+            "getTaskInfo", lambda: get_task_info._get_kwargs(task_id=task_id), self._task_answer
+        )
+
+    def _task_answer(self, response: httpx.Response) -> Task:
+        return self.task(self.reader.envelope(response)[1])
+
+    def task(self, data: object) -> Task:
+        """A task from a TaskInfo object (the `data` of getTaskInfo, or a callback)."""
+
+        reader = self.reader
+        status = data.get("status") if isinstance(data, Mapping) else None
+        if isinstance(data, Mapping) and isinstance(status, str) and status not in _CRUN_STATES:
+            return unknown_state_task(reader, data, "task_id", "status")
+        info = reader.model(TaskInfo.from_dict, data, "data")
+        result = info.result
+        if not (absent(result) or isinstance(result, TaskResult)):
+            raise reader.unexpected(f"data.result is not an object: {result!r:.120}")
+        state = _CRUN_STATES[info.status.value]
+        error_code = error_message = None
+        urls: list[str] = []
+        if isinstance(result, TaskResult):
+            urls = reader.urls(result.media_urls, "data.result.media_urls")
+            if state is TaskState.FAILED:
+                code = reader.number(result.code, "data.result.code", optional=True)
+                error_code = None if code is None else str(int(code))
+                error_message = reader.text(result.message, "data.result.message", optional=True)
+        return Task(
+            id=reader.required_text(info.task_id, "data.task_id"),
+            provider="crun",
+            state=state,
+            provider_state=info.status.value,
+            video_urls=urls,
+            error_code=error_code,
+            error_message=error_message,
+            created_at=reader.time(info.create_at, "data.create_at", per_second=1),
+            completed_at=reader.time(info.complete_at, "data.complete_at", per_second=1),
+            credits_used=reader.number(info.credits_, "data.credits", optional=True),
+            raw=info,
+        )
+
+    def callback_data(self, body: Json) -> object:
+        # crun's own handler accepts the bare TaskInfo and one wrapped in the envelope.
+        if "data" in body and "code" in body and "task_id" not in body:
+            return body["data"]
+        return body
+
+    def get_credits(self) -> Operation[float]:
+
+        return Operation("getBalance", get_balance._get_kwargs, self._balance)
+
+    def _balance(self, response: httpx.Response) -> float:
+
+        balance = self.reader.model(Balance.from_dict, self.reader.envelope(response)[1], "data")
+        amount = self.reader.number(balance.balance, "data.balance")
+        assert amount is not None
+        return amount
+
+    def upload(self, file: UploadFile) -> UploadSteps:
+        """getUploadUrl, then a PUT of the bytes to the presigned URL (not a spec'd operation,
+        and sent without the API key: the URL carries its own authorisation)."""
+
+        def target(response: httpx.Response) -> tuple[str, str]:
+            found = self.reader.model(
+                UploadUrl.from_dict, self.reader.envelope(response)[1], "data"
+            )
+            return (
+                self.reader.required_text(found.presigned_url, "data.presigned_url"),
+                self.reader.required_text(found.file_url, "data.file_url"),
+            )
+
+        reply = yield Operation(
+            "getUploadUrl",
+            lambda: get_upload_url._get_kwargs(content_type=file.content_type, ext=file.extension),
+            target,
+        )
+        presigned, file_url = cast(tuple[str, str], reply)
+        yield Operation(
+            "presignedPut",
+            lambda: {
+                "method": "PUT",
+                "url": presigned,
+                "content": file.content,
+                "headers": {"Content-Type": file.content_type},
+            },
+            self._put_done,
+            server="external",
+        )
+        return file_url
+
+    def _put_done(self, response: httpx.Response) -> None:
+        if not response.is_success:
+            self.reader.envelope(response)  # raises the error class of the HTTP status
