@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from kling_avatar.testing import DEFAULT_APIKLEY_KEY, DEFAULT_CRUN_KEY, MockServer
+from kling_avatar.testing import COST_PRO, DEFAULT_APIKLEY_KEY, DEFAULT_CRUN_KEY, MockServer
 
 from .helpers import APIKLEY_CREDIT, CRUN_BALANCE, CRUN_CREATE, CRUN_INFO, crun_body
 
@@ -48,14 +48,6 @@ def _cli(*args: str, env: dict[str, str] | None = None) -> Iterator[tuple[str, l
         assert process.wait(timeout=10) == 0
 
 
-def test_cli_serves_on_loopback_and_prints_the_default_keys() -> None:
-    with _cli("--step", "0", "--seed", "1", "--credits", "5") as (url, lines):
-        assert url in lines[0]
-        assert DEFAULT_CRUN_KEY in lines[1] and DEFAULT_APIKLEY_KEY in lines[2]
-        balance = httpx.get(url + CRUN_BALANCE, headers={"x-api-key": DEFAULT_CRUN_KEY})
-        assert balance.json()["data"] == {"balance": 5.0}
-
-
 def test_cli_takes_keys_from_the_environment_without_printing_them() -> None:
     env = {"CRUN_API_KEY": "ak_env_secret", "APIKLEY_API_KEY": "env-secret"}
     with _cli("--step", "0", env=env) as (url, lines):
@@ -68,21 +60,24 @@ def test_cli_takes_keys_from_the_environment_without_printing_them() -> None:
         assert refused.json()["code"] == 401
 
 
-def test_cli_faults_and_clock() -> None:
+def test_cli_prints_the_default_keys_and_takes_faults_clock_and_credits() -> None:
     with _cli(
         "--step",
         "30",
+        "--credits",
+        "5",
         "--fault",
         "envelope@getTaskInfo:code=455,times=1",
         "--fault",
         "http@createTask:status=429,retry_after=7",
-    ) as (url, _):
+    ) as (url, lines):
+        assert url in lines[0]
+        assert DEFAULT_CRUN_KEY in lines[1] and DEFAULT_APIKLEY_KEY in lines[2]
         headers = {"x-api-key": DEFAULT_CRUN_KEY}
         refused = httpx.post(url + CRUN_CREATE, json=crun_body(), headers=headers)
         assert (refused.status_code, refused.headers["retry-after"]) == (429, "7")
-        task_id = httpx.post(url + CRUN_CREATE, json=crun_body(), headers=headers).json()["data"][
-            "task_id"
-        ]
+        created = httpx.post(url + CRUN_CREATE, json=crun_body(), headers=headers)
+        task_id = created.json()["data"]["task_id"]
 
         def read() -> dict[str, object]:
             answer = httpx.get(url + CRUN_INFO, params={"task_id": task_id}, headers=headers)
@@ -92,6 +87,8 @@ def test_cli_faults_and_clock() -> None:
         assert read()["code"] == 455
         data = read()["data"]
         assert isinstance(data, dict) and data["status"] == "pending"  # 30 s per state
+        balance = httpx.get(url + CRUN_BALANCE, headers=headers).json()
+        assert balance["data"] == {"balance": 5.0 - COST_PRO}
 
 
 def test_cli_rejects_a_malformed_fault() -> None:

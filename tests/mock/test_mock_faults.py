@@ -92,9 +92,9 @@ def test_http_503_hits_any_operation_when_none_is_named(
 
 
 def test_slow_answer_outlasts_a_short_client_timeout(mock: MockServer, http: httpx.Client) -> None:
-    mock.fault("slow", operation="getBalance", delay=2.0)
+    mock.fault("slow", operation="getBalance", delay=1.0)
     with pytest.raises(httpx.ReadTimeout):
-        http.get(CRUN_BALANCE, headers=crun_headers(mock), timeout=0.2)
+        http.get(CRUN_BALANCE, headers=crun_headers(mock), timeout=0.1)
     assert http.get(CRUN_BALANCE, headers=crun_headers(mock)).json()["code"] == 200
 
 
