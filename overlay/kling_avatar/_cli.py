@@ -137,25 +137,27 @@ def _positive_float(text: str) -> float:
     return value
 
 
-def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--provider", required=True, choices=PROVIDERS, help="the reseller to call")
-    common.add_argument(
+def _add_common_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("options of every command")
+    group.add_argument("--provider", required=True, choices=PROVIDERS, help="the reseller to call")
+    group.add_argument(
         "--base-url", metavar="URL", help="API base URL (default: $CRUN_BASE_URL/$APIKLEY_BASE_URL)"
     )
-    common.add_argument(
+    group.add_argument(
         "--json", action="store_true", help="print one JSON object on stdout, for scripts"
     )
-    common.add_argument(
+    group.add_argument(
         "--request-timeout",
         type=_positive_float,
         metavar="S",
         help="seconds to wait for each HTTP answer (default: the client's)",
     )
-    common.add_argument(
+    group.add_argument(
         "--debug", action="store_true", help="show tracebacks and the client's log (never the key)"
     )
 
+
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
         description="Make a talking-avatar video with Kling Avatar at crun.ai or Apikley.",
@@ -168,7 +170,6 @@ def build_parser() -> argparse.ArgumentParser:
     def command(name: str, help: str) -> argparse.ArgumentParser:
         return commands.add_parser(
             name,
-            parents=[common],
             help=help,
             description=help,
             epilog=_epilog(),
@@ -180,7 +181,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     generate.add_argument("--image", required=True, metavar="PATH|URL", help="the portrait")
     generate.add_argument("--audio", required=True, metavar="PATH|URL", help="the speech")
-    generate.add_argument("--prompt", default="", help="what the avatar should do (optional)")
+    generate.add_argument(
+        "--prompt", default="", metavar="TEXT", help="what the avatar should do (optional)"
+    )
     generate.add_argument("--mode", choices=("std", "pro"), default="pro", help="default: pro")
     generate.add_argument("--callback-url", metavar="URL", help="the provider POSTs results here")
     generate.add_argument(
@@ -200,6 +203,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     credits = command("credits", "show the account's remaining credits")
     credits.set_defaults(run=_credits)
+
+    # After each command's own options, so that --help lists those first.
+    for each in (generate, status, wait, credits):
+        _add_common_options(each)
     return parser
 
 
