@@ -105,6 +105,15 @@ def test_drop_closes_the_connection_without_an_answer(mock: MockServer, http: ht
     assert http.get(APIKLEY_CREDIT, headers=apikley_headers(mock)).json()["code"] == 200
 
 
+def test_drop_after_carries_the_request_out_and_loses_the_answer(
+    mock: MockServer, http: httpx.Client
+) -> None:
+    mock.fault("drop", operation="createTask", after=True)
+    with pytest.raises(httpx.RemoteProtocolError):
+        http.post(CRUN_CREATE, json=crun_body(), headers=crun_headers(mock))
+    assert mock.credits("crun") == 100.0 - COST_PRO  # the task exists all the same
+
+
 def test_truncated_body_is_cut_json_and_the_task_was_still_created(
     mock: MockServer, http: httpx.Client
 ) -> None:

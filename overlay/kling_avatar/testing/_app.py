@@ -295,10 +295,13 @@ class MockApp:
         with state.lock:
             state.calls[route.operation_id] += 1
         fault = state.faults.take(route.operation_id, _REQUEST_FAULTS)
+        answer_later = fault is not None and (
+            fault.kind == "truncated" or (fault.kind == "drop" and fault.get("after"))
+        )
         if fault is not None:
             if fault.kind == "slow":
                 await asyncio.sleep(float(fault.get("delay")))
-            elif fault.kind != "truncated":
+            elif not answer_later:
                 await self._fault(fault, route.provider, send)
                 return
         if not _authorized(scope, route, state.keys[route.provider]):
@@ -321,6 +324,9 @@ class MockApp:
         inner_scope[_ROUTE_KEY] = route
         if fault is not None and fault.kind == "truncated":
             await self.inner(inner_scope, receive, _truncating(send))
+        elif answer_later:
+            await self.inner(inner_scope, receive, _discard)
+            await _drop_connection(send)
         else:
             await self.inner(inner_scope, receive, send)
 
@@ -347,7 +353,7 @@ class MockApp:
             )
             await send({"type": "http.response.body", "body": _HTML_PAGE})
         elif fault.kind == "drop":
-            _drop_connection(send)
+            await _drop_connection(send)
 
     async def _other(self, scope: Scope, receive: Receive, send: Send) -> None:
         method, path = scope["method"], scope["path"]
@@ -443,6 +449,10 @@ def _replay(body: bytes, receive: Receive) -> Receive:
     return replay
 
 
+async def _discard(message: Message) -> None:
+    pass
+
+
 def _truncating(send: Send) -> Send:
     """Sends the response with its JSON body cut in the middle (Content-Length to match)."""
     start: Message = {}
@@ -465,7 +475,7 @@ def _truncating(send: Send) -> Send:
     return truncating
 
 
-def _drop_connection(send: Send) -> None:
+async def _drop_connection(send: Send) -> None:
     """Close the TCP connection without answering.
 
     ASGI has no message for this; uvicorn's `send` is a method of its request cycle, which
@@ -475,3 +485,7 @@ def _drop_connection(send: Send) -> None:
     if transport is None:
         raise ConnectionAbortedError("dropped by a mock fault")
     transport.close()
+    # Let the loop run connection_lost, so uvicorn knows the client is gone and does not
+    # report a response that was never started.
+    for _ in range(2):
+        await asyncio.sleep(0)

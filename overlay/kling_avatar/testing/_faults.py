@@ -21,7 +21,7 @@ _PARAMS: dict[str, dict[str, Any]] = {
     "envelope": {"code": 500, "message": None},
     "http": {"status": 503, "retry_after": None, "message": None},
     "slow": {"delay": 1.0},
-    "drop": {},
+    "drop": {"after": False},  # after=True: the request is carried out, the answer lost
     "truncated": {},
     "non_json": {},
     "task_fail": {"fail_code": "500", "fail_msg": "Internal server error"},

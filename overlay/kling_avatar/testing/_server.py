@@ -179,7 +179,8 @@ class MockServer:
         """Misbehave on the next ``times`` calls of ``operation`` (any operation when None).
 
         Kinds and their options: ``envelope`` (code, message), ``http`` (status, retry_after:
-        seconds or an HTTP-date, message), ``slow`` (delay), ``drop``, ``truncated``,
+        seconds or an HTTP-date, message), ``slow`` (delay), ``drop`` (after: carry the
+        request out, then drop the answer), ``truncated``,
         ``non_json``, ``task_fail`` (fail_code, fail_msg). ``times=None``: every call;
         ``rate`` < 1 fires at random, reproducibly for a given seed.
         """
