@@ -27,11 +27,11 @@ from apikley_client.types import UNSET, File
 
 from ._exceptions import AvatarError, NotFoundError
 from ._inputs import TaskInput
-from ._models import Provider, Task, TaskState
+from ._models import Task, TaskState
 from ._providers import (
+    Adapter,
     Json,
     Operation,
-    Reader,
     UploadSteps,
     decode_json,
     unknown_state_task,
@@ -49,31 +49,17 @@ _APIKLEY_STATES = {
 _APIKLEY_MODELS = {"pro": "kling/ai-avatar-v1-pro", "std": "kling/v1-avatar-standard"}
 
 
-class Apikley:
-    name: Provider = "apikley"
+class Apikley(Adapter):
+    name = "apikley"
     key_env = "APIKLEY_API_KEY"
     base_url_env = "APIKLEY_BASE_URL"
+    auth_header = "Authorization"
+    auth_prefix = "Bearer"
+    client_class = AuthenticatedClient
     default_base_url = "https://api.apikley.ru"
-    upload_prefix: str | None = "/file-upload"
-
-    def __init__(self, secret: str = "") -> None:
-        self._key = secret
-        self.reader = Reader("apikley", secret)
-
-    def client(
-        self, base_url: str, timeout: float, httpx_args: dict[str, Any]
-    ) -> AuthenticatedClient:
-        return AuthenticatedClient(
-            base_url=base_url,
-            token=self._key,
-            prefix="Bearer",
-            auth_header_name="Authorization",
-            timeout=httpx.Timeout(timeout),
-            httpx_args=httpx_args,
-        )
+    upload_prefix = "/file-upload"
 
     def create_task(self, task: TaskInput, image_url: str, audio_url: str) -> Operation[Task]:
-
         body = KlingAiAvatarV1ProBody(
             # Apikley picks standard or pro by model name, not by a mode field.
             model=KlingAiAvatarV1ProBodyModel(_APIKLEY_MODELS[task.mode]),
@@ -90,14 +76,9 @@ class Apikley:
         )
 
     def _created(self, response: httpx.Response) -> Task:
-
-        _, data = self.reader.envelope(response)
-        created = self.reader.model(TaskCreated.from_dict, data, "data")
-        task_id = self.reader.required_text(created.task_id, "data.taskId")
-        return Task(id=task_id, provider="apikley", state=TaskState.PENDING, raw=created)
+        return self.created_task(response, TaskCreated.from_dict, "taskId")
 
     def get_task(self, task_id: str) -> Operation[Task]:
-
         return Operation(
             "getTaskDetails",
             lambda: get_task_details._get_kwargs(task_id=task_id),
@@ -121,7 +102,6 @@ class Apikley:
 
     def task(self, data: object) -> Task:
         """A task from a TaskRecord object (recordInfo's `data`, or a callback's)."""
-
         reader = self.reader
         state = data.get("state") if isinstance(data, Mapping) else None
         if isinstance(data, Mapping) and isinstance(state, str) and state not in _APIKLEY_STATES:
@@ -159,7 +139,6 @@ class Apikley:
         return body.get("data")
 
     def get_credits(self) -> Operation[float]:
-
         return Operation("getCredits", get_credits._get_kwargs, self._credits)
 
     def _credits(self, response: httpx.Response) -> float:

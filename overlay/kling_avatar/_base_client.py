@@ -247,14 +247,7 @@ class BaseClient(Generic[HttpT, TransportT]):
             yield Sleep(poller.next_delay())
 
     def _generate_flow(
-        self,
-        image_url: object,
-        audio_url: object,
-        prompt: object,
-        mode: object,
-        callback_url: object,
-        timeout: float,
-        on_update: OnUpdate | None,
+        self, create: Flow[Task], timeout: float, on_update: OnUpdate | None
     ) -> Flow[Task]:
-        task = yield from self._create_flow(image_url, audio_url, prompt, mode, callback_url)
+        task = yield from create
         return (yield from self._wait_flow(task.id, timeout, on_update, None))

@@ -85,10 +85,8 @@ class AvatarClient(BaseClient[httpx.Client, httpx.BaseTransport]):
         on_update: OnUpdate | None = None,
     ) -> Task:
         """`create_task` then `wait_for_task`: the finished task."""
-        flow = self._generate_flow(
-            image_url, audio_url, prompt, mode, callback_url, timeout, on_update
-        )
-        return self._drive(flow)
+        create = self._create_flow(image_url, audio_url, prompt, mode, callback_url)
+        return self._drive(self._generate_flow(create, timeout, on_update))
 
     def get_credits(self) -> float:
         """The account's remaining credits."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, cast
+from typing import cast
 
 import httpx
 from crun_client import AuthenticatedClient
@@ -24,8 +24,8 @@ from crun_client.models import (
 from crun_client.types import UNSET
 
 from ._inputs import TaskInput
-from ._models import Provider, Task, TaskState
-from ._providers import Json, Operation, Reader, UploadSteps, absent, unknown_state_task
+from ._models import Task, TaskState
+from ._providers import Adapter, Json, Operation, UploadSteps, absent, unknown_state_task
 from ._uploads import UploadFile
 
 _CRUN_STATES = {
@@ -36,31 +36,16 @@ _CRUN_STATES = {
 }
 
 
-class Crun:
-    name: Provider = "crun"
+class Crun(Adapter):
+    name = "crun"
     key_env = "CRUN_API_KEY"
     base_url_env = "CRUN_BASE_URL"
+    auth_header = "x-api-key"
+    auth_prefix = ""
+    client_class = AuthenticatedClient
     default_base_url = "https://api.crun.ai"
-    upload_prefix: str | None = None
-
-    def __init__(self, secret: str = "") -> None:
-        self._key = secret
-        self.reader = Reader("crun", secret)
-
-    def client(
-        self, base_url: str, timeout: float, httpx_args: dict[str, Any]
-    ) -> AuthenticatedClient:
-        return AuthenticatedClient(
-            base_url=base_url,
-            token=self._key,
-            prefix="",
-            auth_header_name="x-api-key",
-            timeout=httpx.Timeout(timeout),
-            httpx_args=httpx_args,
-        )
 
     def create_task(self, task: TaskInput, image_url: str, audio_url: str) -> Operation[Task]:
-
         body = CreateTaskRequest(
             model=CreateTaskRequestModel.KLINGAVATAR,
             input_=KlingAvatarInput(
@@ -79,14 +64,9 @@ class Crun:
         )
 
     def _created(self, response: httpx.Response) -> Task:
-
-        _, data = self.reader.envelope(response)
-        created = self.reader.model(TaskCreated.from_dict, data, "data")
-        task_id = self.reader.required_text(created.task_id, "data.task_id")
-        return Task(id=task_id, provider="crun", state=TaskState.PENDING, raw=created)
+        return self.created_task(response, TaskCreated.from_dict, "task_id")
 
     def get_task(self, task_id: str) -> Operation[Task]:
-
         return Operation(
             "getTaskInfo", lambda: get_task_info._get_kwargs(task_id=task_id), self._task_answer
         )
@@ -96,7 +76,6 @@ class Crun:
 
     def task(self, data: object) -> Task:
         """A task from a TaskInfo object (the `data` of getTaskInfo, or a callback)."""
-
         reader = self.reader
         status = data.get("status") if isinstance(data, Mapping) else None
         if isinstance(data, Mapping) and isinstance(status, str) and status not in _CRUN_STATES:
@@ -135,11 +114,9 @@ class Crun:
         return body
 
     def get_credits(self) -> Operation[float]:
-
         return Operation("getBalance", get_balance._get_kwargs, self._balance)
 
     def _balance(self, response: httpx.Response) -> float:
-
         balance = self.reader.model(Balance.from_dict, self.reader.envelope(response)[1], "data")
         amount = self.reader.number(balance.balance, "data.balance")
         assert amount is not None

@@ -7,28 +7,19 @@ type whatever the provider chose.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict, Unpack
 
 if TYPE_CHECKING:
     from ._models import Task
 
-__all__ = [
-    "APIConnectionError",
-    "APITimeoutError",
-    "AuthenticationError",
-    "AvatarError",
-    "FeatureDisabledError",
-    "GenerationFailedError",
-    "InsufficientCreditsError",
-    "InvalidRequestError",
-    "InvalidSignatureError",
-    "NotFoundError",
-    "RateLimitError",
-    "ServerError",
-    "ServiceUnavailableError",
-    "UnexpectedResponseError",
-    "WaitTimeoutError",
-]
+
+class ErrorFields(TypedDict, total=False):
+    """What every AvatarError may carry besides its message."""
+
+    provider: str | None
+    code: int | None
+    request_id: str | None
+    retry_after: float | None
 
 
 class AvatarError(Exception):
@@ -84,18 +75,9 @@ class InvalidRequestError(AvatarError):
     """422 from the provider, or input rejected before anything was sent (`field` names it)."""
 
     def __init__(
-        self,
-        message: str,
-        *,
-        provider: str | None = None,
-        code: int | None = None,
-        request_id: str | None = None,
-        retry_after: float | None = None,
-        field: str | None = None,
+        self, message: str, *, field: str | None = None, **fields: Unpack[ErrorFields]
     ) -> None:
-        super().__init__(
-            message, provider=provider, code=code, request_id=request_id, retry_after=retry_after
-        )
+        super().__init__(message, **fields)
         self.field = field
 
 
@@ -115,18 +97,9 @@ class GenerationFailedError(AvatarError):
     """501, or a task that ended failed (`task` is that task, with its error code and message)."""
 
     def __init__(
-        self,
-        message: str,
-        *,
-        provider: str | None = None,
-        code: int | None = None,
-        request_id: str | None = None,
-        retry_after: float | None = None,
-        task: Task | None = None,
+        self, message: str, *, task: Task | None = None, **fields: Unpack[ErrorFields]
     ) -> None:
-        super().__init__(
-            message, provider=provider, code=code, request_id=request_id, retry_after=retry_after
-        )
+        super().__init__(message, **fields)
         self.task = task
 
 

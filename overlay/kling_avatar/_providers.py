@@ -8,11 +8,12 @@ because the generated parsers raise KeyError/ValueError/JSONDecodeError on anyth
 
 from __future__ import annotations
 
+import abc
 import json
 import math
 from collections.abc import Callable, Generator, Mapping
 from datetime import UTC, datetime
-from typing import Any, Generic, Literal, Protocol, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, Protocol, TypeAlias, TypeVar
 
 import attrs
 import httpx
@@ -28,6 +29,10 @@ from ._inputs import TaskInput
 from ._models import Provider, Task, TaskState
 from ._retry import parse_retry_after
 from ._uploads import UploadFile
+
+if TYPE_CHECKING:
+    from apikley_client.models import TaskCreated as ApikleyTaskCreated
+    from crun_client.models import TaskCreated as CrunTaskCreated
 
 T = TypeVar("T")
 Server: TypeAlias = Literal["api", "upload", "external"]
@@ -213,33 +218,64 @@ class GeneratedClient(Protocol):
     def get_async_httpx_client(self) -> httpx.AsyncClient: ...
 
 
-class Adapter(Protocol):
+class Adapter(abc.ABC):
     """One provider: its settings, its operations, and how its task objects read."""
 
-    name: Provider
-    key_env: str
-    base_url_env: str
-    default_base_url: str
-    upload_prefix: str | None
-    reader: Reader
+    name: ClassVar[Provider]
+    key_env: ClassVar[str]
+    base_url_env: ClassVar[str]
+    default_base_url: ClassVar[str]
+    upload_prefix: ClassVar[str | None] = None  # where the file-upload server lives
+    auth_header: ClassVar[str]
+    auth_prefix: ClassVar[str]
+    client_class: ClassVar[Callable[..., GeneratedClient]]
 
-    def __init__(self, secret: str = "") -> None: ...
+    def __init__(self, secret: str = "") -> None:
+        self._key = secret
+        self.reader = Reader(self.name, secret)
 
     def client(self, base_url: str, timeout: float, httpx_args: dict[str, Any]) -> GeneratedClient:
         """The generated AuthenticatedClient, carrying the key the provider's way."""
-        ...
+        return self.client_class(
+            base_url=base_url,
+            token=self._key,
+            prefix=self.auth_prefix,
+            auth_header_name=self.auth_header,
+            timeout=httpx.Timeout(timeout),
+            httpx_args=httpx_args,
+        )
 
+    def created_task(
+        self,
+        response: httpx.Response,
+        from_dict: Callable[[Json], CrunTaskCreated | ApikleyTaskCreated],
+        id_key: str,
+    ) -> Task:
+        """The pending task a creation answered (its id is all it says)."""
+        created = self.reader.model(from_dict, self.reader.envelope(response)[1], "data")
+        task_id = self.reader.required_text(created.task_id, f"data.{id_key}")
+        return Task(id=task_id, provider=self.name, state=TaskState.PENDING, raw=created)
+
+    @abc.abstractmethod
     def create_task(self, task: TaskInput, image_url: str, audio_url: str) -> Operation[Task]: ...
 
+    @abc.abstractmethod
     def get_task(self, task_id: str) -> Operation[Task]: ...
 
+    @abc.abstractmethod
     def get_credits(self) -> Operation[float]: ...
 
-    def upload(self, file: UploadFile) -> UploadSteps: ...
+    @abc.abstractmethod
+    def upload(self, file: UploadFile) -> UploadSteps:
+        """The operations that store `file`, ending with the URL to use for it."""
 
-    def task(self, data: object) -> Task: ...
+    @abc.abstractmethod
+    def task(self, data: object) -> Task:
+        """A task from the provider's task object (a status answer's or a callback's `data`)."""
 
-    def callback_data(self, body: Json) -> object: ...
+    @abc.abstractmethod
+    def callback_data(self, body: Json) -> object:
+        """The task object inside a callback body."""
 
 
 PROVIDERS: tuple[Provider, ...] = ("crun", "apikley")
