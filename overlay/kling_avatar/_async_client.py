@@ -30,14 +30,9 @@ Media = str | os.PathLike[str]
 
 
 class AsyncAvatarClient(BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport]):
-    """A client for one provider's Kling Avatar API.
-
-    The key falls back to ``CRUN_API_KEY`` / ``APIKLEY_API_KEY``, the base URL to
-    ``CRUN_BASE_URL`` / ``APIKLEY_BASE_URL``, then the provider's own address. Reads are retried
-    up to `max_retries` times on 429, 455, 5xx and connection errors (first after about
-    `retry_delay` seconds, doubling; a Retry-After is honoured); a creation only when the
-    connection could not be made. `transport` replaces the network (tests, benchmarks).
-    Use it as a context manager, or call `close()`.
+    """The asyncio form of `AvatarClient`: the same arguments and behaviour, every method a
+    coroutine. `on_update` may also be a coroutine function. Use it with ``async with``, or
+    ``await client.close()``.
     """
 
     async def create_task(
