@@ -277,3 +277,21 @@ def test_the_client_reopens_after_close(client_for: Callable[..., AvatarClient])
     assert client.get_credits() == 100.0
     client.close()
     assert client.get_credits() == 100.0
+
+
+def test_uploads_are_retried_with_the_whole_file(
+    client: AvatarClient, mock: MockServer, calls: Calls, provider: str
+) -> None:
+    upload_op = "getUploadUrl" if provider == "crun" else "uploadFileStream"
+    mock.fault("http", operation=upload_op, status=503)
+    mock.fault("drop", operation=upload_op)
+    url = client.upload_file(VOICE, content_type="audio/wav")
+    assert calls(upload_op) == 3
+    assert httpx.get(url).content == VOICE.read_bytes()  # resent in full, not half-read
+
+
+def test_upload_errors_are_typed(client: AvatarClient, mock: MockServer, provider: str) -> None:
+    upload_op = "getUploadUrl" if provider == "crun" else "uploadFileStream"
+    mock.fault("envelope", operation=upload_op, code=422, message="fileName: not allowed")
+    with pytest.raises(InvalidRequestError, match="fileName"):
+        client.upload_file(PORTRAIT)
