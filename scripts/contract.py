@@ -1,0 +1,436 @@
+"""The contract suite: schemathesis checks each provider's answers against its spec.
+
+    python scripts/contract.py                          # both providers, against the local mock
+    PROVIDER=crun CONTRACT_BASE_URL=https://api.crun.ai CRUN_API_KEY=... python scripts/contract.py
+
+Every operation of ``specs/crun.yaml`` and ``specs/apikley.yaml`` is exercised with valid and
+invalid data (schemathesis's examples, coverage and fuzzing phases), then the specs' ``links``
+(create a task, then query it) drive the stateful phase. The checks are schemathesis's own plus
+the envelope-aware ones of ``scripts/contract_checks.py``. Generation is seeded (``--seed``,
+no example database), so a run with the same seed and example count sends the same requests;
+the seed and the command that replays a failure are printed with every failure.
+
+Against a real provider nothing that costs credits is sent unless CONTRACT_ALLOW_CREATE=1:
+task creation and uploads get only requests that cannot succeed, and the stateful phase (which
+creates tasks) is skipped. A JUnit XML report of all runs goes to ``reports/contract.xml``.
+
+Environment (each also a command-line option): PROVIDER (crun|apikley|all), CONTRACT_BASE_URL,
+CRUN_API_KEY / APIKLEY_API_KEY, CONTRACT_ALLOW_CREATE, CONTRACT_MAX_EXAMPLES (default 100),
+CONTRACT_SEED (default 0), CONTRACT_WORKERS, CONTRACT_RATE_LIMIT (e.g. ``5/s``),
+CONTRACT_REPORT_DIR.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import attrs
+
+if __package__ in (None, ""):  # run as a file: make `scripts.contract_checks` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from scripts.contract_checks import REPLACED_CHECKS, WRITE_OPERATIONS
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIG = ROOT / "scripts" / "contract.toml"
+# The local mock's known deviations from the specs, each with the reason it is accepted for now.
+MOCK_BASELINE = ROOT / "tests" / "contract" / "mock-baseline.json"
+PROVIDERS = ("crun", "apikley")
+KEY_VARIABLES = {"crun": "CRUN_API_KEY", "apikley": "APIKLEY_API_KEY"}
+# Apikley's uploads live on their own server; the spec gives it per operation, and its path is
+# the API's base URL plus this prefix (on the mock too).
+APIKLEY_UPLOAD_PREFIX = "/file-upload"
+UPLOADS = ("uploadFileStream", "uploadFileBase64", "uploadFileUrl")
+ALL_PHASES = ("examples", "coverage", "fuzzing", "stateful")
+# Where generated callback and media URLs point against a real provider (a reserved domain).
+LIVE_SAFE_URL = "https://example.com/kling-avatar-contract"
+
+
+@attrs.frozen
+class Run:
+    """One ``schemathesis run``: a spec, a base URL and the operations sent there."""
+
+    name: str
+    provider: str
+    base_url: str
+    args: tuple[str, ...]
+    safe_url: str = LIVE_SAFE_URL
+
+
+@attrs.frozen
+class Failure:
+    run: str
+    operation: str
+    codes: str
+    text: str
+
+
+@attrs.frozen
+class RunResult:
+    run: Run
+    returncode: int
+    output: str
+    junit: Path
+    seconds: float
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0
+
+
+@attrs.frozen
+class SuiteResult:
+    results: tuple[RunResult, ...]
+    seed: int
+    max_examples: int
+    seconds: float
+
+    @property
+    def ok(self) -> bool:
+        return all(result.ok for result in self.results)
+
+    def failures(self) -> list[Failure]:
+        """Every failed test case of every run, from the JUnit reports."""
+        found = []
+        for result in self.results:
+            if not result.junit.exists():
+                continue
+            tree = ET.parse(result.junit)  # noqa: S314 (schemathesis wrote it in this run)
+            for testcase in tree.iter("testcase"):
+                for failure in [*testcase.iter("failure"), *testcase.iter("error")]:
+                    found.append(
+                        Failure(
+                            run=result.run.name,
+                            operation=testcase.get("name", ""),
+                            codes=failure.get("message", ""),
+                            text=failure.text or "",
+                        )
+                    )
+        return found
+
+    def replay_command(self, run: Run) -> str:
+        return (
+            f"make contract PROVIDER={run.provider} CONTRACT_SEED={self.seed} "
+            f"CONTRACT_MAX_EXAMPLES={self.max_examples}"
+        )
+
+    def summary(self) -> str:
+        lines = []
+        for result in self.results:
+            state = "ok" if result.ok else f"FAILED (exit {result.returncode})"
+            lines.append(f"  {result.run.name:<18} {state:<18} {result.seconds:6.1f} s")
+            if not result.ok:
+                lines.append(f"    seed {self.seed}; replay: {self.replay_command(result.run)}")
+        verdict = "passed" if self.ok else "FAILED"
+        lines.append(
+            f"contract suite {verdict}: {len(self.results)} runs, {self.max_examples} examples "
+            f"per operation, seed {self.seed}, wall time {self.seconds:.1f} s"
+        )
+        return "\n".join(lines)
+
+
+def plan(provider: str, base_url: str, *, allow_create: bool) -> list[Run]:
+    """The schemathesis runs that cover one provider."""
+    base_url = base_url.rstrip("/")
+    safe = ("--phases", ",".join(phase for phase in ALL_PHASES if phase != "stateful"))
+    runs: list[tuple[str, str, tuple[str, ...]]]
+    if provider == "crun":
+        runs = [("crun", base_url, ())]
+    else:
+        runs = [
+            ("apikley", base_url, _exclude(UPLOADS)),
+            # No links reach the uploads, so their run has no stateful phase.
+            ("apikley-uploads", base_url + APIKLEY_UPLOAD_PREFIX, (*_include(UPLOADS), *safe)),
+        ]
+    if allow_create:
+        return [Run(name, provider, url, args) for name, url, args in runs]
+    # Reads get valid and invalid data; writes only invalid data (`filter_case` in
+    # contract_checks keeps just the requests that cannot succeed).
+    split = []
+    for name, url, args in runs:
+        writes = [op for op in WRITE_OPERATIONS if _belongs(op, name)]
+        if not writes:
+            split.append(Run(name, provider, url, (*args, *safe)))
+            continue
+        if name != "apikley-uploads":
+            split.append(Run(name, provider, url, (*args, *_exclude(writes), *safe)))
+        split.append(
+            Run(f"{name}-writes", provider, url, (*_include(writes), "--mode", "negative", *safe))
+        )
+    return split
+
+
+def _belongs(operation: str, run_name: str) -> bool:
+    if run_name == "crun":
+        return operation == "createTask"
+    if run_name == "apikley":
+        return operation == "kling-ai-avatar-v1-pro"
+    return operation in UPLOADS
+
+
+def _include(operations: Sequence[str]) -> tuple[str, ...]:
+    return tuple(arg for op in sorted(operations) for arg in ("--include-operation-id", op))
+
+
+def _exclude(operations: Sequence[str]) -> tuple[str, ...]:
+    return tuple(arg for op in sorted(operations) for arg in ("--exclude-operation-id", op))
+
+
+def command(
+    run: Run,
+    *,
+    max_examples: int,
+    seed: int,
+    junit: Path,
+    workers: int,
+    baseline: Path | None = None,
+    update_baseline: bool = False,
+) -> list[str]:
+    extra = ["--baseline", str(baseline)] if baseline is not None else []
+    if baseline is not None and update_baseline:
+        extra.append("--baseline-update")
+    return [
+        sys.executable,
+        "-m",
+        "schemathesis.cli",
+        "--config-file",
+        str(CONFIG),
+        "run",
+        str(ROOT / "specs" / f"{run.provider}.yaml"),
+        "--url",
+        run.base_url,
+        "--checks",
+        "all",
+        "--exclude-checks",
+        ",".join(REPLACED_CHECKS),
+        "--max-examples",
+        str(max_examples),
+        "--seed",
+        str(seed),
+        # No example database: a run depends on the seed alone, not on earlier runs.
+        "--generation-database",
+        "none",
+        "--workers",
+        str(workers),
+        "--report",
+        "junit",
+        "--report-junit-path",
+        str(junit),
+        *extra,
+        *run.args,
+    ]
+
+
+def execute(
+    run: Run,
+    key: str,
+    *,
+    max_examples: int,
+    seed: int,
+    report_dir: Path,
+    allow_create: bool,
+    workers: int = 1,
+    rate_limit: str | None = None,
+    baseline: Path | None = None,
+    update_baseline: bool = False,
+) -> RunResult:
+    junit = report_dir / f"contract-{run.name}.xml"
+    junit.unlink(missing_ok=True)
+    args = command(
+        run,
+        max_examples=max_examples,
+        seed=seed,
+        junit=junit,
+        workers=workers,
+        baseline=baseline,
+        update_baseline=update_baseline,
+    )
+    if rate_limit:
+        args += ["--rate-limit", rate_limit]
+    env = {
+        **os.environ,
+        # The key reaches schemathesis through contract.toml, never through argv.
+        "CONTRACT_API_KEY": key,
+        "CONTRACT_ALLOW_CREATE": "1" if allow_create else "0",
+        "CONTRACT_SAFE_URL": run.safe_url,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+    }
+    for variable in KEY_VARIABLES.values():
+        env.pop(variable, None)
+    started = time.perf_counter()
+    completed = subprocess.run(  # the pinned schemathesis of this environment
+        args, cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+    return RunResult(
+        run=run,
+        returncode=completed.returncode,
+        output=completed.stdout + completed.stderr,
+        junit=junit,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def run_suite(
+    providers: Sequence[str],
+    base_url: str | None = None,
+    keys: dict[str, str] | None = None,
+    *,
+    max_examples: int = 100,
+    seed: int = 0,
+    report_dir: Path = ROOT / "reports",
+    allow_create: bool = False,
+    jobs: int = 2,
+    workers: int = 1,
+    rate_limit: str | None = None,
+    baseline: Path | None = None,
+    update_baseline: bool = False,
+    echo: bool = False,
+) -> SuiteResult:
+    """Run the suite against ``base_url``, or against a fresh local mock when it is None.
+
+    ``keys`` maps a provider to its API key (the mock's own keys when the mock is used).
+    ``baseline`` lists failures accepted for now; against the local mock, MOCK_BASELINE is the
+    default.
+    """
+    report_dir.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    with _target(base_url, keys) as (url, target_keys, is_mock):
+        runs = [
+            # The mock fetches and calls back what it is given: keep that on loopback.
+            attrs.evolve(run, safe_url=f"{url}/media/contract-sink") if is_mock else run
+            for provider in providers
+            for run in plan(provider, url, allow_create=allow_create or is_mock)
+        ]
+        if echo:
+            where = "the local mock" if is_mock else url
+            print(f"contract suite: {len(runs)} runs against {where}, seed {seed}", flush=True)
+
+        def one(run: Run) -> RunResult:
+            result = execute(
+                run,
+                target_keys[run.provider],
+                max_examples=max_examples,
+                seed=seed,
+                report_dir=report_dir,
+                allow_create=allow_create or is_mock,
+                workers=workers,
+                rate_limit=rate_limit,
+                baseline=baseline if baseline is not None or not is_mock else MOCK_BASELINE,
+                update_baseline=update_baseline,
+            )
+            if echo:
+                print(f"\n===== {run.name} =====\n{result.output}", flush=True)
+            return result
+
+        # Two runs at a time keep both cores busy: one side generates while the other answers.
+        # Runs that update one baseline file would overwrite each other's entries.
+        with ThreadPoolExecutor(max_workers=1 if update_baseline else jobs) as pool:
+            results = tuple(pool.map(one, runs))
+    suite = SuiteResult(
+        results=results,
+        seed=seed,
+        max_examples=max_examples,
+        seconds=time.perf_counter() - started,
+    )
+    _merge_reports(suite, report_dir / "contract.xml")
+    return suite
+
+
+@contextlib.contextmanager
+def _target(
+    base_url: str | None, keys: dict[str, str] | None
+) -> Iterator[tuple[str, dict[str, str], bool]]:
+    if base_url:
+        yield base_url, dict(keys or {}), False
+        return
+    from kling_avatar.testing import MockServer
+
+    # Enough credits for every task the suite creates; tasks finish at their first read.
+    with MockServer(step=0.0, credits=1e9, seed=0) as mock:
+        yield mock.base_url, {"crun": mock.crun_key, "apikley": mock.apikley_key}, True
+
+
+def _merge_reports(suite: SuiteResult, path: Path) -> None:
+    """One JUnit file for CI: each run's testsuite, named after the run."""
+    merged = ET.Element("testsuites")
+    for result in suite.results:
+        if not result.junit.exists():
+            continue
+        tree = ET.parse(result.junit)  # noqa: S314 (schemathesis wrote it in this run)
+        for testsuite in tree.iter("testsuite"):
+            testsuite.set("name", f"contract-{result.run.name}")
+            merged.append(testsuite)
+    for name in ("tests", "failures", "errors", "skipped"):
+        merged.set(name, str(sum(int(s.get(name, "0")) for s in merged)))
+    merged.set("time", f"{suite.seconds:.3f}")
+    ET.ElementTree(merged).write(path, encoding="utf-8", xml_declaration=True)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    env = os.environ
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--provider", default=env.get("PROVIDER") or "all")
+    parser.add_argument("--base-url", default=env.get("CONTRACT_BASE_URL") or None)
+    parser.add_argument(
+        "--allow-create", action="store_true", default=_flag("CONTRACT_ALLOW_CREATE")
+    )
+    parser.add_argument(
+        "--max-examples", type=int, default=int(env.get("CONTRACT_MAX_EXAMPLES") or 100)
+    )
+    parser.add_argument("--seed", type=int, default=int(env.get("CONTRACT_SEED") or 0))
+    parser.add_argument("--workers", type=int, default=int(env.get("CONTRACT_WORKERS") or 1))
+    parser.add_argument("--rate-limit", default=env.get("CONTRACT_RATE_LIMIT") or None)
+    parser.add_argument(
+        "--report-dir", type=Path, default=Path(env.get("CONTRACT_REPORT_DIR") or ROOT / "reports")
+    )
+    parser.add_argument(
+        "--update-baseline",
+        action="store_true",
+        help="record this run's failures in the baseline (the mock's: " + str(MOCK_BASELINE) + ")",
+    )
+    args = parser.parse_args(argv)
+    providers = PROVIDERS if args.provider == "all" else (args.provider,)
+    if any(provider not in PROVIDERS for provider in providers):
+        parser.error(f"PROVIDER must be one of crun, apikley, all (got {args.provider!r})")
+    keys: dict[str, str] = {}
+    if args.base_url:
+        if len(providers) != 1:
+            parser.error("CONTRACT_BASE_URL needs PROVIDER=crun or PROVIDER=apikley")
+        variable = KEY_VARIABLES[providers[0]]
+        if not env.get(variable):
+            parser.error(f"{variable} must hold the API key for {args.base_url}")
+        keys = {providers[0]: env[variable]}
+    suite = run_suite(
+        providers,
+        args.base_url,
+        keys,
+        max_examples=args.max_examples,
+        seed=args.seed,
+        report_dir=args.report_dir,
+        allow_create=args.allow_create,
+        workers=args.workers,
+        rate_limit=args.rate_limit,
+        update_baseline=args.update_baseline,
+        echo=True,
+    )
+    print()
+    print(suite.summary())
+    print(f"JUnit report: {args.report_dir / 'contract.xml'}")
+    return 0 if suite.ok else 1
+
+
+def _flag(name: str) -> bool:
+    return os.environ.get(name, "") in ("1", "true", "yes")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,342 @@
+"""Envelope-aware schemathesis checks and hooks for the contract suite.
+
+Loaded by ``schemathesis run`` through the ``hooks`` setting of ``scripts/contract.toml``;
+``scripts/contract.py`` is the one place that runs it (from ``make contract`` and from pytest).
+
+Both providers answer most errors as HTTP 200 with the real status in the body's ``code``, so
+schemathesis's status-based checks misjudge them: an accepted invalid body and a rejected one
+look alike. The checks here read the envelope instead and replace ``negative_data_rejection``,
+``positive_data_acceptance``, ``missing_required_header`` and ``ignored_auth``; every other
+built-in check stays on.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import threading
+from collections.abc import Mapping, MutableMapping
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+import schemathesis
+from schemathesis import Case, CheckContext, HookContext, Response
+from schemathesis.core.failures import Failure, Severity
+from schemathesis.specs.openapi.checks import (
+    is_unexpected_http_status_case,
+    missing_required_header,
+    negative_data_rejection,
+)
+
+AnyCase = Case[Any]
+
+# The built-in checks the envelope checks below replace (`--exclude-checks`).
+REPLACED_CHECKS = (
+    "negative_data_rejection",
+    "positive_data_acceptance",
+    "missing_required_header",
+    "ignored_auth",
+)
+
+# Operations that create something: a task (credits) or a stored file. Against a real provider
+# they are sent only with a body that cannot run, unless CONTRACT_ALLOW_CREATE=1.
+WRITE_OPERATIONS = frozenset(
+    {
+        "createTask",
+        "kling-ai-avatar-v1-pro",
+        "uploadFileStream",
+        "uploadFileBase64",
+        "uploadFileUrl",
+    }
+)
+TASK_CREATIONS = frozenset({"createTask", "kling-ai-avatar-v1-pro"})
+
+# Operations that look something up by id or URL (uploadFileUrl fetches one): for a valid but
+# unknown one the answer is "not found", which is a correct answer to a well-formed request.
+# crun says 404; Apikley says 422 "recordInfo is null" (its spec documents it), which is also
+# what it answers right after creation.
+LOOKUP_OPERATIONS = frozenset({"getTaskInfo", "getTaskDetails", "getDownloadUrl", "uploadFileUrl"})
+APIKLEY_NOT_FOUND = (422, "recordInfo is null")
+
+# Real HTTP statuses a provider may answer any request with (rate limit, outage); they say
+# nothing about the request's validity, and `not_a_server_error` judges the 5xx ones.
+TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+# Request fields holding a URL the provider fetches or POSTs the result to.
+FETCHED_FIELDS = ("callback_url", "callBackUrl", "image_url", "audio_url", "fileUrl")
+
+WRONG_KEYS = {"apiKey": "ak_" + "0" * 32, "http": "Bearer not-a-real-key-0000000000000000"}
+
+
+class RejectedValidData(Failure):
+    """Schema-valid input answered with an error ``code``."""
+
+    code = "ST912"
+    kind_title = "Valid request rejected in the envelope"
+
+
+class IgnoredAuth(Failure):
+    """A request without the key, or with a wrong one, answered with something else than 401."""
+
+    code = "ST914"
+    kind_title = "Request without a valid key not refused"
+
+
+def allow_create() -> bool:
+    return os.environ.get("CONTRACT_ALLOW_CREATE", "") == "1"
+
+
+def envelope(response: Response) -> Mapping[str, Any] | None:
+    """The JSON object the provider answered, or None when the body is not one."""
+    try:
+        body = response.json()
+    except Exception:  # any undecodable body: response_schema_conformance reports it
+        return None
+    return body if isinstance(body, Mapping) else None
+
+
+def effective_status(response: Response) -> int | None:
+    """The status the provider meant: the HTTP one, or the body's ``code`` under HTTP 200.
+
+    None when an HTTP 200 carries no integer ``code``; response_schema_conformance reports that.
+    """
+    if response.status_code != 200:
+        return response.status_code
+    body = envelope(response)
+    code = body.get("code") if body is not None else None
+    if isinstance(code, int) and not isinstance(code, bool):
+        return code
+    return None
+
+
+def _is_not_found(response: Response, case: AnyCase) -> bool:
+    if case.operation.definition.raw.get("operationId") not in LOOKUP_OPERATIONS:
+        return False
+    status = effective_status(response)
+    if status == 404:
+        return True
+    body = envelope(response) or {}
+    message = body.get("msg", body.get("message"))
+    return (status, message) == APIKLEY_NOT_FOUND
+
+
+def _with_status(response: Response, status: int) -> Response:
+    view = copy.copy(response)
+    view.status_code = status
+    return view
+
+
+def _operation_id(case: AnyCase) -> str:
+    return str(case.operation.definition.raw.get("operationId", case.operation.label))
+
+
+@schemathesis.check
+def envelope_negative_data_rejection(
+    ctx: CheckContext, response: Response, case: AnyCase
+) -> bool | None:
+    """Invalid input must be rejected: an error ``code`` in the body, or an HTTP error status.
+
+    It runs the built-in check on the envelope's status, so the built-in's knowledge of which
+    generated "invalid" values turn valid once serialized stays in force.
+    """
+    status = effective_status(response)
+    if status is None:
+        return None
+    return negative_data_rejection(ctx, _with_status(response, status), case)
+
+
+@schemathesis.check
+def envelope_positive_data_acceptance(
+    ctx: CheckContext, response: Response, case: AnyCase
+) -> bool | None:
+    """Valid input must be accepted: body ``code`` 200, or "not found" for an unknown id."""
+    meta = case.meta
+    if meta is None or not meta.generation.mode.is_positive:
+        return None
+    if is_unexpected_http_status_case(case) or response.status_code in TRANSIENT_STATUSES:
+        return None
+    status = effective_status(response)
+    if status is None or status == 200 or _is_not_found(response, case):
+        return None
+    body = envelope(response) or {}
+    message = body.get("msg", body.get("message"))
+    expected = "200 or not found" if _operation_id(case) in LOOKUP_OPERATIONS else "200"
+    raise RejectedValidData(
+        operation=case.operation.label,
+        message=(
+            f"Valid data should have been accepted: HTTP {response.status_code}, body code "
+            f"{status} ({message!r}); expected code {expected}"
+        ),
+        severity=Severity.HIGH,
+    )
+
+
+@schemathesis.check
+def envelope_missing_required_header(
+    ctx: CheckContext, response: Response, case: AnyCase
+) -> bool | None:
+    """A request missing a required header (here: the key) must get an error ``code``."""
+    status = effective_status(response)
+    if status is None:
+        return None
+    return missing_required_header(ctx, _with_status(response, status), case)
+
+
+_auth_confirmed: set[str] = set()
+_auth_lock = threading.Lock()
+
+
+def _auth_header(case: AnyCase) -> tuple[str, str] | None:
+    """(header name, security scheme type) of the operation's key, from the spec."""
+    raw = case.operation.schema.raw_schema
+    requirements = case.operation.definition.raw.get("security", raw.get("security", []))
+    schemes = raw.get("components", {}).get("securitySchemes", {})
+    for requirement in requirements:
+        for name in requirement:
+            scheme = schemes.get(name, {})
+            if scheme.get("type") == "apiKey" and scheme.get("in") == "header":
+                return str(scheme["name"]), "apiKey"
+            if scheme.get("type") == "http" and scheme.get("scheme") == "bearer":
+                return "Authorization", "http"
+    return None
+
+
+@schemathesis.check
+def envelope_ignored_auth(ctx: CheckContext, response: Response, case: AnyCase) -> bool | None:
+    """A request the provider accepted must be refused (code 401) without the key or with a
+    wrong one.
+
+    Enforcement belongs to the operation, so each operation is probed once per run, on its
+    first accepted request.
+    """
+    found = _auth_header(case)
+    if found is None or effective_status(response) != 200:
+        return None
+    label = case.operation.label
+    with _auth_lock:
+        if label in _auth_confirmed:
+            return None
+    header, scheme_type = found
+    for scenario, value in (("without a key", None), ("with a wrong key", WRONG_KEYS[scheme_type])):
+        probe = response.request.copy()
+        for name in [name for name in probe.headers if name.lower() == header.lower()]:
+            del probe.headers[name]
+        if value is not None:
+            probe.headers[header] = value
+        with requests.Session() as session:
+            answer = session.send(probe, timeout=30, allow_redirects=False)
+        code = _code_of(answer)
+        if answer.status_code != 401 and code != 401:
+            raise IgnoredAuth(
+                operation=label,
+                message=(
+                    f"The API answers a request {scenario}: HTTP {answer.status_code}, body "
+                    f"code {code}; expected code 401"
+                ),
+                severity=Severity.CRITICAL,
+            )
+    with _auth_lock:
+        _auth_confirmed.add(label)
+    return None
+
+
+def _code_of(answer: requests.Response) -> object:
+    try:
+        body = answer.json()
+    except ValueError:
+        return None
+    return body.get("code") if isinstance(body, dict) else None
+
+
+def _surely_rejected(case: AnyCase) -> bool:
+    """Whether a write request cannot create anything whatever the provider's validation.
+
+    True when the body is not an object, misses a required top-level field, or (for a task)
+    names no known model or gives no image and audio URL strings.
+    """
+    body = case.body
+    if not isinstance(body, Mapping):
+        return True
+    schema = case.operation.definition.raw["requestBody"]["content"]
+    media = next(iter(schema.values()))["schema"]
+    media = _resolve(case.operation.schema.raw_schema, media)
+    if any(field not in body for field in media.get("required", [])):
+        return True
+    if _operation_id(case) not in TASK_CREATIONS:
+        return False
+    model = _resolve(case.operation.schema.raw_schema, media["properties"]["model"])
+    models = model.get("enum") or []
+    inputs = body.get("input")
+    return (
+        body.get("model") not in models
+        or not isinstance(inputs, Mapping)
+        or not isinstance(inputs.get("image_url"), str)
+        or not isinstance(inputs.get("audio_url"), str)
+    )
+
+
+def _resolve(spec: Mapping[str, Any], node: Mapping[str, Any]) -> Mapping[str, Any]:
+    while "$ref" in node:
+        target: Any = spec
+        for part in str(node["$ref"]).removeprefix("#/").split("/"):
+            target = target[part]
+        node = target
+    return node
+
+
+@schemathesis.hook
+def filter_case(ctx: HookContext, case: AnyCase) -> bool:
+    """Without CONTRACT_ALLOW_CREATE=1, writes are generated only as requests that must fail."""
+    if allow_create() or _operation_id(case) not in WRITE_OPERATIONS:
+        return True
+    return _surely_rejected(case)
+
+
+@schemathesis.hook
+def before_call(ctx: HookContext, case: AnyCase, kwargs: dict[str, Any]) -> None:
+    """Last guard against spending credits: refuse to send a write that could succeed."""
+    if (
+        not allow_create()
+        and _operation_id(case) in WRITE_OPERATIONS
+        and not _surely_rejected(case)
+    ):
+        raise RuntimeError(
+            f"refusing to send a {_operation_id(case)} request that could succeed; "
+            "set CONTRACT_ALLOW_CREATE=1 to allow it"
+        )
+
+
+@schemathesis.hook
+def map_case(ctx: HookContext, case: AnyCase) -> AnyCase:
+    """Point every generated web URL the provider would fetch or call back at CONTRACT_SAFE_URL.
+
+    Generated URLs name arbitrary hosts (``https://0.com``); the provider would fetch them or
+    POST results to them. The suite sets CONTRACT_SAFE_URL to the mock itself, or to a
+    reserved domain for a real provider. Values that are not web URLs (the invalid ones
+    negative cases carry) are left as generated.
+    """
+    target = os.environ.get("CONTRACT_SAFE_URL")
+    body: object = case.body
+    if target and isinstance(body, MutableMapping):
+        _redirect(body, target)
+        inputs = body.get("input")
+        if isinstance(inputs, MutableMapping):
+            _redirect(inputs, target)
+    return case
+
+
+def _redirect(fields: MutableMapping[str, Any], target: str) -> None:
+    for name in FETCHED_FIELDS:
+        if _is_web_url(fields.get(name)):
+            fields[name] = target
+
+
+def _is_web_url(value: object) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)

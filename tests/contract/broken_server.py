@@ -1,0 +1,151 @@
+"""A deliberately broken provider: the mock behind a proxy that breaks four operations.
+
+The proxy forwards every request to a faithful mock and spoils the answers of one operation per
+fault, so a contract suite run against it must report exactly those operations:
+
+- a field of the wrong type (a number answered as a string),
+- a missing envelope field,
+- invalid input accepted (an error envelope turned into a success),
+- auth ignored (every request forwarded with the right key).
+
+It is a Starlette app served by uvicorn on 127.0.0.1, like the mock itself.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import attrs
+import httpx
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+
+@attrs.frozen
+class Faults:
+    """Which operation (by path) gets which fault, for one provider."""
+
+    wrong_type: str  # path whose `data.<field>` is answered as a string
+    wrong_type_field: str | None  # None: `data` itself is the number
+    missing_field: str  # path whose envelope loses `missing_field_name`
+    missing_field_name: str
+    accepts_invalid: str  # path whose error answers become successes
+    accepted_body: dict[str, Any]
+    ignores_auth: str  # path that never checks the key
+    auth_header: str
+    auth_value: str
+
+
+def crun_faults(key: str) -> Faults:
+    return Faults(
+        wrong_type="/api/v1/client/account/balance",
+        wrong_type_field="balance",
+        missing_field="/api/v1/client/job/TaskInfo",
+        missing_field_name="message",
+        accepts_invalid="/api/v1/client/job/EstimateTask",
+        accepted_body={
+            "code": 200,
+            "message": "success",
+            "data": {"estimated_credits": 2, "balance": 50, "affordable": True},
+        },
+        ignores_auth="/api/v1/client/files/upload-url",
+        auth_header="x-api-key",
+        auth_value=key,
+    )
+
+
+def apikley_faults(key: str) -> Faults:
+    return Faults(
+        wrong_type="/api/v1/chat/credit",
+        wrong_type_field=None,
+        missing_field="/api/v1/jobs/recordInfo",
+        missing_field_name="code",
+        accepts_invalid="/api/v1/common/download-url",
+        accepted_body={"code": 200, "msg": "success", "data": "https://tempfile.apikley.ru/a.mp4"},
+        ignores_auth="/file-upload/api/file-base64-upload",
+        auth_header="authorization",
+        auth_value=f"Bearer {key}",
+    )
+
+
+# Hop-by-hop and length headers are the proxy's own business.
+_DROPPED = {"host", "content-length", "transfer-encoding", "connection", "content-encoding"}
+
+
+def broken_app(upstream: str, faults: Faults) -> Starlette:
+    client = httpx.AsyncClient(timeout=30)
+
+    async def forward(request: Request) -> Response:
+        path = request.url.path
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in _DROPPED}
+        if path == faults.ignores_auth:
+            headers = {k: v for k, v in headers.items() if k.lower() != faults.auth_header}
+            headers[faults.auth_header] = faults.auth_value
+        # The path and query go upstream byte for byte, however odd the generated values are.
+        target = request.scope["raw_path"].decode("latin-1")
+        if request.scope["query_string"]:
+            target += "?" + request.scope["query_string"].decode("latin-1")
+        answer = await client.request(
+            request.method, upstream + target, headers=headers, content=await request.body()
+        )
+        content = answer.content
+        body = _json(content)
+        if isinstance(body, dict):
+            body = _spoil(path, body, faults)
+            content = json.dumps(body).encode()
+        out_headers = {k: v for k, v in answer.headers.items() if k.lower() not in _DROPPED}
+        return Response(content, status_code=answer.status_code, headers=out_headers)
+
+    methods = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "TRACE"]
+    return Starlette(routes=[Route("/{path:path}", forward, methods=methods)])
+
+
+def _spoil(path: str, body: dict[str, Any], faults: Faults) -> dict[str, Any]:
+    if path == faults.wrong_type and body.get("code") == 200:
+        if faults.wrong_type_field is None:
+            body["data"] = str(body["data"])
+        else:
+            body["data"][faults.wrong_type_field] = str(body["data"][faults.wrong_type_field])
+    if path == faults.missing_field:
+        body.pop(faults.missing_field_name, None)
+    if path == faults.accepts_invalid and body.get("code") == 422:
+        body = dict(faults.accepted_body)
+    return body
+
+
+def _json(content: bytes) -> Any:
+    try:
+        return json.loads(content)
+    except ValueError:
+        return None
+
+
+@contextlib.contextmanager
+def serve(app: Starlette) -> Iterator[str]:
+    """Serve ``app`` on a free 127.0.0.1 port in a thread; yield its base URL."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="error", lifespan="off", loop="asyncio"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the broken server did not start")
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
