@@ -245,4 +245,6 @@ def test_calls_counts_every_request_of_an_operation(mock: MockServer, http: http
 
 def test_unknown_path_is_404_and_wrong_method_405(http: httpx.Client) -> None:
     assert http.get("/api/v1/nothing").status_code == 404
-    assert http.get(CRUN_CREATE).status_code == 405
+    wrong_method = http.get(CRUN_CREATE)
+    assert wrong_method.status_code == 405
+    assert wrong_method.headers["allow"] == "POST"

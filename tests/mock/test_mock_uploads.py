@@ -46,13 +46,20 @@ def test_crun_put_to_an_unknown_upload_url_is_404(http: httpx.Client) -> None:
     assert http.put("/upload/nothing.png", content=b"x").status_code == 404
 
 
-def test_crun_upload_url_needs_a_file_extension(mock: MockServer, http: httpx.Client) -> None:
+@pytest.mark.parametrize("ext", ["png", ".png/../../x", ". ."])
+def test_crun_upload_url_takes_any_extension_and_stays_in_its_folder(
+    mock: MockServer, http: httpx.Client, ext: str
+) -> None:
     answer = http.get(
         CRUN_UPLOAD_URL,
-        params={"content_type": "image/png", "ext": "png/../x"},
+        params={"content_type": "image/png", "ext": ext},
         headers=crun_headers(mock),
     ).json()
-    assert answer["code"] == 422 and "ext" in answer["message"]
+    assert answer["code"] == 200
+    file_url = answer["data"]["file_url"]
+    assert httpx.URL(file_url).path.startswith("/media/uploads/")
+    assert http.put(answer["data"]["presigned_url"], content=PNG).status_code == 200
+    assert http.get(file_url).content == PNG
 
 
 def test_apikley_stream_upload(mock: MockServer, http: httpx.Client) -> None:
@@ -84,8 +91,8 @@ def test_apikley_base64_upload(mock: MockServer, http: httpx.Client, prefix: str
     assert served.headers["content-type"] == "image/png"
 
 
-def test_apikley_base64_that_is_not_base64_is_422(mock: MockServer, http: httpx.Client) -> None:
-    body = {"base64Data": "not base64!", "uploadPath": "kling"}
+def test_apikley_base64_that_cannot_be_decoded_is_422(mock: MockServer, http: httpx.Client) -> None:
+    body = {"base64Data": "A", "uploadPath": "kling"}  # one character: no byte at all
     answer = http.post(APIKLEY_BASE64, json=body, headers=apikley_headers(mock)).json()
     assert answer["code"] == 422 and "base64Data" in answer["msg"]
 
@@ -99,17 +106,32 @@ def test_apikley_url_upload_fetches_the_file(mock: MockServer, http: httpx.Clien
     assert http.get(data["downloadUrl"]).content == b"ID3fake-mp3"
 
 
-def test_apikley_url_upload_of_a_missing_file_is_422(mock: MockServer, http: httpx.Client) -> None:
+def test_apikley_url_upload_of_a_missing_file_is_404(mock: MockServer, http: httpx.Client) -> None:
     with Receiver() as origin:
         body = {"fileUrl": f"{origin.url}/missing.png", "uploadPath": "kling"}
         answer = http.post(APIKLEY_URL, json=body, headers=apikley_headers(mock)).json()
-    assert answer["code"] == 422 and "fileUrl" in answer["msg"]
+    assert answer["code"] == 404 and "fileUrl" in answer["msg"]
 
 
-def test_apikley_upload_path_cannot_escape(mock: MockServer, http: httpx.Client) -> None:
-    body = {"base64Data": base64.b64encode(PNG).decode(), "uploadPath": "../etc"}
-    answer = http.post(APIKLEY_BASE64, json=body, headers=apikley_headers(mock)).json()
-    assert answer["code"] == 422 and "uploadPath" in answer["msg"]
+@pytest.mark.parametrize(
+    ("upload_path", "file_name", "stored"),
+    [
+        ("../../etc", "passwd", "etc/passwd"),
+        ("a b/ü", "my face.png", "a b/ü/my face.png"),
+        ("", "../x.png", ".._x.png"),
+    ],
+)
+def test_apikley_any_upload_path_is_kept_inside_the_store(
+    mock: MockServer, http: httpx.Client, upload_path: str, file_name: str, stored: str
+) -> None:
+    body = {
+        "base64Data": base64.b64encode(PNG).decode(),
+        "uploadPath": upload_path,
+        "fileName": file_name,
+    }
+    data = http.post(APIKLEY_BASE64, json=body, headers=apikley_headers(mock)).json()["data"]
+    assert data["filePath"] == stored
+    assert http.get(data["downloadUrl"]).content == PNG
 
 
 def test_apikley_download_url_for_a_result(mock: MockServer, http: httpx.Client) -> None:
@@ -123,4 +145,4 @@ def test_apikley_download_url_for_a_result(mock: MockServer, http: httpx.Client)
     foreign = http.post(
         APIKLEY_DOWNLOAD, json={"url": "https://example.com/x.mp4"}, headers=apikley_headers(mock)
     )
-    assert foreign.json()["code"] == 422
+    assert foreign.json()["code"] == 404

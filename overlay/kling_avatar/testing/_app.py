@@ -17,7 +17,7 @@ import threading
 import warnings
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
-from urllib.parse import parse_qs, unquote
+from urllib.parse import parse_qs
 
 with warnings.catch_warnings():
     # connexion imports starlette's test client, which warns about httpx on import.
@@ -279,7 +279,10 @@ class MockApp:
         self.state = state
         self.inner = validator()
         self.routes = routes()
-        self.paths = {path for _, path in self.routes}
+        methods: dict[str, list[str]] = {}
+        for method, path in self.routes:
+            methods.setdefault(path, []).append(method)
+        self.allowed = {path: ", ".join(sorted(m)).encode() for path, m in methods.items()}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -358,7 +361,8 @@ class MockApp:
     async def _other(self, scope: Scope, receive: Receive, send: Send) -> None:
         method, path = scope["method"], scope["path"]
         if path.startswith("/media/") and method in ("GET", "HEAD"):
-            found = media_lookup(self.state, unquote(path[len("/media/") :]))
+            # uvicorn hands over the path percent-decoded, as media is stored.
+            found = media_lookup(self.state, path[len("/media/") :])
             if found is None:
                 await _send_json(send, {"code": 404, "message": "Not found", "data": None}, 404)
                 return
@@ -376,9 +380,9 @@ class MockApp:
             await send({"type": "http.response.body", "body": b"" if method == "HEAD" else data})
         elif path.startswith("/upload/") and method == "PUT":
             await self._presigned_put(scope, receive, send)
-        elif path in self.paths:
+        elif path in self.allowed:
             body = {"code": 405, "message": "Method not allowed", "data": None}
-            await _send_json(send, body, 405)
+            await _send_json(send, body, 405, [(b"allow", self.allowed[path])])
         else:
             await _send_json(send, {"code": 404, "message": "Not found", "data": None}, 404)
 

@@ -15,7 +15,7 @@ import re
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from ._specs import Provider
 from ._state import COST_PRO, COST_STD, STATES, MockState, Task
@@ -24,8 +24,24 @@ Body = dict[str, Any]
 Handler = Callable[..., Awaitable[Body]]
 
 MAX_UPLOAD = 10 * 1024 * 1024  # both providers' limit for an avatar's image and audio
-_EXT = re.compile(r"^\.[A-Za-z0-9]{1,10}$")
-_SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+
+
+def _safe(segment: str) -> str:
+    """One path segment the mock can store and serve: any name the spec allows is accepted
+    (the specs constrain none), and nothing can climb out of its folder."""
+    cleaned = segment.replace("/", "_").replace("\\", "_")
+    return cleaned if cleaned not in ("", ".", "..") else "_"
+
+
+def media_url(state: MockState, path: str) -> str:
+    """The URL of ``/media/<path>``; ``path`` is stored decoded, the URL carries it quoted."""
+    return f"{state.base_url}/media/{quote(path)}"
+
+
+def _media_path(state: MockState, url: str) -> str | None:
+    """The media path a URL of this mock points at, if it does."""
+    prefix = f"{state.base_url}/media/"
+    return unquote(url[len(prefix) :].split("?")[0]) if url.startswith(prefix) else None
 
 
 def envelope(provider: Provider, code: int, message: str, data: Any = None) -> Body:
@@ -157,13 +173,11 @@ async def crun_get_balance(state: MockState, **_: Any) -> Body:
 
 
 async def crun_get_upload_url(state: MockState, content_type: str, ext: str, **_: Any) -> Body:
-    if not _EXT.match(ext):
-        return envelope("crun", 422, "ext must be a file extension with its dot, e.g. .png")
-    name = f"{state.token()}{ext}"
+    name = _safe(f"{state.token()}{ext if ext.startswith('.') else '.' + ext}")
     state.presigned[name] = content_type
     data = {
-        "presigned_url": f"{state.base_url}/upload/{name}?signature={state.token()}",
-        "file_url": f"{state.base_url}/media/uploads/{name}",
+        "presigned_url": f"{state.base_url}/upload/{quote(name)}?signature={state.token()}",
+        "file_url": media_url(state, f"uploads/{name}"),
     }
     return envelope("crun", 200, "success", data)
 
@@ -199,18 +213,14 @@ async def apikley_get_credits(state: MockState, **_: Any) -> Body:
 
 async def apikley_get_download_url(state: MockState, body: Body, **_: Any) -> Body:
     url: str = body["url"]
-    prefix = f"{state.base_url}/media/"
-    if not url.startswith(prefix) or not _media_exists(state, url[len(prefix) :].split("?")[0]):
-        return envelope("apikley", 422, "url is not a file generated or uploaded by this account")
+    path = _media_path(state, url)
+    if path is None or media_lookup(state, path) is None:
+        return envelope("apikley", 404, "no file generated or uploaded by this account at url")
     expires = _ms(state.wall() + 20 * 60)
-    return envelope("apikley", 200, "success", f"{url.split('?')[0]}?expires={expires}")
+    return envelope("apikley", 200, "success", f"{media_url(state, path)}?expires={expires}")
 
 
 # -- files -------------------------------------------------------------------------------
-
-
-def _media_exists(state: MockState, path: str) -> bool:
-    return media_lookup(state, path) is not None
 
 
 def media_lookup(state: MockState, path: str) -> tuple[bytes, str] | None:
@@ -228,14 +238,10 @@ def media_lookup(state: MockState, path: str) -> tuple[bytes, str] | None:
 def _store(
     state: MockState, upload_path: str, file_name: str | None, data: bytes, mime: str | None
 ) -> Body:
-    segments = [s for s in upload_path.split("/") if s]
-    if not all(_SEGMENT.match(s) for s in segments):
-        return envelope("apikley", 422, "uploadPath must be folder names of letters, digits, .-_")
-    if file_name is not None and not _SEGMENT.match(file_name):
-        return envelope("apikley", 422, "fileName must be a plain file name")
+    segments = [_safe(s) for s in upload_path.split("/") if s not in ("", ".", "..")]
     if len(data) > MAX_UPLOAD:
         return envelope("apikley", 422, "file is larger than 10 MB")
-    name = file_name or f"{state.token()}{mimetypes.guess_extension(mime or '') or '.bin'}"
+    name = _safe(file_name or f"{state.token()}{mimetypes.guess_extension(mime or '') or '.bin'}")
     path = "/".join([*segments, name])
     mime = mime or mimetypes.guess_type(name)[0] or "application/octet-stream"
     state.media[path] = (data, mime)
@@ -248,7 +254,7 @@ def _store(
         "success": True,
         "fileName": name,
         "filePath": path,
-        "downloadUrl": f"{state.base_url}/media/{quote(path)}",
+        "downloadUrl": media_url(state, path),
         "fileSize": len(data),
         "mimeType": mime,
         "uploadedAt": uploaded_at,
@@ -275,8 +281,10 @@ async def apikley_upload_base64(state: MockState, body: Body, **_: Any) -> Body:
     if match:
         mime = match.group("mime")
         text = text[match.end() :]
+    # Lenient like most decoders: characters outside the alphabet are skipped and missing
+    # padding is forgiven; only a string that holds no whole byte is refused.
     try:
-        data = base64.b64decode(text, validate=True)
+        data = base64.b64decode(text + "=" * (-len(text) % 4))
     except (binascii.Error, ValueError):
         return envelope("apikley", 422, "base64Data is not valid base64")
     return _store(state, body["uploadPath"], body.get("fileName"), data, mime)
@@ -286,17 +294,15 @@ async def apikley_upload_url(state: MockState, body: Body, **_: Any) -> Body:
     from ._callbacks import fetch  # needs the server's HTTP client
 
     url: str = body["fileUrl"]
-    prefix = f"{state.base_url}/media/"
-    found = media_lookup(state, url[len(prefix) :]) if url.startswith(prefix) else None
+    own = _media_path(state, url)
+    found = media_lookup(state, own) if own is not None else None
     if found is None:
         fetched = await fetch(state, url, MAX_UPLOAD)
         if isinstance(fetched, str):
-            return envelope("apikley", 422, f"fileUrl could not be downloaded: {fetched}")
+            return envelope("apikley", 404, f"fileUrl could not be downloaded: {fetched}")
         found = fetched
     data, mime = found
-    name = body.get("fileName") or urlsplit(url).path.rpartition("/")[2] or None
-    if name is not None and not _SEGMENT.match(name):
-        name = None
+    name = body.get("fileName") or unquote(urlsplit(url).path.rpartition("/")[2]) or None
     return _store(state, body["uploadPath"], name, data, mime or None)
 
 
