@@ -109,7 +109,7 @@ class Apikley(Adapter):
         record = reader.model(TaskRecord.from_dict, data, "data")
         task_state = _APIKLEY_STATES[record.state.value]
         urls: list[str] = []
-        result_json = reader.text(record.result_json, "data.resultJson", optional=True)
+        result_json = reader.optional_text(record.result_json, "data.resultJson")
         if result_json is not None:
             result = decode_json(result_json)
             if not isinstance(result, Mapping):
@@ -119,17 +119,13 @@ class Apikley(Adapter):
             urls = reader.urls(result.get("resultUrls"), "data.resultJson.resultUrls")
         failed = task_state is TaskState.FAILED
         return Task(
-            id=reader.required_text(record.task_id, "data.taskId"),
+            id=reader.text(record.task_id, "data.taskId"),
             provider="apikley",
             state=task_state,
             provider_state=record.state.value,
             video_urls=urls,
-            error_code=reader.text(record.fail_code, "data.failCode", optional=True)
-            if failed
-            else None,
-            error_message=reader.text(record.fail_msg, "data.failMsg", optional=True)
-            if failed
-            else None,
+            error_code=reader.optional_text(record.fail_code, "data.failCode") if failed else None,
+            error_message=reader.optional_text(record.fail_msg, "data.failMsg") if failed else None,
             created_at=reader.time(record.create_time, "data.createTime", per_second=1000),
             completed_at=reader.time(record.complete_time, "data.completeTime", per_second=1000),
             raw=record,
@@ -142,9 +138,7 @@ class Apikley(Adapter):
         return Operation("getCredits", get_credits._get_kwargs, self._credits)
 
     def _credits(self, response: httpx.Response) -> float:
-        amount = self.reader.number(self.reader.envelope(response)[1], "data")
-        assert amount is not None
-        return amount
+        return self.reader.number(self.reader.envelope(response)[1], "data")
 
     def upload(self, file: UploadFile) -> UploadSteps:
         """The stream upload on the file-upload server (multipart)."""
@@ -160,7 +154,7 @@ class Apikley(Adapter):
         def uploaded(response: httpx.Response) -> str:
             data = self.reader.envelope(response)[1]
             stored = self.reader.model(UploadedFile.from_dict, data, "data")
-            return self.reader.required_text(stored.download_url, "data.downloadUrl")
+            return self.reader.text(stored.download_url, "data.downloadUrl")
 
         url: str = yield Operation("uploadFileStream", build, uploaded, server="upload")
         return url

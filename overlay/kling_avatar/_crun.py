@@ -90,11 +90,11 @@ class Crun(Adapter):
         if isinstance(result, TaskResult):
             urls = reader.urls(result.media_urls, "data.result.media_urls")
             if state is TaskState.FAILED:
-                code = reader.number(result.code, "data.result.code", optional=True)
+                code = reader.optional_number(result.code, "data.result.code")
                 error_code = None if code is None else str(int(code))
-                error_message = reader.text(result.message, "data.result.message", optional=True)
+                error_message = reader.optional_text(result.message, "data.result.message")
         return Task(
-            id=reader.required_text(info.task_id, "data.task_id"),
+            id=reader.text(info.task_id, "data.task_id"),
             provider="crun",
             state=state,
             provider_state=info.status.value,
@@ -103,7 +103,7 @@ class Crun(Adapter):
             error_message=error_message,
             created_at=reader.time(info.create_at, "data.create_at", per_second=1),
             completed_at=reader.time(info.complete_at, "data.complete_at", per_second=1),
-            credits_used=reader.number(info.credits_, "data.credits", optional=True),
+            credits_used=reader.optional_number(info.credits_, "data.credits"),
             raw=info,
         )
 
@@ -118,9 +118,7 @@ class Crun(Adapter):
 
     def _balance(self, response: httpx.Response) -> float:
         balance = self.reader.model(Balance.from_dict, self.reader.envelope(response)[1], "data")
-        amount = self.reader.number(balance.balance, "data.balance")
-        assert amount is not None
-        return amount
+        return self.reader.number(balance.balance, "data.balance")
 
     def upload(self, file: UploadFile) -> UploadSteps:
         """getUploadUrl, then a PUT of the bytes to the presigned URL (not a spec'd operation,
@@ -131,8 +129,8 @@ class Crun(Adapter):
                 UploadUrl.from_dict, self.reader.envelope(response)[1], "data"
             )
             return (
-                self.reader.required_text(found.presigned_url, "data.presigned_url"),
-                self.reader.required_text(found.file_url, "data.file_url"),
+                self.reader.text(found.presigned_url, "data.presigned_url"),
+                self.reader.text(found.file_url, "data.file_url"),
             )
 
         reply = yield Operation(

@@ -1,9 +1,10 @@
-"""One adapter per provider: requests built by the generated clients, answers mapped to `Task`.
+"""What the provider adapters (`_crun`, `_apikley`) share: operations, and reading answers.
 
-Nothing here does I/O. Each operation is an `Operation`: how to build its request (always the
-generated builder, `api.<tag>.<op>._get_kwargs`) and how to read its answer. Answers are read
-from the raw response: the envelope is checked here before `data` reaches a generated model,
-because the generated parsers raise KeyError/ValueError/JSONDecodeError on anything off-spec.
+Nothing here does I/O. Each call is an `Operation`: how to build its request (for every spec'd
+operation, the generated builder `api.<tag>.<op>._get_kwargs`) and how to read its answer.
+Answers are read from the raw response: the envelope is checked here before `data` reaches a
+generated model, because the generated parsers raise KeyError/ValueError/JSONDecodeError on
+anything off-spec.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ _NOT_JSON = object()
 
 @attrs.frozen
 class Operation(Generic[T]):
-    """One spec'd request: `build` gives httpx.request kwargs (fresh each attempt, so a file
+    """One request: `build` gives httpx.request kwargs (fresh each attempt, so a file
     body can be sent again), `parse` turns the answer into a result or raises AvatarError."""
 
     name: str
@@ -139,19 +140,18 @@ class Reader:
         except (KeyError, ValueError, TypeError, AttributeError) as exc:
             raise self.unexpected(f"{what} does not match the spec: {exc!r:.200}") from exc
 
-    def text(self, value: object, what: str, *, optional: bool = False) -> str | None:
-        if isinstance(value, str) and (value or optional):
-            return value or None
-        if optional and absent(value):
-            return None
-        raise self.unexpected(f"{what} is not a string: {value!r:.120}")
+    def text(self, value: object, what: str) -> str:
+        """A non-empty string, or UnexpectedResponseError naming the field."""
+        if isinstance(value, str) and value:
+            return value
+        raise self.unexpected(f"{what} is not a non-empty string: {value!r:.120}")
 
-    def required_text(self, value: object, what: str) -> str:
-        text = self.text(value, what)
-        assert text is not None  # text() raised otherwise
-        return text
+    def optional_text(self, value: object, what: str) -> str | None:
+        """A string; None for null, absent or empty (Apikley's "no failure" is "")."""
+        return None if absent(value) or value == "" else self.text(value, what)
 
-    def number(self, value: object, what: str, *, optional: bool = False) -> float | None:
+    def number(self, value: object, what: str) -> float:
+        """A finite number (JSON allows neither booleans nor NaN here)."""
         if isinstance(value, int | float) and not isinstance(value, bool):
             try:
                 number = float(value)
@@ -159,12 +159,13 @@ class Reader:
                 number = math.inf
             if math.isfinite(number):
                 return number
-        if optional and absent(value):
-            return None
         raise self.unexpected(f"{what} is not a number: {value!r:.120}")
 
+    def optional_number(self, value: object, what: str) -> float | None:
+        return None if absent(value) else self.number(value, what)
+
     def time(self, value: object, what: str, *, per_second: int) -> datetime | None:
-        number = self.number(value, what, optional=True)
+        number = self.optional_number(value, what)
         if number is None:
             return None
         try:
@@ -202,7 +203,7 @@ def absent(value: object) -> bool:
 def unknown_state_task(reader: Reader, data: Json, id_key: str, state_key: str) -> Task:
     """A task in a state the spec does not list: reported as `unknown`, never a crash."""
     return Task(
-        id=reader.required_text(data.get(id_key), id_key),
+        id=reader.text(data.get(id_key), id_key),
         provider=reader.provider,
         state=TaskState.UNKNOWN,
         provider_state=str(data.get(state_key)),
@@ -253,7 +254,7 @@ class Adapter(abc.ABC):
     ) -> Task:
         """The pending task a creation answered (its id is all it says)."""
         created = self.reader.model(from_dict, self.reader.envelope(response)[1], "data")
-        task_id = self.reader.required_text(created.task_id, f"data.{id_key}")
+        task_id = self.reader.text(created.task_id, f"data.{id_key}")
         return Task(id=task_id, provider=self.name, state=TaskState.PENDING, raw=created)
 
     @abc.abstractmethod
