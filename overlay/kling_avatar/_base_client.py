@@ -119,6 +119,11 @@ class BaseClient(Generic[HttpT, TransportT]):
             raise AuthenticationError(
                 f"no API key: pass api_key= or set {kind.key_env}", provider=name
             )
+        if not (key.isascii() and key.isprintable()) or any(c.isspace() for c in key):
+            # An HTTP header cannot carry it; say so without echoing it.
+            raise AuthenticationError(
+                "the API key has characters an HTTP header cannot carry", provider=name
+            )
         url = base_url or os.environ.get(kind.base_url_env) or kind.default_base_url
         self.provider: Provider = name
         self.base_url = check_url(url, "base_url").rstrip("/")

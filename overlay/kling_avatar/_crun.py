@@ -23,7 +23,7 @@ from crun_client.models import (
 )
 from crun_client.types import UNSET
 
-from ._inputs import TaskInput
+from ._inputs import TaskInput, is_http_url
 from ._models import Task, TaskState
 from ._providers import Adapter, Json, Operation, UploadSteps, absent, unknown_state_task
 from ._uploads import UploadFile
@@ -128,10 +128,11 @@ class Crun(Adapter):
             found = self.reader.model(
                 UploadUrl.from_dict, self.reader.envelope(response)[1], "data"
             )
-            return (
-                self.reader.text(found.presigned_url, "data.presigned_url"),
-                self.reader.text(found.file_url, "data.file_url"),
-            )
+            urls = (found.presigned_url, found.file_url)
+            for url, what in zip(urls, ("data.presigned_url", "data.file_url"), strict=True):
+                if not (isinstance(url, str) and is_http_url(url)):
+                    raise self.reader.unexpected(f"{what} is not an http(s) URL: {url!r:.120}")
+            return urls
 
         reply = yield Operation(
             "getUploadUrl",

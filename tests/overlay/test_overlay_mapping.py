@@ -262,3 +262,13 @@ def test_apikley_record_info_null_is_not_found() -> None:
 def test_apikley_message_field_is_read_as_well_as_msg() -> None:
     with pytest.raises(AuthenticationError, match="bad token"):
         get("apikley", answer({"code": 401, "message": "bad token", "data": None}))
+
+
+@pytest.mark.parametrize("presigned", ["not a url", "ftp://files.example/x", None])
+def test_a_bad_presigned_url_is_unexpected(presigned: object) -> None:
+    body = envelope({"presigned_url": presigned, "file_url": "https://files.example/x.png"})
+    with (
+        fake_client("crun", always(answer(body))) as client,
+        pytest.raises(UnexpectedResponseError, match="presigned_url"),
+    ):
+        client.upload_file(b"\x89PNG\r\n\x1a\n....")

@@ -135,3 +135,10 @@ def test_key_and_base_url_come_from_the_environment(
     with AvatarClient("apikley") as client:
         assert client.base_url == mock.base_url
         assert client.get_credits() == 100.0
+
+
+@pytest.mark.parametrize("key", ["ключ-секрет", "two words", "tab\tkey"])
+def test_a_key_no_header_can_carry_is_refused_without_echoing_it(key: str) -> None:
+    with pytest.raises(AvatarError) as caught:
+        AvatarClient("apikley", api_key=key)
+    assert key not in str(caught.value) and key not in repr(caught.value)
