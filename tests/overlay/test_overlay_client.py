@@ -295,3 +295,41 @@ def test_upload_errors_are_typed(client: AvatarClient, mock: MockServer, provide
     mock.fault("envelope", operation=upload_op, code=422, message="fileName: not allowed")
     with pytest.raises(InvalidRequestError, match="fileName"):
         client.upload_file(PORTRAIT)
+
+
+def test_async_client_retries_reads_and_never_resends_a_creation(
+    mock: MockServer, calls: Calls, provider: str
+) -> None:
+    ops = OPS[provider]
+
+    async def main() -> None:
+        async with make_async_client(mock, provider) as client:
+            mock.fault("http", operation=ops["create"], status=500)
+            with pytest.raises(ServerError):
+                await client.create_task(**media_urls(mock))
+            mock.fault("envelope", operation=ops["credits"], code=455, times=2)
+            assert await client.get_credits() == 100.0
+
+    asyncio.run(main())
+    assert calls(ops["create"]) == 1 and calls(ops["credits"]) == 3
+
+
+def test_the_presigned_put_does_not_carry_the_key() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if request.url.host == "storage.example":
+            return httpx.Response(200)
+        presigned = {"presigned_url": "https://storage.example/up?sig=1", "file_url": "https://f/x"}
+        return httpx.Response(200, json={"code": 200, "message": "ok", "data": presigned})
+
+    with AvatarClient(
+        "crun", api_key="ak_secret_key", transport=httpx.MockTransport(handler)
+    ) as client:
+        assert client.upload_file(PORTRAIT) == "https://f/x"
+    api, put = seen
+    assert api.headers["x-api-key"] == "ak_secret_key"
+    assert put.method == "PUT" and put.content == PORTRAIT.read_bytes()
+    assert put.headers["content-type"] == "image/png"
+    assert "x-api-key" not in put.headers and "authorization" not in put.headers
