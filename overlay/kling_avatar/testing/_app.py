@@ -16,13 +16,14 @@ import logging
 import threading
 import warnings
 from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qs
 
 with warnings.catch_warnings():
     # connexion imports starlette's test client, which warns about httpx on import.
     warnings.simplefilter("ignore")
     from connexion import ConnexionMiddleware
+from connexion.datastructures import MediaTypeDict
 from connexion.exceptions import ProblemException
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from connexion.middleware.exceptions import ExceptionMiddleware
@@ -31,6 +32,11 @@ from connexion.middleware.routing import RoutingMiddleware
 from connexion.middleware.server_error import ServerErrorMiddleware
 from connexion.options import SwaggerUIOptions
 from connexion.resolver import Resolver
+from connexion.validators import (
+    FormDataValidator,
+    JSONRequestBodyValidator,
+    MultiPartFormDataValidator,
+)
 from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 
@@ -147,6 +153,21 @@ def _on_error(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
     return ConnexionResponse(200, "application/json", body=_dumps(body))
 
 
+class _CachedJSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
+    """connexion's JSON body validator, compiled once per schema instead of per request."""
+
+    _compiled: ClassVar[dict[int, Any]] = {}
+
+    @property
+    def _validator(self) -> Any:
+        # The schemas live as long as the (cached) specs, so their ids stay theirs.
+        key = id(self._schema)
+        compiled = self._compiled.get(key)
+        if compiled is None:
+            compiled = self._compiled[key] = super()._validator
+        return compiled
+
+
 _build_lock = threading.Lock()
 _built: list[ConnexionMiddleware] = []
 
@@ -175,6 +196,15 @@ def _build() -> ConnexionMiddleware:
             RequestValidationMiddleware,
         ],
         swagger_ui_options=SwaggerUIOptions(swagger_ui=False, serve_spec=False),
+        validator_map={
+            "body": MediaTypeDict(
+                {
+                    "*/*json": _CachedJSONBodyValidator,
+                    "application/x-www-form-urlencoded": FormDataValidator,
+                    "multipart/form-data": MultiPartFormDataValidator,
+                }
+            )
+        },
     )
     for part in spec_parts():
         # connexion resolves every operationId to a function even as a middleware; the
