@@ -1,10 +1,8 @@
-"""The ASGI application: a guard and the fault injector in front of connexion.
+"""The front of the mock: routing, the fault injector, the key check and a guard.
 
-connexion validates every request against the specs (key, parameters, body) and routes it to
-the handler of its operationId; everything connexion would answer the HTTP way (400, 401,
-415, 500 problem documents) is answered the providers' way instead: HTTP 200 with an
-envelope code. The guard in front catches what connexion itself would turn into a 500
-(bodies that are not UTF-8, nested too deeply, or too large).
+Spec operations go on to connexion (see _validation) once the key is right and the body is
+something connexion can parse without crashing (UTF-8, not nested absurdly, not too large);
+media downloads and crun's presigned uploads are served here.
 """
 
 from __future__ import annotations
@@ -12,208 +10,31 @@ from __future__ import annotations
 import asyncio
 import hmac
 import json
-import logging
-import threading
-import warnings
-from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any, ClassVar
-from urllib.parse import parse_qs
+from typing import Any
 
-with warnings.catch_warnings():
-    # connexion imports starlette's test client, which warns about httpx on import.
-    warnings.simplefilter("ignore")
-    from connexion import ConnexionMiddleware
-from connexion.datastructures import MediaTypeDict
-from connexion.exceptions import ProblemException
-from connexion.lifecycle import ConnexionRequest, ConnexionResponse
-from connexion.middleware.exceptions import ExceptionMiddleware
-from connexion.middleware.request_validation import RequestValidationMiddleware
-from connexion.middleware.routing import RoutingMiddleware
-from connexion.middleware.server_error import ServerErrorMiddleware
-from connexion.options import SwaggerUIOptions
-from connexion.resolver import Resolver
-from connexion.validators import (
-    FormDataValidator,
-    JSONRequestBodyValidator,
-    MultiPartFormDataValidator,
+from ._asgi import (
+    ROUTE_KEY,
+    STATE_KEY,
+    Message,
+    Receive,
+    Scope,
+    Send,
+    content_type,
+    send_json,
 )
-from starlette.formparsers import MultiPartException
-from starlette.requests import Request
-
 from ._faults import Fault
-from ._handlers import HANDLERS, envelope, media_lookup
-from ._specs import Provider, Route, routes, spec_parts
+from ._handlers import envelope, media_lookup
+from ._specs import Provider, Route, routes
 from ._state import MockState
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-
-logger = logging.getLogger("kling_avatar.testing")
+from ._validation import validator
 
 MAX_BODY = 24 * 1024 * 1024  # a 10 MB file in base64, with room to spare
 MAX_DEPTH = 64  # no request of either API nests deeper than 3
-_STATE_KEY = "kling_avatar.mock_state"
-_ROUTE_KEY = "kling_avatar.mock_route"
 _REQUEST_FAULTS = ("envelope", "http", "slow", "drop", "truncated", "non_json")
 _HTML_PAGE = (
     b"<html><head><title>502 Bad Gateway</title></head>"
     b"<body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>"
 )
-_JSON = [(b"content-type", b"application/json")]
-
-
-def _dumps(body: Any) -> bytes:
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-async def _send_json(send: Send, body: Any, status: int = 200, headers: Any = ()) -> None:
-    payload = _dumps(body)
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [*_JSON, (b"content-length", str(len(payload)).encode()), *headers],
-        }
-    )
-    await send({"type": "http.response.body", "body": payload})
-
-
-# -- connexion ---------------------------------------------------------------------------
-
-
-async def _dispatch(scope: Scope, receive: Receive, send: Send) -> None:
-    """The app behind connexion's validation: the request is valid, run its handler."""
-    state: MockState = scope[_STATE_KEY]
-    route: Route = scope[_ROUTE_KEY]
-    kwargs: dict[str, Any] = {
-        name: values[0]
-        for name, values in parse_qs(scope["query_string"].decode("latin-1")).items()
-    }
-    if route.method == "POST":
-        if _content_type(scope) == "multipart/form-data":
-            try:
-                form = await Request(scope, receive).form()
-            except MultiPartException as exc:
-                await _send_json(send, envelope(route.provider, 422, f"multipart body: {exc}"))
-                return
-            kwargs["body"] = {k: v for k, v in form.items() if isinstance(v, str)}
-            kwargs["file"] = form.get("file")
-        else:
-            chunks = [message.get("body", b"") async for message in _drain(receive)]
-            kwargs["body"] = json.loads(b"".join(chunks))
-    try:
-        body = await HANDLERS[route.operation_id](state, **kwargs)
-    except Exception as exc:
-        # A bug in the mock, not an answer a provider gives: kept for the test to see,
-        # answered the way the providers answer their own server errors.
-        logger.error("mock error in %s", route.operation_id, exc_info=exc)
-        state.record_error(f"{route.operation_id}: {type(exc).__name__}: {exc}")
-        body = envelope(route.provider, 500, "Server error")
-    await _send_json(send, body)
-
-
-async def _drain(receive: Receive) -> Any:
-    more = True
-    while more:
-        message = await receive()
-        if message["type"] != "http.request":
-            return
-        more = message.get("more_body", False)
-        yield message
-
-
-def _problem_message(exc: ProblemException) -> str:
-    detail = str(exc.detail or exc.title or "Invalid request")
-    if exc.status == 415:
-        return f"Content-Type is not accepted here: {detail}"
-    return detail
-
-
-def _on_problem(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
-    route: Route = request.scope[_ROUTE_KEY]
-    assert isinstance(exc, ProblemException)
-    if 400 <= exc.status < 500:
-        body = envelope(route.provider, 422, _problem_message(exc))
-        return ConnexionResponse(200, "application/json", body=_dumps(body))
-    return _on_error(request, exc)
-
-
-def _on_error(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
-    if isinstance(exc, MultiPartException):
-        # connexion's form validation parses the body with starlette, which raises this.
-        body = envelope(request.scope[_ROUTE_KEY].provider, 422, f"multipart body: {exc}")
-        return ConnexionResponse(200, "application/json", body=_dumps(body))
-    state: MockState = request.scope[_STATE_KEY]
-    route: Route = request.scope[_ROUTE_KEY]
-    logger.error("mock error in %s", route.operation_id, exc_info=exc)
-    state.record_error(f"{route.operation_id}: {type(exc).__name__}: {exc}")
-    body = envelope(route.provider, 500, "Server error")
-    return ConnexionResponse(200, "application/json", body=_dumps(body))
-
-
-class _CachedJSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
-    """connexion's JSON body validator, compiled once per schema instead of per request."""
-
-    _compiled: ClassVar[dict[int, Any]] = {}
-
-    @property
-    def _validator(self) -> Any:
-        # The schemas live as long as the (cached) specs, so their ids stay theirs.
-        key = id(self._schema)
-        compiled = self._compiled.get(key)
-        if compiled is None:
-            compiled = self._compiled[key] = super()._validator
-        return compiled
-
-
-_build_lock = threading.Lock()
-_built: list[ConnexionMiddleware] = []
-
-
-def validator() -> ConnexionMiddleware:
-    """connexion's request validation for every operation of both specs, around the handlers.
-
-    One per process: it holds no state of its own (that rides in the scope), and reading both
-    specs takes longer than starting a server.
-    """
-    with _build_lock:
-        if not _built:
-            _built.append(_build())
-        return _built[0]
-
-
-def _build() -> ConnexionMiddleware:
-    app = ConnexionMiddleware(
-        _dispatch,
-        # Routing and request validation only. The key is checked in front (MockApp), from the
-        # same specs' security schemes: connexion's check costs more than the rest together.
-        middlewares=[
-            ServerErrorMiddleware,
-            ExceptionMiddleware,
-            RoutingMiddleware,
-            RequestValidationMiddleware,
-        ],
-        swagger_ui_options=SwaggerUIOptions(swagger_ui=False, serve_spec=False),
-        validator_map={
-            "body": MediaTypeDict(
-                {
-                    "*/*json": _CachedJSONBodyValidator,
-                    "application/x-www-form-urlencoded": FormDataValidator,
-                    "multipart/form-data": MultiPartFormDataValidator,
-                }
-            )
-        },
-    )
-    for part in spec_parts():
-        # connexion resolves every operationId to a function even as a middleware; the
-        # dispatcher behind it picks the handler itself.
-        resolver = Resolver(function_resolver=lambda _operation_id: _dispatch)
-        app.add_api(part.spec, base_path=part.mount, name=part.mount, resolver=resolver)
-    app.add_error_handler(ProblemException, _on_problem)
-    app.add_error_handler(Exception, _on_error)
-    return app
 
 
 # -- the guard and the faults ------------------------------------------------------------
@@ -248,13 +69,6 @@ async def _read_body(scope: Scope, receive: Receive) -> bytes:
         chunks.append(chunk)
         more = message.get("more_body", False)
     return b"".join(chunks)
-
-
-def _content_type(scope: Scope) -> str:
-    for name, value in scope.get("headers", ()):
-        if name == b"content-type":
-            return str(value.decode("latin-1").split(";")[0].strip().lower())
-    return ""
 
 
 def _check_json(body: bytes) -> None:
@@ -339,22 +153,22 @@ class MockApp:
                 return
         if not _authorized(scope, route, state.keys[route.provider]):
             refusal = envelope(route.provider, 401, "Unauthorized: missing or invalid API key")
-            await _send_json(send, refusal)
+            await send_json(send, refusal)
             return
         if scope["method"] in ("POST", "PUT", "PATCH"):
             try:
                 body = await _read_body(scope, receive)
-                if _content_type(scope) != "multipart/form-data":
+                if content_type(scope) != "multipart/form-data":
                     _check_json(body)
             except _Rejected as rejected:
-                await _send_json(send, envelope(route.provider, 422, rejected.message))
+                await send_json(send, envelope(route.provider, 422, rejected.message))
                 return
             receive = _replay(body, receive)
         inner_scope = dict(scope)
         inner_scope["path"] = route.inner_path
         inner_scope["raw_path"] = route.inner_path.encode()
-        inner_scope[_STATE_KEY] = state
-        inner_scope[_ROUTE_KEY] = route
+        inner_scope[STATE_KEY] = state
+        inner_scope[ROUTE_KEY] = route
         if fault is not None and fault.kind == "truncated":
             await self.inner(inner_scope, receive, _truncating(send))
         elif answer_later:
@@ -366,13 +180,13 @@ class MockApp:
     async def _fault(self, fault: Fault, provider: Provider, send: Send) -> None:
         if fault.kind == "envelope":
             code = int(fault.get("code"))
-            await _send_json(send, envelope(provider, code, fault.get("message") or _TEXT[code]))
+            await send_json(send, envelope(provider, code, fault.get("message") or _TEXT[code]))
         elif fault.kind == "http":
             status = int(fault.get("status"))
             # The body keeps to the envelope's own codes: a 503 says "maintenance" (455).
             code = status if status in _ENVELOPE_CODES else 455 if status == 503 else 500
             body = envelope(provider, code, fault.get("message") or _TEXT.get(status, "Error"))
-            await _send_json(send, body, status, _retry_after(fault.get("retry_after")))
+            await send_json(send, body, status, _retry_after(fault.get("retry_after")))
         elif fault.kind == "non_json":
             await send(
                 {
@@ -394,7 +208,7 @@ class MockApp:
             # uvicorn hands over the path percent-decoded, as media is stored.
             found = media_lookup(self.state, path[len("/media/") :])
             if found is None:
-                await _send_json(send, {"code": 404, "message": "Not found", "data": None}, 404)
+                await send_json(send, {"code": 404, "message": "Not found", "data": None}, 404)
                 return
             data, mime = found
             await send(
@@ -412,23 +226,23 @@ class MockApp:
             await self._presigned_put(scope, receive, send)
         elif path in self.allowed:
             body = {"code": 405, "message": "Method not allowed", "data": None}
-            await _send_json(send, body, 405, [(b"allow", self.allowed[path])])
+            await send_json(send, body, 405, [(b"allow", self.allowed[path])])
         else:
-            await _send_json(send, {"code": 404, "message": "Not found", "data": None}, 404)
+            await send_json(send, {"code": 404, "message": "Not found", "data": None}, 404)
 
     async def _presigned_put(self, scope: Scope, receive: Receive, send: Send) -> None:
         # crun's upload flow: PUT the raw bytes to the presigned URL, then use file_url.
         name = path_name = scope["path"][len("/upload/") :]
         expected = self.state.presigned.get(name)
         if expected is None:
-            await _send_json(send, {"code": 404, "message": "Not found", "data": None}, 404)
+            await send_json(send, {"code": 404, "message": "Not found", "data": None}, 404)
             return
         try:
             body = await _read_body(scope, receive)
         except _Rejected as rejected:
-            await _send_json(send, {"code": 413, "message": rejected.message, "data": None}, 413)
+            await send_json(send, {"code": 413, "message": rejected.message, "data": None}, 413)
             return
-        mime = _content_type(scope) or expected
+        mime = content_type(scope) or expected
         self.state.media[f"uploads/{path_name}"] = (body, mime)
         await send(
             {"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"0")]}
@@ -462,8 +276,8 @@ _TEXT = {
     455: "Service unavailable: the system is under maintenance",
     500: "Server error",
     501: "Generation failed",
-    505: "Feature disabled",
     503: "Service unavailable",
+    505: "Feature disabled",
 }
 
 

@@ -1,0 +1,175 @@
+"""connexion 3 validates each request against the spec of its operation, then runs its handler.
+
+Everything connexion would answer the HTTP way (400 and 415 problem documents, a 500 on a bug)
+is answered the providers' way instead: HTTP 200 with envelope code 422 naming the field (or 500).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import warnings
+from typing import Any, ClassVar
+from urllib.parse import parse_qs
+
+with warnings.catch_warnings():
+    # connexion imports starlette's test client, which warns about httpx on import.
+    warnings.simplefilter("ignore")
+    from connexion import ConnexionMiddleware
+from connexion.datastructures import MediaTypeDict
+from connexion.exceptions import ProblemException
+from connexion.lifecycle import ConnexionRequest, ConnexionResponse
+from connexion.middleware.exceptions import ExceptionMiddleware
+from connexion.middleware.request_validation import RequestValidationMiddleware
+from connexion.middleware.routing import RoutingMiddleware
+from connexion.middleware.server_error import ServerErrorMiddleware
+from connexion.options import SwaggerUIOptions
+from connexion.resolver import Resolver
+from connexion.validators import (
+    FormDataValidator,
+    JSONRequestBodyValidator,
+    MultiPartFormDataValidator,
+)
+from starlette.formparsers import MultiPartException
+from starlette.requests import Request
+
+from ._asgi import ROUTE_KEY, STATE_KEY, Receive, Scope, Send, content_type, dumps, send_json
+from ._handlers import HANDLERS, envelope
+from ._specs import Route, spec_parts
+from ._state import MockState
+
+logger = logging.getLogger("kling_avatar.testing")
+
+
+async def _dispatch(scope: Scope, receive: Receive, send: Send) -> None:
+    """The app behind connexion's validation: the request is valid, run its handler."""
+    state: MockState = scope[STATE_KEY]
+    route: Route = scope[ROUTE_KEY]
+    kwargs: dict[str, Any] = {
+        name: values[0]
+        for name, values in parse_qs(scope["query_string"].decode("latin-1")).items()
+    }
+    if route.method == "POST":
+        if content_type(scope) == "multipart/form-data":
+            try:
+                form = await Request(scope, receive).form()
+            except MultiPartException as exc:
+                await send_json(send, envelope(route.provider, 422, f"multipart body: {exc}"))
+                return
+            kwargs["body"] = {k: v for k, v in form.items() if isinstance(v, str)}
+            kwargs["file"] = form.get("file")
+        else:
+            chunks = [message.get("body", b"") async for message in _drain(receive)]
+            kwargs["body"] = json.loads(b"".join(chunks))
+    try:
+        body = await HANDLERS[route.operation_id](state, **kwargs)
+    except Exception as exc:
+        # A bug in the mock, not an answer a provider gives: kept for the test to see,
+        # answered the way the providers answer their own server errors.
+        logger.error("mock error in %s", route.operation_id, exc_info=exc)
+        state.record_error(f"{route.operation_id}: {type(exc).__name__}: {exc}")
+        body = envelope(route.provider, 500, "Server error")
+    await send_json(send, body)
+
+
+async def _drain(receive: Receive) -> Any:
+    more = True
+    while more:
+        message = await receive()
+        if message["type"] != "http.request":
+            return
+        more = message.get("more_body", False)
+        yield message
+
+
+def _problem_message(exc: ProblemException) -> str:
+    detail = str(exc.detail or exc.title or "Invalid request")
+    if exc.status == 415:
+        return f"Content-Type is not accepted here: {detail}"
+    return detail
+
+
+def _on_problem(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    route: Route = request.scope[ROUTE_KEY]
+    assert isinstance(exc, ProblemException)
+    if 400 <= exc.status < 500:
+        body = envelope(route.provider, 422, _problem_message(exc))
+        return ConnexionResponse(200, "application/json", body=dumps(body))
+    return _on_error(request, exc)
+
+
+def _on_error(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    if isinstance(exc, MultiPartException):
+        # connexion's form validation parses the body with starlette, which raises this.
+        body = envelope(request.scope[ROUTE_KEY].provider, 422, f"multipart body: {exc}")
+        return ConnexionResponse(200, "application/json", body=dumps(body))
+    state: MockState = request.scope[STATE_KEY]
+    route: Route = request.scope[ROUTE_KEY]
+    logger.error("mock error in %s", route.operation_id, exc_info=exc)
+    state.record_error(f"{route.operation_id}: {type(exc).__name__}: {exc}")
+    body = envelope(route.provider, 500, "Server error")
+    return ConnexionResponse(200, "application/json", body=dumps(body))
+
+
+class _CachedJSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
+    """connexion's JSON body validator, compiled once per schema instead of per request."""
+
+    _compiled: ClassVar[dict[int, Any]] = {}
+
+    @property
+    def _validator(self) -> Any:
+        # The schemas live as long as the (cached) specs, so their ids stay theirs.
+        key = id(self._schema)
+        compiled = self._compiled.get(key)
+        if compiled is None:
+            compiled = self._compiled[key] = super()._validator
+        return compiled
+
+
+_build_lock = threading.Lock()
+_built: list[ConnexionMiddleware] = []
+
+
+def validator() -> ConnexionMiddleware:
+    """connexion's request validation for every operation of both specs, around the handlers.
+
+    One per process: it holds no state of its own (that rides in the scope), and reading both
+    specs takes longer than starting a server.
+    """
+    with _build_lock:
+        if not _built:
+            _built.append(_build())
+        return _built[0]
+
+
+def _build() -> ConnexionMiddleware:
+    app = ConnexionMiddleware(
+        _dispatch,
+        # Routing and request validation only. The key is checked in front (MockApp), from the
+        # same specs' security schemes: connexion's check costs more than the rest together.
+        middlewares=[
+            ServerErrorMiddleware,
+            ExceptionMiddleware,
+            RoutingMiddleware,
+            RequestValidationMiddleware,
+        ],
+        swagger_ui_options=SwaggerUIOptions(swagger_ui=False, serve_spec=False),
+        validator_map={
+            "body": MediaTypeDict(
+                {
+                    "*/*json": _CachedJSONBodyValidator,
+                    "application/x-www-form-urlencoded": FormDataValidator,
+                    "multipart/form-data": MultiPartFormDataValidator,
+                }
+            )
+        },
+    )
+    for part in spec_parts():
+        # connexion resolves every operationId to a function even as a middleware; the
+        # dispatcher behind it picks the handler itself.
+        resolver = Resolver(function_resolver=lambda _operation_id: _dispatch)
+        app.add_api(part.spec, base_path=part.mount, name=part.mount, resolver=resolver)
+    app.add_error_handler(ProblemException, _on_problem)
+    app.add_error_handler(Exception, _on_error)
+    return app
