@@ -1,8 +1,8 @@
-"""What each operation does once connexion has checked the key and the request.
+"""What each operation does once its key is checked and connexion has validated it.
 
-Every handler takes the server's state and the request's parameters (as connexion passes
-them) and answers the provider's envelope as a dict; HTTP status is always 200, as the
-providers do.
+Every handler takes the server's state and the request's parameters (query parameters by
+name, the JSON or form body as ``body``, an uploaded ``file``) and answers the provider's
+envelope as a dict, sent with HTTP 200 as the providers do.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
+from ._media import TINY_MP4, VIDEO_CONTENT_TYPE
 from ._specs import Provider
 from ._state import COST_PRO, COST_STD, STATES, MockState, Task
 
@@ -225,8 +226,6 @@ async def apikley_get_download_url(state: MockState, body: Body, **_: Any) -> Bo
 
 def media_lookup(state: MockState, path: str) -> tuple[bytes, str] | None:
     """The bytes and content type served at ``/media/<path>``, if any."""
-    from ._media import TINY_MP4, VIDEO_CONTENT_TYPE
-
     if path.startswith("results/") and path.endswith(".mp4"):
         task = state.tasks.get(path[len("results/") : -len(".mp4")])
         if task is not None and task.settled and task.outcome == "success":

@@ -94,7 +94,7 @@ class MockState:
         self.balances: dict[Provider, float] = {"crun": credits, "apikley": credits}
         self.tasks: dict[str, Task] = {}
         self.media: dict[str, tuple[bytes, str]] = {}
-        self.presigned: dict[str, str] = {}  # upload token -> media path it fills
+        self.presigned: dict[str, str] = {}  # crun upload name -> the content type asked for
         self.calls: Counter[str] = Counter()
         self.callbacks: list[CallbackDelivery] = []
         self.errors: list[str] = []
@@ -127,10 +127,6 @@ class MockState:
                 return False
             self.balances[provider] -= cost
             return True
-
-    def refund(self, provider: Provider, amount: float) -> None:
-        with self.lock:
-            self.balances[provider] += amount
 
     def set_credits(self, value: float, provider: Provider | None = None) -> None:
         with self.lock:
