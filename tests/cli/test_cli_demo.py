@@ -1,0 +1,47 @@
+"""`make demo`, the README's first command: both providers, from the sample media to files."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from .helpers import RUN_TIMEOUT
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_demo_ends_with_both_videos_on_disk(tmp_path: Path, pycache: Path) -> None:
+    # The user's own keys and base URLs must not matter: the demo brings its mock and keys.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CRUN_", "APIKLEY_"))}
+    env.update(
+        CRUN_API_KEY="ak_someonesREALkeyREALkeyREALkey00",
+        APIKLEY_BASE_URL="http://127.0.0.1:9",
+        PYTHONDONTWRITEBYTECODE="",
+        PYTHONPYCACHEPREFIX=str(pycache),
+    )
+
+    done = subprocess.run(  # noqa: S603 (our own script)
+        [sys.executable, "scripts/demo.py", "--step", "0", "--out", str(tmp_path)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=2 * RUN_TIMEOUT,
+        check=False,
+    )
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    # The files are the mock's MP4 (an ISO media file starts with an `ftyp` box) ...
+    videos = [tmp_path / "crun.mp4", tmp_path / "apikley.mp4"]
+    for video in videos:
+        assert video.read_bytes()[4:8] == b"ftyp"
+    # ... and the last lines say where they are.
+    listed = done.stdout.rstrip().splitlines()[-2:]
+    assert [line.split()[0] for line in listed] == [str(video) for video in videos]
+    # The uploads happened: the sample media are local files.
+    for provider in ("crun", "apikley"):
+        assert f"{provider}: uploaded portrait.png" in done.stderr
+        assert f"{provider}: uploaded voice.wav" in done.stderr
+    assert "ak_someonesREALkey" not in done.stdout + done.stderr
