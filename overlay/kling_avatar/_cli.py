@@ -15,7 +15,6 @@ import logging
 import os
 import shlex
 import sys
-import time
 import traceback
 from collections.abc import Callable, Sequence
 from importlib.metadata import PackageNotFoundError, version
@@ -335,7 +334,7 @@ def _finish(ctx: _Context, client: AvatarClient, task_id: str, *, known: Task | 
     wait tolerates.
     """
     state = _state_text(known) if known is not None else None
-    ctx.progress.start(f"{ctx.provider} task {task_id}", state, started=time.monotonic())
+    ctx.progress.start(f"{ctx.provider} task {task_id}", state)
     try:
         task = client.wait_for_task(
             task_id,

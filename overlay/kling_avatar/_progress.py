@@ -48,10 +48,6 @@ class Progress:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    @property
-    def live(self) -> bool:
-        return self._live
-
     def note(self, message: str) -> None:
         """A step worth a line of its own (an upload, the task id once created)."""
         with self._lock:
@@ -62,13 +58,12 @@ class Progress:
                 self._draw()
             self._stream.flush()
 
-    def start(self, label: str, state: str | None, *, started: float | None = None) -> None:
-        """Begin showing `label`'s state (None: not known yet); `started` is a
-        `time.monotonic()` reading."""
+    def start(self, label: str, state: str | None) -> None:
+        """Begin showing `label`'s state (None: not known yet) and the time since now."""
         with self._lock:
             self._label = label
             self._state = state or ""
-            self._started = time.monotonic() if started is None else started
+            self._started = time.monotonic()
             if self._live:
                 self._draw()
                 self._stream.flush()
