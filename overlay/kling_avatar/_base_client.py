@@ -130,7 +130,6 @@ class BaseClient(Generic[HttpT, TransportT]):
         self.timeout = float(timeout)
         self.max_retries = int(max_retries)
         self._adapter: Adapter = kind(key)
-        self._key = key
         self._retry_backoff = Backoff(retry_delay, factor=2.0, maximum=max(8.0, retry_delay))
         self._poll_backoff = Backoff(
             poll_interval, factor=1.5, maximum=max(10.0, poll_interval), jitter=0.1
