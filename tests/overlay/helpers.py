@@ -5,7 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, TypedDict
 
-from kling_avatar import AsyncAvatarClient, AvatarClient
+from kling_avatar import (
+    AsyncAvatarClient,
+    AuthenticationError,
+    AvatarClient,
+    AvatarError,
+    FeatureDisabledError,
+    GenerationFailedError,
+    InsufficientCreditsError,
+    InvalidRequestError,
+    NotFoundError,
+    RateLimitError,
+    ServerError,
+    ServiceUnavailableError,
+)
 from kling_avatar.testing import MockServer
 
 MEDIA = Path(__file__).resolve().parents[2] / "examples" / "media"
@@ -20,6 +33,21 @@ OPS: dict[str, dict[str, str]] = {
         "get": "getTaskDetails",
         "credits": "getCredits",
     },
+}
+
+# Each documented code and the class it must raise, told by the HTTP status or the body `code`
+# alike (restated here, not imported: the tests check the mapping, not repeat it).
+CODES: dict[int, type[AvatarError]] = {
+    401: AuthenticationError,
+    402: InsufficientCreditsError,
+    404: NotFoundError,
+    422: InvalidRequestError,
+    429: RateLimitError,
+    455: ServiceUnavailableError,
+    500: ServerError,
+    501: GenerationFailedError,
+    503: ServiceUnavailableError,
+    505: FeatureDisabledError,
 }
 
 # Small pauses so that retries and polls cost milliseconds, not seconds.

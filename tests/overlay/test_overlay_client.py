@@ -16,12 +16,9 @@ from kling_avatar import (
     AuthenticationError,
     AvatarClient,
     AvatarError,
-    FeatureDisabledError,
-    GenerationFailedError,
     InsufficientCreditsError,
     InvalidRequestError,
     NotFoundError,
-    RateLimitError,
     ServerError,
     ServiceUnavailableError,
     TaskState,
@@ -29,20 +26,7 @@ from kling_avatar import (
 )
 from kling_avatar.testing import MockServer
 
-from .helpers import OPS, PORTRAIT, VOICE, Calls, make_async_client, make_client, media_urls
-
-CODES: dict[int, type[AvatarError]] = {
-    401: AuthenticationError,
-    402: InsufficientCreditsError,
-    404: NotFoundError,
-    422: InvalidRequestError,
-    429: RateLimitError,
-    455: ServiceUnavailableError,
-    500: ServerError,
-    501: GenerationFailedError,
-    503: ServiceUnavailableError,
-    505: FeatureDisabledError,
-}
+from .helpers import CODES, OPS, PORTRAIT, VOICE, Calls, make_async_client, make_client, media_urls
 
 
 def test_every_method_end_to_end(

@@ -11,10 +11,6 @@ from crun_client.models import TaskInfo
 from kling_avatar import (
     AuthenticationError,
     AvatarError,
-    FeatureDisabledError,
-    GenerationFailedError,
-    InsufficientCreditsError,
-    InvalidRequestError,
     NotFoundError,
     RateLimitError,
     ServerError,
@@ -25,18 +21,7 @@ from kling_avatar import (
 )
 
 from .fake import always, answer, envelope, fake_client, task_data
-
-CODES: dict[int, type[AvatarError]] = {
-    401: AuthenticationError,
-    402: InsufficientCreditsError,
-    404: NotFoundError,
-    422: InvalidRequestError,
-    429: RateLimitError,
-    455: ServiceUnavailableError,
-    500: ServerError,
-    501: GenerationFailedError,
-    505: FeatureDisabledError,
-}
+from .helpers import CODES
 
 
 def get(provider: str, response: httpx.Response) -> Task:
