@@ -317,3 +317,13 @@ def test_the_presigned_put_does_not_carry_the_key() -> None:
     assert put.method == "PUT" and put.content == PORTRAIT.read_bytes()
     assert put.headers["content-type"] == "image/png"
     assert "x-api-key" not in put.headers and "authorization" not in put.headers
+
+
+def test_a_long_retry_after_goes_to_the_caller_instead_of_a_silent_sleep(
+    client: AvatarClient, mock: MockServer, calls: Calls, provider: str
+) -> None:
+    credits = OPS[provider]["credits"]
+    mock.fault("http", operation=credits, status=429, retry_after=120)
+    with pytest.raises(RateLimitError) as caught:
+        client.get_credits()
+    assert caught.value.retry_after == 120.0 and calls(credits) == 1
