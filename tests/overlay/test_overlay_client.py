@@ -19,6 +19,7 @@ from kling_avatar import (
     InsufficientCreditsError,
     InvalidRequestError,
     NotFoundError,
+    RateLimitError,
     ServerError,
     ServiceUnavailableError,
     TaskState,
