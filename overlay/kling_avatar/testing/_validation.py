@@ -40,6 +40,9 @@ from ._specs import Route, spec_parts
 from ._state import MockState
 
 logger = logging.getLogger("kling_avatar.testing")
+# connexion logs each rejected request (a form's at ERROR); here a rejection is an ordinary
+# answer (envelope 422), not something to alarm a test log with.
+logging.getLogger("connexion.validators").setLevel(logging.CRITICAL)
 
 
 async def _dispatch(scope: Scope, receive: Receive, send: Send) -> None:
