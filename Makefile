@@ -8,11 +8,12 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(PYTHON)
 RUN := $(UV) run --frozen --no-sync
 
-.PHONY: help env mock demo generate check-generated lint typecheck pytest test bench refresh spec-diff clean
+.PHONY: help env mock demo generate check-generated lint typecheck pytest test bench contract refresh spec-diff clean
 
 help:
 	@echo "make demo             the main job: local mock, kling-avatar generate for both providers, videos in out/"
 	@echo "make test             build the environment from uv.lock, then run every check and test"
+	@echo "make contract [PROVIDER=crun|apikley CONTRACT_BASE_URL=...]  the contract suite (mock by default)"
 	@echo "make mock [PORT=8123] [MOCK_ARGS=...]  the local mock of both providers on 127.0.0.1"
 	@echo "make generate         regenerate generated/ from specs/"
 	@echo "make check-generated  fail with a diff when generated/ is not what specs/ give"
@@ -56,6 +57,12 @@ pytest: env
 	$(RUN) pytest -v
 
 test: check-generated lint typecheck pytest
+
+# The contract suite (scripts/contract.py): schemathesis over both specs against the local mock,
+# or against CONTRACT_BASE_URL with PROVIDER=crun|apikley and CRUN_API_KEY / APIKLEY_API_KEY.
+# Creates nothing on a real provider without CONTRACT_ALLOW_CREATE=1; JUnit XML in reports/.
+contract: env
+	$(RUN) python scripts/contract.py
 
 # Each scripts/bench_*.py prints its own side-by-side ratios; none of them is a test.
 bench: env

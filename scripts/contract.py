@@ -17,7 +17,7 @@ creates tasks) is skipped. A JUnit XML report of all runs goes to ``reports/cont
 Environment (each also a command-line option): PROVIDER (crun|apikley|all), CONTRACT_BASE_URL,
 CRUN_API_KEY / APIKLEY_API_KEY, CONTRACT_ALLOW_CREATE, CONTRACT_MAX_EXAMPLES (default 100),
 CONTRACT_SEED (default 0), CONTRACT_WORKERS, CONTRACT_RATE_LIMIT (e.g. ``5/s``),
-CONTRACT_REPORT_DIR.
+CONTRACT_REPORT_DIR, CONTRACT_BASELINE (+ CONTRACT_BASELINE_UPDATE=1 to record into it).
 """
 
 from __future__ import annotations
@@ -38,19 +38,32 @@ import attrs
 if __package__ in (None, ""):  # run as a file: make `scripts.contract_checks` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from scripts.contract_checks import REPLACED_CHECKS, WRITE_OPERATIONS
+from scripts.contract_checks import REPLACED_CHECKS, TASK_CREATIONS, WRITE_OPERATIONS
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "scripts" / "contract.toml"
-# The local mock's known deviations from the specs, each with the reason it is accepted for now.
-MOCK_BASELINE = ROOT / "tests" / "contract" / "mock-baseline.json"
 PROVIDERS = ("crun", "apikley")
 KEY_VARIABLES = {"crun": "CRUN_API_KEY", "apikley": "APIKLEY_API_KEY"}
-# Apikley's uploads live on their own server; the spec gives it per operation, and its path is
-# the API's base URL plus this prefix (on the mock too).
-APIKLEY_UPLOAD_PREFIX = "/file-upload"
-UPLOADS = ("uploadFileStream", "uploadFileBase64", "uploadFileUrl")
-ALL_PHASES = ("examples", "coverage", "fuzzing", "stateful")
+# Each provider's operations, by the base URL they are sent to: (run name, path appended to the
+# base URL, operationIds). Apikley's uploads live on their own server, which the spec gives per
+# operation; its URL is the API's base URL plus `/file-upload` (on the mock too).
+GROUPS: dict[str, tuple[tuple[str, str, tuple[str, ...]], ...]] = {
+    "crun": (
+        ("crun", "", ("createTask", "getTaskInfo", "estimateTask", "getBalance", "getUploadUrl")),
+    ),
+    "apikley": (
+        (
+            "apikley",
+            "",
+            ("kling-ai-avatar-v1-pro", "getTaskDetails", "getCredits", "getDownloadUrl"),
+        ),
+        (
+            "apikley-uploads",
+            "/file-upload",
+            ("uploadFileStream", "uploadFileBase64", "uploadFileUrl"),
+        ),
+    ),
+}
 # Where generated callback and media URLs point against a real provider (a reserved domain).
 LIVE_SAFE_URL = "https://example.com/kling-avatar-contract"
 
@@ -139,50 +152,36 @@ class SuiteResult:
 
 
 def plan(provider: str, base_url: str, *, allow_create: bool) -> list[Run]:
-    """The schemathesis runs that cover one provider."""
-    base_url = base_url.rstrip("/")
-    safe = ("--phases", ",".join(phase for phase in ALL_PHASES if phase != "stateful"))
-    runs: list[tuple[str, str, tuple[str, ...]]]
-    if provider == "crun":
-        runs = [("crun", base_url, ())]
-    else:
-        runs = [
-            ("apikley", base_url, _exclude(UPLOADS)),
-            # No links reach the uploads, so their run has no stateful phase.
-            ("apikley-uploads", base_url + APIKLEY_UPLOAD_PREFIX, (*_include(UPLOADS), *safe)),
-        ]
-    if allow_create:
-        return [Run(name, provider, url, args) for name, url, args in runs]
-    # Reads get valid and invalid data; writes only invalid data (`filter_case` in
-    # contract_checks keeps just the requests that cannot succeed).
-    split = []
-    for name, url, args in runs:
-        writes = [op for op in WRITE_OPERATIONS if _belongs(op, name)]
-        if not writes:
-            split.append(Run(name, provider, url, (*args, *safe)))
+    """The schemathesis runs that cover one provider's operations."""
+    runs = []
+    for name, prefix, operations in GROUPS[provider]:
+        url = base_url.rstrip("/") + prefix
+        if allow_create:
+            # The stateful phase follows the specs' links, which start at task creation.
+            linked = any(op in TASK_CREATIONS for op in operations)
+            phases = () if linked else ("--phases", "examples,coverage,fuzzing")
+            runs.append(Run(name, provider, url, (*_include(operations), *phases)))
             continue
-        if name != "apikley-uploads":
-            split.append(Run(name, provider, url, (*args, *_exclude(writes), *safe)))
-        split.append(
-            Run(f"{name}-writes", provider, url, (*_include(writes), "--mode", "negative", *safe))
-        )
-    return split
-
-
-def _belongs(operation: str, run_name: str) -> bool:
-    if run_name == "crun":
-        return operation == "createTask"
-    if run_name == "apikley":
-        return operation == "kling-ai-avatar-v1-pro"
-    return operation in UPLOADS
+        # Without the opt-in, reads get valid and invalid data and writes invalid data only
+        # (contract_checks' `filter_case` keeps just the requests that cannot succeed). The
+        # stateful phase starts by creating a task, and the examples of writes are valid
+        # requests, so neither runs.
+        reads = [op for op in operations if op not in WRITE_OPERATIONS]
+        writes = [op for op in operations if op in WRITE_OPERATIONS]
+        if reads:
+            runs.append(
+                Run(
+                    name, provider, url, (*_include(reads), "--phases", "examples,coverage,fuzzing")
+                )
+            )
+        if writes:
+            negative = ("--mode", "negative", "--phases", "coverage,fuzzing")
+            runs.append(Run(f"{name}-writes", provider, url, (*_include(writes), *negative)))
+    return runs
 
 
 def _include(operations: Sequence[str]) -> tuple[str, ...]:
     return tuple(arg for op in sorted(operations) for arg in ("--include-operation-id", op))
-
-
-def _exclude(operations: Sequence[str]) -> tuple[str, ...]:
-    return tuple(arg for op in sorted(operations) for arg in ("--exclude-operation-id", op))
 
 
 def command(
@@ -194,8 +193,11 @@ def command(
     workers: int,
     baseline: Path | None = None,
     update_baseline: bool = False,
+    shrink: bool = True,
 ) -> list[str]:
-    extra = ["--baseline", str(baseline)] if baseline is not None else []
+    extra = [] if shrink else ["--no-shrink"]
+    if baseline is not None:
+        extra += ["--baseline", str(baseline)]
     if baseline is not None and update_baseline:
         extra.append("--baseline-update")
     return [
@@ -242,6 +244,7 @@ def execute(
     rate_limit: str | None = None,
     baseline: Path | None = None,
     update_baseline: bool = False,
+    shrink: bool = True,
 ) -> RunResult:
     junit = report_dir / f"contract-{run.name}.xml"
     junit.unlink(missing_ok=True)
@@ -253,6 +256,7 @@ def execute(
         workers=workers,
         baseline=baseline,
         update_baseline=update_baseline,
+        shrink=shrink,
     )
     if rate_limit:
         args += ["--rate-limit", rate_limit]
@@ -293,13 +297,15 @@ def run_suite(
     rate_limit: str | None = None,
     baseline: Path | None = None,
     update_baseline: bool = False,
+    shrink: bool = True,
     echo: bool = False,
 ) -> SuiteResult:
     """Run the suite against ``base_url``, or against a fresh local mock when it is None.
 
     ``keys`` maps a provider to its API key (the mock's own keys when the mock is used).
-    ``baseline`` lists failures accepted for now; against the local mock, MOCK_BASELINE is the
-    default.
+    ``baseline`` is a schemathesis baseline file: failures recorded there (a provider's known
+    deviation, say) no longer fail the run; ``update_baseline`` records this run's failures.
+    ``shrink=False`` reports failures as found, without searching for the smallest example.
     """
     report_dir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
@@ -324,8 +330,9 @@ def run_suite(
                 allow_create=allow_create or is_mock,
                 workers=workers,
                 rate_limit=rate_limit,
-                baseline=baseline if baseline is not None or not is_mock else MOCK_BASELINE,
+                baseline=baseline,
                 update_baseline=update_baseline,
+                shrink=shrink,
             )
             if echo:
                 print(f"\n===== {run.name} =====\n{result.output}", flush=True)
@@ -393,11 +400,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--report-dir", type=Path, default=Path(env.get("CONTRACT_REPORT_DIR") or ROOT / "reports")
     )
     parser.add_argument(
+        "--baseline",
+        type=Path,
+        default=env.get("CONTRACT_BASELINE") or None,
+        help="schemathesis baseline file: the failures it records do not fail the run",
+    )
+    parser.add_argument(
         "--update-baseline",
         action="store_true",
-        help="record this run's failures in the baseline (the mock's: " + str(MOCK_BASELINE) + ")",
+        default=_flag("CONTRACT_BASELINE_UPDATE"),
+        help="record this run's failures in the baseline file",
     )
     args = parser.parse_args(argv)
+    if args.update_baseline and args.baseline is None:
+        parser.error("--update-baseline needs --baseline (or CONTRACT_BASELINE)")
     providers = PROVIDERS if args.provider == "all" else (args.provider,)
     if any(provider not in PROVIDERS for provider in providers):
         parser.error(f"PROVIDER must be one of crun, apikley, all (got {args.provider!r})")
@@ -419,6 +435,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         allow_create=args.allow_create,
         workers=args.workers,
         rate_limit=args.rate_limit,
+        baseline=args.baseline,
         update_baseline=args.update_baseline,
         echo=True,
     )

@@ -1,4 +1,4 @@
-"""A deliberately broken provider: the mock behind a proxy that breaks four operations.
+"""A deliberately broken provider: the mock behind a proxy that breaks one operation per fault.
 
 The proxy forwards every request to a faithful mock and spoils the answers of one operation per
 fault, so a contract suite run against it must report exactly those operations:
@@ -6,7 +6,9 @@ fault, so a contract suite run against it must report exactly those operations:
 - a field of the wrong type (a number answered as a string),
 - a missing envelope field,
 - invalid input accepted (an error envelope turned into a success),
-- auth ignored (every request forwarded with the right key).
+- auth ignored (every request forwarded with the right key),
+- valid input rejected (every answer turned into an envelope 422), for Apikley only: on crun the
+  one operation left is task creation, which the stateful phase needs.
 
 It is a Starlette app served by uvicorn on 127.0.0.1, like the mock itself.
 """
@@ -43,6 +45,7 @@ class Faults:
     ignores_auth: str  # path that never checks the key
     auth_header: str
     auth_value: str
+    rejects_valid: str | None = None  # path whose every answer is an envelope 422
 
 
 def crun_faults(key: str) -> Faults:
@@ -74,6 +77,7 @@ def apikley_faults(key: str) -> Faults:
         ignores_auth="/file-upload/api/file-base64-upload",
         auth_header="authorization",
         auth_value=f"Bearer {key}",
+        rejects_valid="/file-upload/api/file-stream-upload",
     )
 
 
@@ -119,6 +123,8 @@ def _spoil(path: str, body: dict[str, Any], faults: Faults) -> dict[str, Any]:
         body.pop(faults.missing_field_name, None)
     if path == faults.accepts_invalid and body.get("code") == 422:
         body = dict(faults.accepted_body)
+    if path == faults.rejects_valid:
+        body = {"code": 422, "msg": "file is invalid", "data": None}
     return body
 
 
