@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import socket
+from collections.abc import Iterator
 from urllib.parse import quote
 
 import httpx
@@ -19,6 +21,7 @@ from .helpers import (
     CRUN_CREATE,
     CRUN_INFO,
     apikley_headers,
+    crun_body,
     crun_headers,
 )
 
@@ -103,6 +106,18 @@ def test_apikley_stream_upload_with_broken_multipart(
     headers = {**apikley_headers(mock), "Content-Type": content_type}
     answer = http.post(APIKLEY_STREAM, content=content, headers=headers)
     _assert_422(answer, "msg")
+
+
+def test_chunked_body_is_read_like_any_other(mock: MockServer, http: httpx.Client) -> None:
+    body = json.dumps(crun_body()).encode()
+
+    def chunks() -> Iterator[bytes]:
+        yield body[:10]
+        yield body[10:]
+
+    answer = http.post(CRUN_CREATE, content=chunks(), headers={**crun_headers(mock), **JSON})
+    assert answer.request.headers["transfer-encoding"] == "chunked"
+    assert answer.json()["code"] == 200
 
 
 def test_declared_huge_body_is_refused_before_it_is_read(mock: MockServer) -> None:
