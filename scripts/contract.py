@@ -80,7 +80,7 @@ class Run:
 
 
 @attrs.frozen
-class Failure:
+class Finding:
     run: str
     operation: str
     codes: str
@@ -106,12 +106,14 @@ class SuiteResult:
     seed: int
     max_examples: int
     seconds: float
+    base_url: str | None = None  # None: the local mock
+    allow_create: bool = False
 
     @property
     def ok(self) -> bool:
         return all(result.ok for result in self.results)
 
-    def failures(self) -> list[Failure]:
+    def failures(self) -> list[Finding]:
         """Every failed test case of every run, from the JUnit reports."""
         found = []
         for result in self.results:
@@ -121,7 +123,7 @@ class SuiteResult:
             for testcase in tree.iter("testcase"):
                 for failure in [*testcase.iter("failure"), *testcase.iter("error")]:
                     found.append(
-                        Failure(
+                        Finding(
                             run=result.run.name,
                             operation=testcase.get("name", ""),
                             codes=failure.get("message", ""),
@@ -131,10 +133,14 @@ class SuiteResult:
         return found
 
     def replay_command(self, run: Run) -> str:
-        return (
-            f"make contract PROVIDER={run.provider} CONTRACT_SEED={self.seed} "
-            f"CONTRACT_MAX_EXAMPLES={self.max_examples}"
-        )
+        """The command that sends the same requests again (the key comes from the environment)."""
+        words = ["make contract", f"PROVIDER={run.provider}"]
+        if self.base_url is not None:
+            words.append(f"CONTRACT_BASE_URL={self.base_url}")
+            if self.allow_create:
+                words.append("CONTRACT_ALLOW_CREATE=1")
+        words += [f"CONTRACT_SEED={self.seed}", f"CONTRACT_MAX_EXAMPLES={self.max_examples}"]
+        return " ".join(words)
 
     def summary(self) -> str:
         lines = []
@@ -308,6 +314,8 @@ def run_suite(
     ``shrink=False`` reports failures as found, without searching for the smallest example.
     """
     report_dir.mkdir(parents=True, exist_ok=True)
+    for stale in report_dir.glob("contract-*.xml"):  # an earlier run's, maybe of other runs
+        stale.unlink()
     started = time.perf_counter()
     with _target(base_url, keys) as (url, target_keys, is_mock):
         runs = [
@@ -347,6 +355,8 @@ def run_suite(
         seed=seed,
         max_examples=max_examples,
         seconds=time.perf_counter() - started,
+        base_url=base_url or None,
+        allow_create=allow_create,
     )
     _merge_reports(suite, report_dir / "contract.xml")
     return suite

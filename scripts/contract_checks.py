@@ -204,14 +204,15 @@ def _auth_header(case: AnyCase) -> tuple[str, str] | None:
 
 @schemathesis.check
 def envelope_ignored_auth(ctx: CheckContext, response: Response, case: AnyCase) -> bool | None:
-    """A request the provider accepted must be refused (code 401) without the key or with a
-    wrong one.
+    """A request the provider accepted (or answered "not found") must be refused with code 401
+    without the key or with a wrong one.
 
     Enforcement belongs to the operation, so each operation is probed once per run, on its
     first accepted request.
     """
     found = _auth_header(case)
-    if found is None or effective_status(response) != 200:
+    # Only an answer past the key check says anything: a success, or "not found" for an id.
+    if found is None or (effective_status(response) != 200 and not _is_not_found(response, case)):
         return None
     label = case.operation.label
     with _auth_lock:
