@@ -131,7 +131,7 @@ class AsyncAvatarClient(BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport])
                 if isinstance(step, Send):
                     try:
                         reply = await self._client(step.server).request(**step.kwargs)
-                    except httpx.HTTPError as exc:
+                    except (httpx.HTTPError, httpx.InvalidURL) as exc:
                         error = exc
                 elif isinstance(step, Sleep):
                     await asyncio.sleep(step.seconds)

@@ -80,7 +80,7 @@ def advance(flow: Flow[T], reply: object, error: BaseException | None) -> Step |
         return Done(cast(T, stop.value))
 
 
-def transport_error(provider: Provider, exc: httpx.HTTPError) -> AvatarError:
+def transport_error(provider: Provider, exc: httpx.HTTPError | httpx.InvalidURL) -> AvatarError:
     # Only a failure to connect proves the request never left; a creation is retried only then.
     never_sent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
     detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
@@ -94,7 +94,8 @@ def transport_error(provider: Provider, exc: httpx.HTTPError) -> AvatarError:
             f"connection failed: {detail}", provider=provider, request_sent=not never_sent
         )
     else:
-        error = UnexpectedResponseError(f"unreadable answer: {detail}", provider=provider)
+        # A body that does not decode, endless redirects, a URL from an answer that is none.
+        error = UnexpectedResponseError(f"unusable answer: {detail}", provider=provider)
     error.__cause__ = exc
     return error
 
@@ -167,7 +168,7 @@ class BaseClient(Generic[HttpT, TransportT]):
                 kwargs["timeout"] = timeout
             try:
                 response = yield Send(op.server, kwargs)
-            except httpx.HTTPError as exc:
+            except (httpx.HTTPError, httpx.InvalidURL) as exc:
                 error = transport_error(self.provider, exc)
             else:
                 logger.debug("%s %s: HTTP %d", self.provider, op.name, response.status_code)

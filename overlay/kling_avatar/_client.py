@@ -131,7 +131,7 @@ class AvatarClient(BaseClient[httpx.Client, httpx.BaseTransport]):
                 if isinstance(step, Send):
                     try:
                         reply = self._client(step.server).request(**step.kwargs)
-                    except httpx.HTTPError as exc:
+                    except (httpx.HTTPError, httpx.InvalidURL) as exc:
                         error = exc
                 elif isinstance(step, Sleep):
                     time.sleep(step.seconds)
