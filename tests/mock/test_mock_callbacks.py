@@ -125,3 +125,46 @@ def test_no_callback_without_a_callback_url(mock: MockServer, http: httpx.Client
     ]
     http.get(CRUN_INFO, params={"task_id": task_id}, headers=crun_headers(mock))
     assert mock.callbacks == []
+
+
+def test_a_callback_to_another_host_is_refused_without_leaving_the_machine() -> None:
+    """A callback URL naming a remote host is recorded as undelivered; nothing is sent."""
+    with MockServer(callback_attempts=2) as mock, httpx.Client(base_url=mock.base_url) as http:
+        body = crun_body(callback_url="http://192.0.2.10/hook")  # TEST-NET-1: never routed
+        http.post(CRUN_CREATE, json=body, headers=crun_headers(mock))
+        deliveries = mock.wait_callbacks(2)
+        assert [(d.url, d.status) for d in deliveries] == [("http://192.0.2.10/hook", None)] * 2
+
+
+def test_the_outgoing_transport_only_passes_loopback_hosts_on() -> None:
+    import asyncio
+
+    from kling_avatar.testing._callbacks import LoopbackOnlyTransport
+
+    seen: list[str] = []
+
+    async def record(request: httpx.Request) -> httpx.Response:
+        seen.append(str(request.url))
+        return httpx.Response(204)
+
+    async def send(url: str) -> int | str:
+        transport = LoopbackOnlyTransport(httpx.MockTransport(record))
+        async with httpx.AsyncClient(transport=transport) as client:
+            try:
+                return (await client.get(url)).status_code
+            except httpx.ConnectError as exc:
+                return str(exc)
+
+    results = {
+        url: asyncio.run(send(url))
+        for url in (
+            "http://127.0.0.1:9/a",
+            "http://localhost/b",
+            "http://[::1]/c",
+            "http://10.1.2.3/d",
+            "https://example.com/e",
+        )
+    }
+    assert seen == ["http://127.0.0.1:9/a", "http://localhost/b", "http://[::1]/c"]
+    assert results["http://10.1.2.3/d"] == "the mock only contacts loopback hosts, not '10.1.2.3'"
+    assert "only contacts loopback" in str(results["https://example.com/e"])

@@ -113,6 +113,17 @@ def test_apikley_url_upload_of_a_missing_file_is_404(mock: MockServer, http: htt
     assert answer["code"] == 404 and "fileUrl" in answer["msg"]
 
 
+@pytest.mark.parametrize("url", ["https://example.com/face.png", "https://xn--0.com/face.png"])
+def test_apikley_url_upload_from_another_host_is_refused_as_404(
+    mock: MockServer, http: httpx.Client, url: str
+) -> None:
+    """The mock never fetches off the machine, and a host IDNA rejects is no server error."""
+    body = {"fileUrl": url, "uploadPath": "kling"}
+    answer = http.post(APIKLEY_URL, json=body, headers=apikley_headers(mock)).json()
+    assert answer["code"] == 404 and "could not be downloaded" in answer["msg"]
+    assert mock.errors == []
+
+
 @pytest.mark.parametrize(
     ("upload_path", "file_name", "stored"),
     [

@@ -261,13 +261,13 @@ class MockApp:
         await send({"type": "http.response.body", "body": b""})
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
-        import httpx
+        from ._callbacks import outgoing_client
 
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
                 self.state.loop = asyncio.get_running_loop()
-                self.state.http = httpx.AsyncClient(trust_env=False)
+                self.state.http = outgoing_client()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 for future in list(self.state.background):

@@ -6,6 +6,7 @@ import asyncio
 import base64
 import hashlib
 import hmac
+import ipaddress
 import time
 from typing import Any
 
@@ -14,6 +15,41 @@ import httpx
 from ._state import CallbackDelivery, MockState, Task
 
 CALLBACK_TIMEOUT = httpx.Timeout(5.0)
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+class LoopbackOnlyTransport(httpx.AsyncBaseTransport):
+    """Refuses, before any DNS look-up or connect, every host that is not this machine.
+
+    The mock runs in test suites and demos: a callback or ``fileUrl`` naming another host must
+    not make it send traffic off the machine (nor leave resolver threads behind at exit).
+    """
+
+    def __init__(self, inner: httpx.AsyncBaseTransport | None = None) -> None:
+        self._inner = inner or httpx.AsyncHTTPTransport()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if not is_loopback(request.url.host):
+            raise httpx.ConnectError(
+                f"the mock only contacts loopback hosts, not {request.url.host!r}", request=request
+            )
+        return await self._inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+def outgoing_client() -> httpx.AsyncClient:
+    """The client for everything the mock sends itself: callbacks and URL uploads."""
+    return httpx.AsyncClient(transport=LoopbackOnlyTransport(), trust_env=False)
 
 
 def sign(key: str, task_id: str, timestamp: str) -> str:
@@ -57,7 +93,7 @@ async def deliver(state: MockState, task: Task) -> None:
                 task.callback_url, json=body, headers=headers, timeout=CALLBACK_TIMEOUT
             )
             status = response.status_code
-        except httpx.HTTPError:
+        except (httpx.HTTPError, ValueError):  # ValueError: a host IDNA cannot encode
             status = None
         with state.lock:
             state.callbacks.append(
@@ -93,5 +129,5 @@ async def fetch(state: MockState, url: str, limit: int) -> tuple[bytes, str] | s
                 chunks.append(chunk)
             mime = response.headers.get("content-type", "").split(";")[0].strip()
             return b"".join(chunks), mime
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, ValueError) as exc:  # ValueError: a host IDNA cannot encode
         return type(exc).__name__
