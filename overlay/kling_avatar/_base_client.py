@@ -39,9 +39,6 @@ logger = logging.getLogger("kling_avatar")
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_MAX_RETRIES = 2
 DEFAULT_WAIT_TIMEOUT = 600.0  # kie.ai: give up after 10-15 minutes
-# Apikley answers "recordInfo is null" for a task it has just accepted; this long after the wait
-# began, it means the task does not exist.
-APIKLEY_NOT_FOUND_GRACE = 30.0
 
 OnUpdate: TypeAlias = Callable[[Task], object]
 
@@ -234,7 +231,7 @@ class BaseClient(Generic[HttpT, TransportT]):
     ) -> Flow[Task]:
         op = self._adapter.get_task(self._checked(check_task_id, task_id))
         if not_found_grace is None:
-            not_found_grace = APIKLEY_NOT_FOUND_GRACE if self.provider == "apikley" else 0.0
+            not_found_grace = self._adapter.not_found_grace
         poller = Poller(task_id, self._adapter.reader, timeout, self._poll_backoff, not_found_grace)
         while True:
             try:

@@ -227,6 +227,8 @@ class Adapter(abc.ABC):
     base_url_env: ClassVar[str]
     default_base_url: ClassVar[str]
     upload_prefix: ClassVar[str | None] = None  # where the file-upload server lives
+    # How long after a wait begins a not-found answer still means "not there yet".
+    not_found_grace: ClassVar[float] = 0.0
     auth_header: ClassVar[str]
     auth_prefix: ClassVar[str]
     client_class: ClassVar[Callable[..., GeneratedClient]]
