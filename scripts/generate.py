@@ -1,6 +1,6 @@
 """Regenerate the typed clients in generated/ from specs/, or check that they are current.
 
-    python scripts/generate.py            # rewrite generated/<provider>_client for every spec
+    python scripts/generate.py            # rewrite generated/kling_avatar_generated/<provider>
     python scripts/generate.py --check    # regenerate into a temporary folder and diff
 
 Each client is generated into a fresh temporary project (so ``--overwrite`` never leaves stale
@@ -25,13 +25,30 @@ ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "specs"
 GENERATOR = ROOT / "generator"
 GENERATED = ROOT / "generated"
+# One top-level package for both clients, named after the project, so that installing the wheel
+# puts nothing generic (a `crun_client` of its own) next to the user's packages.
+NAMESPACE = "kling_avatar_generated"
+PACKAGES = GENERATED / NAMESPACE
+NAMESPACE_INIT = '''"""The typed clients openapi-python-client makes from specs/; never hand-edited.
+
+`crun` is made from specs/crun.yaml and `apikley` from specs/apikley.yaml by scripts/generate.py.
+"""
+'''
 PROVIDERS = ("crun", "apikley")
 IGNORED = {"__pycache__", ".ruff_cache", ".mypy_cache"}
 
 
+def write_namespace(dest_parent: Path) -> Path:
+    """The namespace package's own ``__init__.py`` (the generator makes only the subpackages)."""
+    dest_parent.mkdir(parents=True, exist_ok=True)
+    init = dest_parent / "__init__.py"
+    init.write_text(NAMESPACE_INIT)
+    return init
+
+
 def generate_package(provider: str, dest_parent: Path) -> Path:
-    """Generate ``<provider>_client`` into ``dest_parent`` and return the package path."""
-    package = f"{provider}_client"
+    """Generate the ``<provider>`` package into ``dest_parent`` and return its path."""
+    package = provider
     with tempfile.TemporaryDirectory(prefix=f"gen-{provider}-") as tmp:
         project = Path(tmp) / "project"
         env = dict(os.environ)
@@ -107,24 +124,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.providers = args.providers or list(PROVIDERS)
 
     if not args.check:
+        write_namespace(PACKAGES)
         for provider in args.providers:
-            path = generate_package(provider, GENERATED)
+            path = generate_package(provider, PACKAGES)
             print(f"generated {path.relative_to(ROOT)} from specs/{provider}.yaml")
         return 0
 
     stale = 0
+    label = f"generated/{NAMESPACE}"
     with tempfile.TemporaryDirectory(prefix="gen-check-") as tmp:
+        init = write_namespace(Path(tmp))
+        committed_init = PACKAGES / init.name
+        if not committed_init.is_file() or committed_init.read_text() != init.read_text():
+            stale += 1
+            print(f"DRIFT: {label}/{init.name} is not what scripts/generate.py writes")
         for provider in args.providers:
             fresh = generate_package(provider, Path(tmp))
-            committed = GENERATED / fresh.name
-            lines = diff_trees(fresh, committed, f"generated/{fresh.name}")
+            committed = PACKAGES / fresh.name
+            lines = diff_trees(fresh, committed, f"{label}/{fresh.name}")
             if lines:
                 stale += 1
                 sys.stdout.writelines(lines)
-                print(f"DRIFT: generated/{fresh.name} differs from specs/{provider}.yaml")
+                print(f"DRIFT: {label}/{fresh.name} differs from specs/{provider}.yaml")
             else:
                 count = sum(1 for _ in _files(committed))
-                print(f"ok: generated/{fresh.name} matches specs/{provider}.yaml ({count} files)")
+                print(f"ok: {label}/{fresh.name} matches specs/{provider}.yaml ({count} files)")
     if stale:
         print("Run `make generate` and commit the result.", file=sys.stderr)
         return 1

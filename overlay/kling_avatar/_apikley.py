@@ -7,14 +7,14 @@ from io import BytesIO
 from typing import Any
 
 import httpx
-from apikley_client import AuthenticatedClient
-from apikley_client.api.default import (
+from kling_avatar_generated.apikley import AuthenticatedClient
+from kling_avatar_generated.apikley.api.default import (
     get_credits,
     get_task_details,
     kling_ai_avatar_v1_pro,
     upload_file_stream,
 )
-from apikley_client.models import (
+from kling_avatar_generated.apikley.models import (
     FileStreamUploadRequest,
     KlingAiAvatarV1ProBody,
     KlingAiAvatarV1ProBodyInput,
@@ -23,7 +23,7 @@ from apikley_client.models import (
     TaskRecord,
     UploadedFile,
 )
-from apikley_client.types import UNSET, File
+from kling_avatar_generated.apikley.types import UNSET, File
 
 from ._exceptions import AvatarError, NotFoundError
 from ._inputs import TaskInput

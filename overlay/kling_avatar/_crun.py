@@ -6,11 +6,11 @@ from collections.abc import Mapping
 from typing import cast
 
 import httpx
-from crun_client import AuthenticatedClient
-from crun_client.api.account import get_balance
-from crun_client.api.files import get_upload_url
-from crun_client.api.tasks import create_task, get_task_info
-from crun_client.models import (
+from kling_avatar_generated.crun import AuthenticatedClient
+from kling_avatar_generated.crun.api.account import get_balance
+from kling_avatar_generated.crun.api.files import get_upload_url
+from kling_avatar_generated.crun.api.tasks import create_task, get_task_info
+from kling_avatar_generated.crun.models import (
     Balance,
     CreateTaskRequest,
     CreateTaskRequestModel,
@@ -21,7 +21,7 @@ from crun_client.models import (
     TaskResult,
     UploadUrl,
 )
-from crun_client.types import UNSET
+from kling_avatar_generated.crun.types import UNSET
 
 from ._inputs import TaskInput, is_http_url
 from ._models import Task, TaskState

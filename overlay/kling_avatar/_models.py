@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING, Literal, TypeAlias
 import attrs
 
 if TYPE_CHECKING:
-    from apikley_client.models.task_created import TaskCreated as ApikleyTaskCreated
-    from apikley_client.models.task_record import TaskRecord
-    from crun_client.models.task_created import TaskCreated as CrunTaskCreated
-    from crun_client.models.task_info import TaskInfo
+    from kling_avatar_generated.apikley.models.task_created import TaskCreated as ApikleyTaskCreated
+    from kling_avatar_generated.apikley.models.task_record import TaskRecord
+    from kling_avatar_generated.crun.models.task_created import TaskCreated as CrunTaskCreated
+    from kling_avatar_generated.crun.models.task_info import TaskInfo
 
 __all__ = ["Provider", "RawTask", "Task", "TaskState"]
 

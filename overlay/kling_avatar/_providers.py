@@ -32,8 +32,8 @@ from ._retry import parse_retry_after
 from ._uploads import UploadFile
 
 if TYPE_CHECKING:
-    from apikley_client.models import TaskCreated as ApikleyTaskCreated
-    from crun_client.models import TaskCreated as CrunTaskCreated
+    from kling_avatar_generated.apikley.models import TaskCreated as ApikleyTaskCreated
+    from kling_avatar_generated.crun.models import TaskCreated as CrunTaskCreated
 
 T = TypeVar("T")
 Server: TypeAlias = Literal["api", "upload", "external"]

@@ -9,7 +9,6 @@ from typing import Any
 
 import httpx
 import pytest
-from crun_client.models import TaskInfo
 from kling_avatar import (
     APIConnectionError,
     APITimeoutError,
@@ -26,6 +25,7 @@ from kling_avatar import (
     UnexpectedResponseError,
 )
 from kling_avatar.testing import MockServer
+from kling_avatar_generated.crun.models import TaskInfo
 
 from .helpers import CODES, OPS, PORTRAIT, VOICE, Calls, make_async_client, make_client, media_urls
 

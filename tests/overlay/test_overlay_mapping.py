@@ -6,8 +6,6 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
-from apikley_client.models import TaskRecord
-from crun_client.models import TaskInfo
 from kling_avatar import (
     AuthenticationError,
     AvatarError,
@@ -19,6 +17,8 @@ from kling_avatar import (
     TaskState,
     UnexpectedResponseError,
 )
+from kling_avatar_generated.apikley.models import TaskRecord
+from kling_avatar_generated.crun.models import TaskInfo
 
 from .fake import always, answer, envelope, fake_client, task_data
 from .helpers import CODES

@@ -151,7 +151,9 @@ def test_make_refresh_regenerates_and_shows_the_generated_diff(tmp_path: Path) -
     repo = tmp_path / "repo"
     for folder in ("scripts", "specs", "generator"):
         shutil.copytree(ROOT / folder, repo / folder, ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copytree(ROOT / "generated" / "apikley_client", repo / "generated" / "apikley_client")
+    shutil.copytree(
+        ROOT / "generated", repo / "generated", ignore=shutil.ignore_patterns("__pycache__")
+    )
     git(repo, "init", "-q")
     git(repo, "add", ".")
     git(repo, "commit", "-q", "-m", "before")
@@ -168,11 +170,17 @@ def test_make_refresh_regenerates_and_shows_the_generated_diff(tmp_path: Path) -
 
     assert done.returncode == 0, done.stdout + done.stderr
     assert "input.mode added, optional" in done.stdout
-    assert "generated generated/apikley_client from specs/apikley.yaml" in done.stdout
+    assert (
+        "generated generated/kling_avatar_generated/apikley from specs/apikley.yaml" in done.stdout
+    )
     assert "== refresh: spec-diff 0 breaking, 1 non-breaking; regenerate ok" in done.stdout
     changed = git(repo, "diff", "--name-only", "--", "generated/").split()
-    assert "generated/apikley_client/models/kling_ai_avatar_v1_pro_body_input.py" in changed
+    assert (
+        "generated/kling_avatar_generated/apikley/models/kling_ai_avatar_v1_pro_body_input.py"
+        in changed
+    )
     assert "kling_ai_avatar_v1_pro_body_input.py" in done.stdout  # git diff --stat
-    assert "generated/apikley_client/models/kling_ai_avatar_v1_pro_body_input_mode.py" in (
-        done.stdout.splitlines()
+    assert (
+        "generated/kling_avatar_generated/apikley/models/kling_ai_avatar_v1_pro_body_input_mode.py"
+        in (done.stdout.splitlines())
     ), "the new enum's model is listed as a new file"
