@@ -170,7 +170,7 @@ def _openapi(provider: str) -> OpenAPI:
     return OpenAPI.from_dict(spec)
 
 
-@attrs.frozen
+@attrs.define
 class _Request:
     """openapi-core's request protocol over a recorded request."""
 
@@ -190,7 +190,7 @@ class _Response:
     content_type: str
 
 
-def validate_exchange(exchange: Exchange, op: Operation) -> list[str]:
+def validate_exchange(exchange: Exchange, op: Operation, *, check_request: bool = True) -> list[str]:
     """What in the exchange breaks ``op``'s spec: its request and its answer; [] when nothing."""
     api = _openapi(op.provider)
     base = op.base_of(exchange.method, exchange.path) or ""
@@ -208,7 +208,7 @@ def validate_exchange(exchange: Exchange, op: Operation) -> list[str]:
         ),
     )
     problems = []
-    if exchange.request_body is not None:
+    if check_request and exchange.request_body is not None:
         problems += _errors("request", lambda: api.validate_request(request))
     if exchange.status is not None and exchange.response_body is not None:
         response_headers = Headers(dict(exchange.response_headers))
