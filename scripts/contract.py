@@ -352,7 +352,7 @@ def run_suite(
     shrink: bool = True,
     echo: bool = False,
     schema: bool = True,
-    lifecycle: DriveSettings | None = None,
+    lifecycle: DriveSettings | bool = True,
     fail_on_unseen: bool = False,
     today: datetime.date | None = None,
 ) -> SuiteResult:
@@ -366,8 +366,8 @@ def run_suite(
     ahead and an empty reason to fill in).
     ``shrink=False`` reports failures as found, without searching for the smallest example.
     ``schema=False`` skips schemathesis's runs (the lifecycle and coverage parts still run).
-    ``lifecycle``: how tasks are driven to their end; by default (the mock, or a real provider
-    with ``allow_create``) from the environment (:func:`lifecycle_settings`).
+    ``lifecycle``: how tasks are driven to their end; True: against the mock, or a real
+    provider with ``allow_create``, as :func:`lifecycle_settings` says; False: not at all.
     ``fail_on_unseen``: a documented answer no part of the run saw fails it.
     """
     report_dir.mkdir(parents=True, exist_ok=True)
@@ -423,8 +423,8 @@ def run_suite(
             if answer.get("method_matches", True)
         ]
         # Lifecycle checks after the runs: the balance must move by this part's tasks alone.
-        settings = lifecycle
-        if settings is None and (is_mock or allow_create):
+        settings = lifecycle if isinstance(lifecycle, DriveSettings) else None
+        if lifecycle is True and (is_mock or allow_create):
             settings = lifecycle_settings(mock)
         findings: list[LifecycleFinding] = []
         followed = 0

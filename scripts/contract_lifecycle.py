@@ -270,7 +270,11 @@ def check_task(run: TaskRun) -> list[Finding]:
         return findings
 
     findings += _check_states(run, shape, facts, tasks)
-    final_read, final = tasks[-1]
+    # The outcome is the first terminal read: one that changes later is a finding of its own.
+    final_read, final = next(
+        ((read, task) for read, task in tasks if task.get(shape.state) in facts.terminal),
+        tasks[-1],
+    )
     state = final.get(shape.state)
     findings += _check_timestamps(run, shape, facts, tasks)
     if state not in facts.terminal:
@@ -732,7 +736,8 @@ def drive(
                 )
                 continue
             reads = _follow(call, shape, facts, task_id, settings)
-            probes = [probe(url) for url in result_urls(shape, reads[-1].task or {})[:3]]
+            finals = [r.task for r in reads if (r.task or {}).get(shape.state) in facts.terminal]
+            probes = [probe(url) for url in result_urls(shape, (finals or [{}])[0] or {})[:3]]
             runs.append(
                 TaskRun(
                     provider=provider,

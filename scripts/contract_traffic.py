@@ -190,7 +190,9 @@ class _Response:
     content_type: str
 
 
-def validate_exchange(exchange: Exchange, op: Operation, *, check_request: bool = True) -> list[str]:
+def validate_exchange(
+    exchange: Exchange, op: Operation, *, check_request: bool = True
+) -> list[str]:
     """What in the exchange breaks ``op``'s spec: its request and its answer; [] when nothing."""
     api = _openapi(op.provider)
     base = op.base_of(exchange.method, exchange.path) or ""
