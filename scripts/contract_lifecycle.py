@@ -651,7 +651,7 @@ class DriveSettings:
     timeout: float = 60.0  # per task
     extra_reads: int = 2  # reads after the first terminal one: a terminal state never changes
     callback_wait: float = 5.0
-    fail_one: Callable[[str], None] | None = None  # arranges that the next creation fails
+    fail_one: Callable[[str], object] | None = None  # arranges that the next creation fails
 
 
 @attrs.frozen

@@ -7,6 +7,7 @@ task reads as running again, result URLs are dead, callbacks leave the `callback
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import pytest
 from kling_avatar.testing import MockServer
@@ -70,7 +71,7 @@ def test_each_break_is_found_alone_and_only_it() -> None:
 
 
 @pytest.mark.parametrize("provider", ["crun", "apikley"])
-def test_the_mock_keeps_its_lifecycle(provider: str) -> None:
+def test_the_mock_keeps_its_lifecycle(provider: Literal["crun", "apikley"]) -> None:
     with MockServer(step=0.0, credits=100.0, seed=0) as mock:
         key = mock.crun_key if provider == "crun" else mock.apikley_key
         before = mock.credits(provider)
