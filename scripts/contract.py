@@ -31,7 +31,7 @@ import subprocess
 import sys
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -318,6 +318,11 @@ def execute(
     }
     for variable in KEY_VARIABLES.values():
         env.pop(variable, None)
+    if env.pop("PYTHONDONTWRITEBYTECODE", None):
+        # Each run is a fresh interpreter importing schemathesis, hypothesis and the specs'
+        # validators: compiling them from source every time costs about 2 s of CPU per run.
+        # Their bytecode goes to a cache inside the environment, never next to the sources.
+        env["PYTHONPYCACHEPREFIX"] = str(Path(sys.prefix) / ".contract-pycache")
     started = time.perf_counter()
     completed = subprocess.run(  # the pinned schemathesis of this environment
         args, cwd=ROOT, env=env, capture_output=True, text=True, check=False
@@ -355,6 +360,8 @@ def run_suite(
     lifecycle: DriveSettings | bool = True,
     fail_on_unseen: bool = False,
     today: datetime.date | None = None,
+    only: Callable[[Run], bool] | None = None,
+    phases: str | None = None,
 ) -> SuiteResult:
     """Run the suite against ``base_url``, or against a fresh local mock when it is None.
 
@@ -369,6 +376,8 @@ def run_suite(
     ``lifecycle``: how tasks are driven to their end; True: against the mock, or a real
     provider with ``allow_create``, as :func:`lifecycle_settings` says; False: not at all.
     ``fail_on_unseen``: a documented answer no part of the run saw fails it.
+    ``only`` keeps the planned runs it is true for; ``phases`` replaces every run's
+    schemathesis phases (tests that need only part of the suite use both).
     """
     report_dir.mkdir(parents=True, exist_ok=True)
     for stale in [*report_dir.glob("contract-*.xml"), *report_dir.glob("contract-*.answers.jsonl")]:
@@ -386,10 +395,13 @@ def run_suite(
                 attrs.evolve(run, safe_url=f"{url}/media/{SINK}") if is_mock else run
                 for provider in providers
                 for run in plan(provider, url, allow_create=allow_create or is_mock)
+                if only is None or only(run)
             ]
             if schema
             else []
         )
+        if phases is not None:
+            runs = [attrs.evolve(run, args=_with_phases(run.args, phases)) for run in runs]
         if echo:
             where = "the local mock" if is_mock else url
             print(f"contract suite: {len(runs)} runs against {where}, seed {seed}", flush=True)
@@ -462,6 +474,14 @@ def run_suite(
     )
     _merge_reports(suite, report_dir / "contract.xml")
     return suite
+
+
+def _with_phases(args: tuple[str, ...], phases: str) -> tuple[str, ...]:
+    kept = list(args)
+    if "--phases" in kept:
+        at = kept.index("--phases")
+        del kept[at : at + 2]
+    return (*kept, "--phases", phases)
 
 
 def _answers(path: Path) -> list[dict[str, Any]]:
