@@ -14,10 +14,19 @@ Against a real provider nothing that costs credits is sent unless CONTRACT_ALLOW
 task creation and uploads get only requests that cannot succeed, and the stateful phase (which
 creates tasks) is skipped. A JUnit XML report of all runs goes to ``reports/contract.xml``.
 
+After the runs, the lifecycle checks (`scripts/contract_lifecycle.py`) follow tasks the suite
+creates to their end (the mock always; a real provider only with CONTRACT_ALLOW_CREATE=1), and
+a coverage report of the documented answers seen goes to ``reports/contract-coverage.{md,json}``
+(`scripts/contract_coverage.py`); against the mock its faults reach the answers the runs did not.
+
 Environment (each also a command-line option): PROVIDER (crun|apikley|all), CONTRACT_BASE_URL,
 CRUN_API_KEY / APIKLEY_API_KEY, CONTRACT_ALLOW_CREATE, CONTRACT_MAX_EXAMPLES (default 100),
 CONTRACT_SEED (default 0), CONTRACT_WORKERS, CONTRACT_RATE_LIMIT (e.g. ``5/s``),
-CONTRACT_REPORT_DIR, CONTRACT_BASELINE (+ CONTRACT_BASELINE_UPDATE=1 to record into it).
+CONTRACT_REPORT_DIR, CONTRACT_BASELINE (+ CONTRACT_BASELINE_UPDATE=1 to record into it; every
+entry needs a ``reason`` and an ``expires`` date, and an expired one fails the run),
+CONTRACT_COVERAGE_FAIL=1 (fail when a documented answer was never seen), and for live lifecycle
+runs CONTRACT_IMAGE_URL, CONTRACT_AUDIO_URL, CONTRACT_CALLBACK_URL, CONTRACT_CALLBACK_PORT,
+CONTRACT_LIFECYCLE_TIMEOUT.
 """
 
 from __future__ import annotations
