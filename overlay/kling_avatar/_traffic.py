@@ -22,8 +22,9 @@ import threading
 import time
 import zlib
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
-from typing import Any, cast
+from typing import Any
 
+import attrs
 import httpx
 
 REDACTED = "[redacted]"
@@ -240,20 +241,36 @@ class _AsyncTee(httpx.AsyncByteStream):
             self._capture.finish()
 
 
-def _capture(
-    recorder: TrafficRecorder,
-    request: httpx.Request,
-    body: bytes,
-    started: float,
-    clock: float,
-    response: httpx.Response,
-) -> _Capture:
-    def done(data: bytes, truncated: bool) -> None:
-        recorder.record(
-            request, body, started, time.perf_counter() - clock, response, data, truncated
-        )
+@attrs.frozen
+class _Pending:
+    """One exchange under way: the request as sent, and when."""
 
-    return _Capture(recorder.max_body, done)
+    recorder: TrafficRecorder
+    request: httpx.Request
+    body: bytes
+    started: float = attrs.field(factory=time.time)
+    clock: float = attrs.field(factory=time.perf_counter)
+
+    def failed(self, error: BaseException) -> None:
+        elapsed = time.perf_counter() - self.clock
+        self.recorder.record(self.request, self.body, self.started, elapsed, error=error)
+
+    def answered(self, response: httpx.Response, tee: type[_SyncTee | _AsyncTee]) -> httpx.Response:
+        """The response, its body passed through a tee that records the exchange at close."""
+
+        def done(data: bytes, truncated: bool) -> None:
+            elapsed = time.perf_counter() - self.clock
+            self.recorder.record(
+                self.request, self.body, self.started, elapsed, response, data, truncated
+            )
+
+        stream = tee(response.stream, _Capture(self.recorder.max_body, done))  # type: ignore[arg-type]
+        return httpx.Response(
+            response.status_code,
+            headers=response.headers,
+            stream=stream,
+            extensions=response.extensions,
+        )
 
 
 class RecordingTransport(httpx.BaseTransport):
@@ -262,20 +279,13 @@ class RecordingTransport(httpx.BaseTransport):
         self._recorder = recorder
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        body = request.read()
-        started, clock = time.time(), time.perf_counter()
+        pending = _Pending(self._recorder, request, request.read())
         try:
             response = self._inner.handle_request(request)
         except Exception as exc:
-            self._recorder.record(request, body, started, time.perf_counter() - clock, error=exc)
+            pending.failed(exc)
             raise
-        capture = _capture(self._recorder, request, body, started, clock, response)
-        return httpx.Response(
-            response.status_code,
-            headers=response.headers,
-            stream=_SyncTee(cast(httpx.SyncByteStream, response.stream), capture),
-            extensions=response.extensions,
-        )
+        return pending.answered(response, _SyncTee)
 
     def close(self) -> None:
         self._inner.close()
@@ -287,20 +297,13 @@ class AsyncRecordingTransport(httpx.AsyncBaseTransport):
         self._recorder = recorder
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        body = await request.aread()
-        started, clock = time.time(), time.perf_counter()
+        pending = _Pending(self._recorder, request, await request.aread())
         try:
             response = await self._inner.handle_async_request(request)
         except Exception as exc:
-            self._recorder.record(request, body, started, time.perf_counter() - clock, error=exc)
+            pending.failed(exc)
             raise
-        capture = _capture(self._recorder, request, body, started, clock, response)
-        return httpx.Response(
-            response.status_code,
-            headers=response.headers,
-            stream=_AsyncTee(cast(httpx.AsyncByteStream, response.stream), capture),
-            extensions=response.extensions,
-        )
+        return pending.answered(response, _AsyncTee)
 
     async def aclose(self) -> None:
         await self._inner.aclose()

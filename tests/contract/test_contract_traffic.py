@@ -7,6 +7,7 @@ import asyncio
 import json
 from pathlib import Path
 
+import httpx
 import pytest
 from kling_avatar import AsyncAvatarClient, AvatarClient
 from kling_avatar.testing import MockServer
@@ -131,3 +132,33 @@ def test_a_planted_lifecycle_deviation_is_found(
 
     assert verdict.violations == ()
     assert [f.name for f in verdict.findings] == ["terminal-state-changed"]
+
+
+def test_the_recorder_bounds_bodies_and_records_failed_requests(tmp_path: Path) -> None:
+    from kling_avatar._traffic import TrafficRecorder
+
+    path = tmp_path / "t.jsonl"
+    recorder = TrafficRecorder(path, secrets=["s3cret-key"], max_body=16)
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/down":
+            raise httpx.ConnectError("refused", request=request)
+        return httpx.Response(200, content=b"x" * 100 + b"s3cret-key")
+
+    transport = recorder.wrap(httpx.MockTransport(answer), asynchronous=False)
+    with httpx.Client(transport=transport) as http:  # type: ignore[arg-type]
+        assert http.get("https://api.example/big?sig=abc").content.endswith(b"s3cret-key")
+        with pytest.raises(httpx.ConnectError):
+            http.post("https://api.example/down", content=b"s3cret-key")
+    big, down = (json.loads(line) for line in path.read_text().splitlines())
+
+    assert big["response"] == {
+        "status": 200,
+        "headers": big["response"]["headers"],
+        "body": "x" * 16,
+        "truncated": True,
+    }
+    assert big["request"]["url"] == "https://api.example/big?sig=REDACTED"
+    assert down["response"] is None and down["error"] == "ConnectError: refused"
+    assert down["request"]["body"] == "[redacted]"
+    assert "s3cret-key" not in path.read_text()
