@@ -457,7 +457,7 @@ class BaseRouter(Generic[ClientT, TransportT]):
                     yield Release(self.rate_limit_store, self._accounts[name], limit, token)
                 reason = failover_reason(error)
                 if reason is None:
-                    if not isinstance(error, _REFUSED | DeadlineExceededError):
+                    if not isinstance(error, (*_REFUSED, DeadlineExceededError)):
                         self._cool(name, type(error).__name__)
                         error.message += (
                             f"; the task may have been created at {name}, so it was not sent"
