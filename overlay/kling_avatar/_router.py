@@ -625,15 +625,18 @@ class _Skips:
 def _per_provider(
     values: Mapping[str, T] | None, names: Sequence[Provider], what: str
 ) -> dict[Provider, T]:
-    """A per-provider mapping whose keys name providers of this router (a typo is an error)."""
+    """The entries of a per-provider mapping for this router's providers; a key that names no
+    provider at all (a typo) is an error, one for a provider not routed to is ignored."""
     out: dict[Provider, T] = {}
     for key, value in (values or {}).items():
-        name = adapter_class(key).name
-        if name not in names:
+        try:
+            name = adapter_class(key).name
+        except InvalidRequestError:
             raise InvalidRequestError(
-                f"{what}: {key!r} is not one of the router's providers {list(names)}", field=what
-            )
-        out[name] = value
+                f"{what}: {key!r} is not a provider ('crun' or 'apikley')", field=what
+            ) from None
+        if name in names:
+            out[name] = value
     return out
 
 

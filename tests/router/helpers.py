@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 from collections import Counter
-from typing import Any
+from typing import Any, TypedDict
 
 from kling_avatar import AsyncAvatarRouter, AvatarRouter
 from kling_avatar.testing import MockServer
@@ -29,7 +29,12 @@ def router_options(mock: MockServer, **overrides: Any) -> dict[str, Any]:
     }
 
 
-def media_urls(mock: MockServer) -> dict[str, str]:
+class MediaUrls(TypedDict):
+    image_url: str
+    audio_url: str
+
+
+def media_urls(mock: MockServer) -> MediaUrls:
     return {
         "image_url": f"{mock.base_url}/media/portrait.png",
         "audio_url": f"{mock.base_url}/media/voice.wav",
