@@ -6,18 +6,27 @@ from __future__ import annotations
 import asyncio
 import inspect
 from collections import Counter
-from typing import Any, TypedDict
+from typing import Any
 
 from kling_avatar import AsyncAvatarRouter, AvatarRouter
 from kling_avatar.testing import MockServer
+from overlay.helpers import FAST, MediaUrls, media_urls
+
+__all__ = [
+    "CREATE",
+    "GET",
+    "UPLOAD",
+    "Blocking",
+    "Counts",
+    "MediaUrls",
+    "make_router",
+    "media_urls",
+]
 
 # The spec's operationIds, which the mock counts calls by.
 CREATE = {"crun": "createTask", "apikley": "kling-ai-avatar-v1-pro"}
 GET = {"crun": "getTaskInfo", "apikley": "getTaskDetails"}
 UPLOAD = {"crun": "getUploadUrl", "apikley": "uploadFileStream"}
-
-# Small pauses so that retries and polls cost milliseconds, not seconds.
-FAST: dict[str, Any] = {"retry_delay": 0.01, "poll_interval": 0.01, "timeout": 10.0}
 
 
 def router_options(mock: MockServer, **overrides: Any) -> dict[str, Any]:
@@ -26,18 +35,6 @@ def router_options(mock: MockServer, **overrides: Any) -> dict[str, Any]:
         "api_keys": {"crun": mock.crun_key, "apikley": mock.apikley_key},
         "base_urls": {"crun": mock.base_url, "apikley": mock.base_url},
         **overrides,
-    }
-
-
-class MediaUrls(TypedDict):
-    image_url: str
-    audio_url: str
-
-
-def media_urls(mock: MockServer) -> MediaUrls:
-    return {
-        "image_url": f"{mock.base_url}/media/portrait.png",
-        "audio_url": f"{mock.base_url}/media/voice.wav",
     }
 
 
