@@ -251,17 +251,25 @@ class BaseRouter(Generic[ClientT, TransportT]):
         urls = _per_provider(base_urls, names, "base_urls")
         self.providers: tuple[Provider, ...] = tuple(names)
         self.prefer: Prefer = prefer
-        self.prices = _per_provider(prices, names, "prices")
-        self.cooldown = float(cooldown)
+        self.prices = {
+            name: _number(price, f"prices[{name!r}]")
+            for name, price in _per_provider(prices, names, "prices").items()
+        }
+        self.cooldown = _number(cooldown, "cooldown")
         self.rerun_failed = rerun_failed
         self.deadline = deadline
         self.on_route = on_route
         self.rate_limit_store: RateLimitStore = rate_limit_store or MemoryRateLimitStore()
         limits: dict[Provider, RateLimit | None] = {n: DEFAULT_RATE_LIMITS.get(n) for n in names}
         for name, limit in _per_provider(rate_limits, names, "rate_limits").items():
-            limits[name] = (
-                limit if limit is None or isinstance(limit, RateLimit) else RateLimit(*limit)
-            )
+            try:
+                limits[name] = (
+                    limit if limit is None or isinstance(limit, RateLimit) else RateLimit(*limit)
+                )
+            except (TypeError, ValueError) as exc:
+                raise InvalidRequestError(
+                    f"rate_limits[{name!r}]: (requests, seconds), {exc}", field="rate_limits"
+                ) from None
         self.rate_limits = limits
         self.clients: dict[Provider, ClientT] = {}
         self._accounts: dict[Provider, str] = {}
@@ -638,6 +646,13 @@ def _per_provider(
         if name in names:
             out[name] = value
     return out
+
+
+def _number(value: object, what: str) -> float:
+    """A finite number >= 0 from the caller, or InvalidRequestError naming the argument."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value < 1e12:
+        return float(value)
+    raise InvalidRequestError(f"{what}: must be a number >= 0, got {value!r:.40}", field=what)
 
 
 def _priced_url(media: str | UploadFile) -> str:

@@ -146,6 +146,12 @@ def test_bad_router_arguments_are_refused(mock: MockServer) -> None:
         AvatarRouter(**router_options(mock, api_keys={"krun": mock.crun_key}))
     with pytest.raises(InvalidRequestError, match="prefer"):
         AvatarRouter(**router_options(mock, prefer="cheapest"))
+    with pytest.raises(InvalidRequestError, match="rate_limits"):
+        AvatarRouter(**router_options(mock, rate_limits={"apikley": (0, 10.0)}))
+    with pytest.raises(InvalidRequestError, match="prices"):
+        AvatarRouter(**router_options(mock, prices={"crun": float("nan")}))
+    with pytest.raises(InvalidRequestError, match="cooldown"):
+        AvatarRouter(**router_options(mock, cooldown=-1))
 
 
 def test_the_router_repr_holds_no_key(mock: MockServer) -> None:
