@@ -123,28 +123,30 @@ class MemoryRateLimitStore:
         self.release(key, limit, token)
 
 
-# KEYS[1]: the account's sorted set (member: slot token, score: milliseconds by Redis's clock).
-# ARGV: requests, window in ms, token. Answers 0 when the slot was taken, else the ms to wait.
+# KEYS[1]: the account's sorted set (member: slot token, score: microseconds by Redis's clock,
+# exact in a double until the year 2255). ARGV: requests, window in microseconds, token.
+# Answers 0 when the slot was taken, else the microseconds to wait.
 _ACQUIRE = """
 local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local window = tonumber(ARGV[2])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
 if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) then
   redis.call('ZADD', KEYS[1], now, ARGV[3])
-  redis.call('PEXPIRE', KEYS[1], window * 2)
+  redis.call('PEXPIRE', KEYS[1], math.ceil(window / 500))
   return 0
 end
 local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 return math.max(1, tonumber(oldest[2]) + window - now)
 """
 
-# Moves a slot to now, if it is still there (XX: never re-adds one that has expired).
+# Moves a slot to now, if it is still there (XX: never re-adds one that has expired; GT: never
+# moves one back; both need Redis 6.2). ARGV: window in microseconds, token.
 _RELEASE = """
 local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 redis.call('ZADD', KEYS[1], 'XX', 'GT', now, ARGV[2])
-redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[1]) * 2)
+redis.call('PEXPIRE', KEYS[1], math.ceil(tonumber(ARGV[1]) / 500))
 return 0
 """
 
@@ -202,16 +204,16 @@ class RedisRateLimitStore:
         import redis
 
         try:
-            wait_ms = self._scripts()[1](keys=[key], args=_acquire_args(limit, token))
+            wait_us = self._scripts()[1](keys=[key], args=_acquire_args(limit, token))
         except redis.RedisError as exc:
             raise _unreachable(exc) from exc
-        return float(wait_ms) / 1000.0
+        return float(wait_us) / 1e6
 
     def release(self, key: str, limit: RateLimit, token: str) -> None:
         import redis
 
         try:
-            self._scripts()[2](keys=[key], args=[_window_ms(limit), token])
+            self._scripts()[2](keys=[key], args=[_window_us(limit), token])
         except redis.RedisError as exc:
             raise _unreachable(exc) from exc
 
@@ -219,16 +221,16 @@ class RedisRateLimitStore:
         import redis
 
         try:
-            wait_ms = await self._async_scripts()[1](keys=[key], args=_acquire_args(limit, token))
+            wait_us = await self._async_scripts()[1](keys=[key], args=_acquire_args(limit, token))
         except redis.RedisError as exc:
             raise _unreachable(exc) from exc
-        return float(wait_ms) / 1000.0
+        return float(wait_us) / 1e6
 
     async def release_async(self, key: str, limit: RateLimit, token: str) -> None:
         import redis
 
         try:
-            await self._async_scripts()[2](keys=[key], args=[_window_ms(limit), token])
+            await self._async_scripts()[2](keys=[key], args=[_window_us(limit), token])
         except redis.RedisError as exc:
             raise _unreachable(exc) from exc
 
@@ -244,12 +246,12 @@ class RedisRateLimitStore:
             self._async = None
 
 
-def _window_ms(limit: RateLimit) -> int:
-    return max(1, round(limit.per * 1000))
+def _window_us(limit: RateLimit) -> int:
+    return max(1, round(limit.per * 1e6))
 
 
 def _acquire_args(limit: RateLimit, token: str) -> list[int | str]:
-    return [limit.requests, _window_ms(limit), token]
+    return [limit.requests, _window_us(limit), token]
 
 
 def _unreachable(exc: Exception) -> RateLimiterError:

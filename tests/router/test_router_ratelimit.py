@@ -179,3 +179,36 @@ def test_without_the_limiter_the_same_burst_meets_429s_and_moves_on(
     # The mock refused creations over its 3 per 0.5 s at apikley (429: no task); they went to
     # crun instead, and apikley cooled down.
     assert providers.count("apikley") <= 3 and providers.count("crun") >= 3
+
+
+# One process of a pair sharing an account: four creations through a router whose limiter
+# lives in Redis; prints how many were created.
+_CREATE_FOUR = """
+import os, sys
+from kling_avatar import AvatarRouter, RateLimit, RedisRateLimitStore
+base = sys.argv[2]
+store = RedisRateLimitStore(sys.argv[1])
+with AvatarRouter(
+    ["apikley"], base_urls={"apikley": base}, rate_limit_store=store,
+    rate_limits={"apikley": RateLimit(3, 0.5)}, retry_delay=0.01,
+) as router:
+    media = {"image_url": base + "/media/portrait.png", "audio_url": base + "/media/voice.wav"}
+    print(sum(router.create_task(**media).provider == "apikley" for _ in range(4)))
+"""
+
+
+def test_two_processes_sharing_redis_keep_to_one_limit(
+    limited_mock: MockServer, redis_url: str
+) -> None:
+    mock = limited_mock
+    before = mock.calls(CREATE["apikley"])
+    command = [sys.executable, "-c", _CREATE_FOUR, redis_url, mock.base_url]
+    env = {"APIKLEY_API_KEY": mock.apikley_key, "PATH": "/usr/bin:/bin"}
+    workers = [
+        subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env)  # noqa: S603
+        for _ in range(2)
+    ]
+    created = [int(worker.communicate(timeout=90)[0]) for worker in workers]
+    assert created == [4, 4]
+    # Every creation reached the mock once and was admitted: no 429 was answered.
+    assert mock.calls(CREATE["apikley"]) - before == 8
