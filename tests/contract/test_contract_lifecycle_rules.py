@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from scripts.contract import check_baseline
+from scripts.contract import check_baseline, run_suite
 from scripts.contract_lifecycle import (
     SHAPES,
     Probe,
@@ -115,3 +115,20 @@ def test_baseline_entries_need_a_reason_and_an_unexpired_date(tmp_path: Path) ->
     assert "expired on 2026-11-30" in problem
     bare = _baseline(tmp_path / "c.json")
     assert len(check_baseline(bare, today)) == 2  # no reason, no expiry date
+
+
+def test_an_expired_baseline_entry_fails_the_run(tmp_path: Path) -> None:
+    expired = _baseline(tmp_path / "b.json", reason="crun answers 500 on x", expires="2026-11-30")
+
+    suite = run_suite(
+        ["crun"],
+        report_dir=tmp_path,
+        baseline=expired,
+        schema=False,
+        lifecycle=False,
+        today=datetime.date(2026, 12, 1),
+    )
+
+    assert not suite.ok
+    assert "expired on 2026-11-30" in suite.summary()
+    assert 'name="baseline"' in (tmp_path / "contract.xml").read_text()
