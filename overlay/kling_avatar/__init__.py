@@ -21,6 +21,8 @@ from ._exceptions import (
     WaitTimeoutError,
 )
 from ._models import Provider, RawTask, Task, TaskState
+from ._receiver import Receiver
+from ._seen import MemorySeenStore, RedisSeenStore, SeenStore
 from ._uploads import MAX_UPLOAD_BYTES
 
 __all__ = [
@@ -36,10 +38,14 @@ __all__ = [
     "InsufficientCreditsError",
     "InvalidRequestError",
     "InvalidSignatureError",
+    "MemorySeenStore",
     "NotFoundError",
     "Provider",
     "RateLimitError",
     "RawTask",
+    "Receiver",
+    "RedisSeenStore",
+    "SeenStore",
     "ServerError",
     "ServiceUnavailableError",
     "Task",
