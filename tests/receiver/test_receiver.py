@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 from typing import Any
 
 import httpx
@@ -131,14 +131,14 @@ def test_the_body_is_read_as_a_stream_and_reading_stops_at_the_cap() -> None:
     token = receiver.callback_url("crun").rsplit("/", 1)[1]
     scope = {"type": "http", "method": "POST", "path": f"/crun/{token}", "headers": []}
     pulled = 0
-    answers: list[dict[str, Any]] = []
+    answers: list[MutableMapping[str, Any]] = []
 
     async def receive() -> dict[str, Any]:  # an endless body, 1 KiB at a time
         nonlocal pulled
         pulled += 1
         return {"type": "http.request", "body": b"z" * 1024, "more_body": True}
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: MutableMapping[str, Any]) -> None:
         answers.append(message)
 
     asyncio.run(receiver(scope, receive, send))
