@@ -23,3 +23,8 @@ def slow_mock() -> Iterator[MockServer]:
     with MockServer(step=3600.0, seed=14, webhook_key=WEBHOOK_KEY, callback_attempts=3) as mock:
         yield mock
     assert not mock.errors
+
+
+@pytest.fixture(params=["crun", "apikley"])
+def provider(request: pytest.FixtureRequest) -> str:
+    return str(request.param)

@@ -26,11 +26,6 @@ def deliveries_for(mock: MockServer, task_id: str, count: int = 1) -> list[Any]:
         time.sleep(0.01)
 
 
-@pytest.fixture(params=["crun", "apikley"])
-def provider(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
 def test_a_finished_task_is_handed_on_once_and_a_replay_is_a_duplicate(
     quick_mock: MockServer, provider: str
 ) -> None:
