@@ -11,8 +11,9 @@ import attrs
 from kling_avatar import AvatarClient, Receiver, Task
 from kling_avatar.testing import MockServer
 
+from scripts.serving import serve
+
 from .conftest import WEBHOOK_KEY
-from .serving import serve
 
 SECRET = "receiver-test-secret-0123456789"
 
