@@ -326,7 +326,7 @@ class Receiver:
         self._check_token(provider, token)
         headers: list[tuple[bytes, bytes]] = list(scope.get("headers") or [])
         body = await self._read_body(headers, receive)
-        return await self.deliver(provider, body, headers)
+        return await self._deliver(provider, body, headers)
 
     async def _read_body(self, headers: list[tuple[bytes, bytes]], receive: Receive) -> bytes:
         for name, value in headers:
@@ -355,11 +355,11 @@ class Receiver:
 
     # --- one delivery -------------------------------------------------------------------
 
-    async def deliver(
+    async def _deliver(
         self, provider: str, body: bytes | str, headers: Headers = ()
     ) -> tuple[int, str]:
-        """Handles one callback body (already past the URL token check); the HTTP status and
-        message to answer. Raises _Refused for a refusal."""
+        """Handles one callback body (already past the URL token check): the HTTP status and
+        message to answer, or _Refused."""
         try:
             task_id = check_task_id(callback_task_id(provider, body))
         except (UnexpectedResponseError, InvalidRequestError) as error:
@@ -394,9 +394,7 @@ class Receiver:
             return 200, "duplicate"
         if self.handler is not None:
             try:
-                result = self.handler(task)
-                if inspect.isawaitable(result):
-                    await result
+                await _call_handler(self.handler, task)
             except Exception:
                 await self._seen_call("discard", key)
                 logger.exception("the callback handler failed on task %s", task.id)
@@ -423,7 +421,7 @@ class Receiver:
             else:  # a blocking client: off the event loop
                 task = await asyncio.to_thread(client.get_task, task_id)
         except (NotFoundError, InvalidRequestError):
-            raise _Refused(400, f"the provider has no task {task_id}") from None
+            raise _Refused(400, f"the provider has no task {task_id!r}") from None
         except AvatarError as error:
             raise _Refused(
                 503, f"could not confirm with the provider: {type(error).__name__}"
@@ -431,6 +429,16 @@ class Receiver:
         if not isinstance(task, Task) or task.id != task_id:
             raise _Refused(503, "the provider answered about another task")
         return task
+
+
+async def _call_handler(handler: Handler, task: Task) -> None:
+    # A blocking handler (a database write, say) must not stall the loop serving callbacks.
+    if inspect.iscoroutinefunction(handler):
+        await handler(task)
+        return
+    result = await asyncio.to_thread(handler, task)
+    if inspect.isawaitable(result):
+        await result
 
 
 def _delivery_key(task: Task) -> str:
