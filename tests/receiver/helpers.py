@@ -5,11 +5,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
-from typing import Any, TypedDict
+from typing import Any
 
 import attrs
 from kling_avatar import AvatarClient, Receiver, Task
 from kling_avatar.testing import MockServer
+from overlay.helpers import key_of, media_urls
 
 from scripts.serving import serve
 
@@ -19,20 +20,10 @@ SECRET = "receiver-test-secret-0123456789"
 
 
 def client(mock: MockServer, provider: str, **kwargs: Any) -> AvatarClient:
-    key = mock.crun_key if provider == "crun" else mock.apikley_key
-    return AvatarClient(provider, api_key=key, base_url=mock.base_url, **kwargs)
+    return AvatarClient(provider, api_key=key_of(mock, provider), base_url=mock.base_url, **kwargs)
 
 
-class Media(TypedDict):
-    image_url: str
-    audio_url: str
-
-
-def media(mock: MockServer) -> Media:
-    return {
-        "image_url": f"{mock.base_url}/media/portrait.png",
-        "audio_url": f"{mock.base_url}/media/voice.mp3",
-    }
+media = media_urls  # URLs of media the mock serves itself
 
 
 @attrs.define
