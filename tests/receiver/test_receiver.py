@@ -13,6 +13,8 @@ import pytest
 from kling_avatar import Receiver, Task, TaskState
 from kling_avatar.testing import MockServer
 
+from scripts.serving import serve
+
 from .conftest import WEBHOOK_KEY
 from .helpers import SECRET, client, media, served_receiver
 
@@ -246,3 +248,19 @@ def test_concurrent_identical_deliveries_are_handed_on_once(quick_mock: MockServ
 def test_the_receivers_repr_shows_no_secret() -> None:
     receiver = Receiver("https://svc.example/cb", secret=SECRET, webhook_key=WEBHOOK_KEY)
     assert SECRET not in repr(receiver) and WEBHOOK_KEY not in repr(receiver)
+
+
+def test_an_async_handler_is_awaited_on_the_serving_loop(quick_mock: MockServer) -> None:
+    loops: list[asyncio.AbstractEventLoop] = []
+
+    async def handler(task: Task) -> None:
+        await asyncio.sleep(0)
+        loops.append(asyncio.get_running_loop())
+
+    receiver = Receiver("http://127.0.0.1:1", secret=SECRET, handler=handler)
+    with client(quick_mock, "crun") as c, serve(receiver) as url:
+        receiver.add_client(c)
+        receiver.public_url = url
+        created = c.create_task(**media(quick_mock), callback_url=receiver.callback_url("crun"))
+        deliveries_for(quick_mock, created.id)
+    assert len(loops) == 1 and receiver.handed_on == 1
