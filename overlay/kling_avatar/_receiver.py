@@ -331,9 +331,11 @@ class Receiver:
     async def _read_body(self, headers: list[tuple[bytes, bytes]], receive: Receive) -> bytes:
         for name, value in headers:
             if name.lower() == b"content-length":
-                if not value.strip().isdigit():
+                digits = value.strip()
+                if not (digits.isascii() and digits.isdigit()):
                     raise _Refused(400, "Content-Length is not a number")
-                if int(value) > self.max_body:
+                # Compared as text first: int() refuses numbers of thousands of digits.
+                if len(digits) > len(str(self.max_body)) or int(digits) > self.max_body:
                     raise _Refused(413, f"the body is over {self.max_body} bytes")
         chunks: list[bytes] = []
         size = 0

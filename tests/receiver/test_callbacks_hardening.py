@@ -209,7 +209,7 @@ def typed(call: Callable[[], object]) -> object:
         return error
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(
     provider=st.sampled_from(["crun", "apikley"]),
     body=callback_bodies,
@@ -226,7 +226,7 @@ def test_parse_callback_gives_a_task_or_an_avatar_error(
     assert isinstance(result, Task | AvatarError)
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(
     provider=st.sampled_from(["crun", "apikley"]),
     body=callback_bodies,

@@ -126,7 +126,12 @@ def test_a_body_over_the_cap_is_413_and_not_read_to_the_end(quick_mock: MockServ
 def test_the_body_is_read_as_a_stream_and_reading_stops_at_the_cap() -> None:
     receiver = Receiver("http://127.0.0.1:1", secret=SECRET, max_body=4096)
     token = receiver.callback_url("crun").rsplit("/", 1)[1]
-    scope = {"type": "http", "method": "POST", "path": f"/crun/{token}", "headers": []}
+    scope: dict[str, Any] = {
+        "type": "http",
+        "method": "POST",
+        "path": f"/crun/{token}",
+        "headers": [],
+    }
     pulled = 0
     answers: list[MutableMapping[str, Any]] = []
 
@@ -141,6 +146,13 @@ def test_the_body_is_read_as_a_stream_and_reading_stops_at_the_cap() -> None:
     asyncio.run(receiver(scope, receive, send))
     assert answers[0]["status"] == 413
     assert pulled == 5  # 4 KiB fit; the fifth chunk crosses the cap and nothing more is read
+
+    for length, status in [(b"9" * 5000, 413), (b"4097", 413), (b"-1", 400), (b"\xd9\xa3", 400)]:
+        answers.clear()
+        pulled = 0
+        scope["headers"] = [(b"content-length", length)]
+        asyncio.run(receiver(scope, receive, send))
+        assert (answers[0]["status"], pulled) == (status, 0)
 
 
 def test_the_body_is_not_trusted_a_forged_success_triggers_a_reread(
