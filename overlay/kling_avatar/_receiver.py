@@ -22,6 +22,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import TYPE_CHECKING, Any, Self, TypeAlias
+from urllib.parse import urlsplit
 
 from ._callbacks import (
     Headers,
@@ -163,7 +164,8 @@ class Receiver:
     - Apikley's callbacks must carry a valid kie.ai signature when `webhook_key` is set (401).
     - Every callback is confirmed with one `get_task` through the client given for its provider
       (`clients=` or `add_client`): the body is only the provider's claim, and a non-final one
-      just triggers that re-read.
+      just triggers that re-read. When the answer names the callback URL the task was created
+      with, it must be the URL the callback came to (403 otherwise).
     - Each finished task goes to `handler` (sync or async) once: a delivery with the same
       provider, task and final state is acknowledged as a duplicate and not handed on again;
       `seen` decides what was seen (`MemorySeenStore` by default, `RedisSeenStore` for several
@@ -326,7 +328,7 @@ class Receiver:
         self._check_token(provider, token)
         headers: list[tuple[bytes, bytes]] = list(scope.get("headers") or [])
         body = await self._read_body(headers, receive)
-        return await self._deliver(provider, body, headers)
+        return await self._deliver(provider, body, headers, token)
 
     async def _read_body(self, headers: list[tuple[bytes, bytes]], receive: Receive) -> bytes:
         for name, value in headers:
@@ -358,7 +360,7 @@ class Receiver:
     # --- one delivery -------------------------------------------------------------------
 
     async def _deliver(
-        self, provider: str, body: bytes | str, headers: Headers = ()
+        self, provider: str, body: bytes | str, headers: Headers, token: str
     ) -> tuple[int, str]:
         """Handles one callback body (already past the URL token check): the HTTP status and
         message to answer, or _Refused."""
@@ -388,6 +390,11 @@ class Receiver:
         ):
             return 200, "duplicate"
         task = await self._confirm(provider, task_id)
+        registered = adapter_class(provider)().registered_callback_url(task)
+        if registered is not None and _token_of(registered) != token:
+            # The provider says the task was created with another URL: a leaked URL can
+            # speak only for its own task.
+            raise _Refused(403, "this callback URL was minted for another task")
         if not task.done:
             return 202, f"task {task_id} is not finished yet ({task.provider_state})"
         self._wake(task)
@@ -441,6 +448,14 @@ async def _call_handler(handler: Handler, task: Task) -> None:
     result = await asyncio.to_thread(handler, task)
     if inspect.isawaitable(result):
         await result
+
+
+def _token_of(url: str) -> str:
+    try:
+        path = urlsplit(url).path
+    except ValueError:
+        return ""
+    return path.rstrip("/").rsplit("/", 1)[-1]
 
 
 def _delivery_key(task: Task) -> str:

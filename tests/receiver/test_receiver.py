@@ -75,8 +75,10 @@ def test_urls_it_did_not_mint_are_refused(quick_mock: MockServer) -> None:
 def test_apikley_signatures_are_checked(quick_mock: MockServer) -> None:
     with served_receiver(quick_mock) as served, client(quick_mock, "apikley") as c:
         url = served.receiver.callback_url("apikley")
-        created = c.create_task(**media(quick_mock), callback_url="http://127.0.0.1:9/nowhere")
+        created = c.create_task(**media(quick_mock), callback_url=url)
         [delivery] = deliveries_for(quick_mock, created.id)
+        assert delivery.status == 200 and [t.id for t in served.handled] == [created.id]
+        served.receiver.seen.discard(f"delivery:apikley:{created.id}:succeeded")
         stale = str(int(delivery.headers["X-Webhook-Timestamp"]) - 3600)
         forged_body = {**delivery.body, "data": {**delivery.body["data"], "taskId": "other"}}
         for body, headers in [
@@ -87,9 +89,10 @@ def test_apikley_signatures_are_checked(quick_mock: MockServer) -> None:
         ]:
             answer = httpx.post(url, json=body, headers=headers)
             assert answer.status_code == 401, answer.text
-        assert served.handled == []
+        assert len(served.handled) == 1
+        # Signed right (and forgotten as seen above): handed on again.
         assert httpx.post(url, json=delivery.body, headers=delivery.headers).status_code == 200
-        assert [t.id for t in served.handled] == [created.id]
+        assert [t.id for t in served.handled] == [created.id] * 2
 
 
 @pytest.mark.parametrize(
@@ -276,3 +279,19 @@ def test_an_async_handler_is_awaited_on_the_serving_loop(quick_mock: MockServer)
         created = c.create_task(**media(quick_mock), callback_url=receiver.callback_url("crun"))
         deliveries_for(quick_mock, created.id)
     assert len(loops) == 1 and receiver.handed_on == 1
+
+
+def test_a_url_speaks_only_for_the_task_created_with_it(
+    quick_mock: MockServer, provider: str
+) -> None:
+    with served_receiver(quick_mock, webhook_key=None) as served, client(quick_mock, provider) as c:
+        mine = served.receiver.callback_url(provider)
+        leaked = served.receiver.callback_url(provider)  # minted for another task
+        created = c.create_task(**media(quick_mock), callback_url=mine)
+        [delivery] = deliveries_for(quick_mock, created.id)
+        assert delivery.url == mine and delivery.status == 200
+        served.receiver.seen.discard(f"delivery:{provider}:{created.id}:succeeded")
+        answer = httpx.post(leaked, json=delivery.body)
+        assert answer.status_code == 403 and "another task" in answer.text
+        assert httpx.post(mine, json=delivery.body).status_code == 200
+        assert [t.id for t in served.handled] == [created.id] * 2  # once, then once more

@@ -4,8 +4,8 @@ whatever thread or loop the receiver runs on, and still end when the callback is
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
+from collections.abc import Callable
 
 from kling_avatar import AsyncAvatarClient, Receiver, Task, TaskState
 from kling_avatar.testing import MockServer
@@ -19,10 +19,15 @@ def status_reads(mock: MockServer) -> int:
     return mock.calls("getTaskInfo") + mock.calls("getTaskDetails")
 
 
-def finish_soon(mock: MockServer, delay: float = 0.3) -> threading.Timer:
-    timer = threading.Timer(delay, mock.advance, args=(4 * 3600,))
-    timer.start()
-    return timer
+def finish_after_first_read(mock: MockServer) -> Callable[[Task], None]:
+    """An on_update that finishes every task at the mock once the waiter has seen it
+    unfinished (so the callback always comes after the wait's first read)."""
+
+    def on_update(task: Task) -> None:
+        if not task.done:
+            mock.advance(4 * 3600)
+
+    return on_update
 
 
 def test_generate_returns_on_the_callback_with_two_status_reads(
@@ -33,9 +38,13 @@ def test_generate_returns_on_the_callback_with_two_status_reads(
         client(slow_mock, provider) as c,
     ):
         before = status_reads(slow_mock)
-        finish_soon(slow_mock)
         started = time.monotonic()
-        task = c.generate(**media(slow_mock), receiver=served.receiver, timeout=SLOW_POLL)
+        task = c.generate(
+            **media(slow_mock),
+            receiver=served.receiver,
+            timeout=SLOW_POLL,
+            on_update=finish_after_first_read(slow_mock),
+        )
         assert time.monotonic() - started < SLOW_POLL / 2  # woken, not polled
         assert task.state is TaskState.SUCCEEDED
         # One read as the wait begins, one by the receiver to confirm the callback.
@@ -54,9 +63,11 @@ def test_async_wait_on_another_loop_is_woken_thread_safely(
             async with AsyncAvatarClient(provider, api_key=key, base_url=slow_mock.base_url) as c:
                 url = served.receiver.callback_url(provider)
                 created = await c.create_task(**media(slow_mock), callback_url=url)
-                finish_soon(slow_mock)
                 return await c.wait_for_task(
-                    created.id, receiver=served.receiver, timeout=SLOW_POLL
+                    created.id,
+                    receiver=served.receiver,
+                    timeout=SLOW_POLL,
+                    on_update=finish_after_first_read(slow_mock),
                 )
 
         started = time.monotonic()
@@ -69,8 +80,12 @@ def test_a_lost_callback_still_ends_the_wait_by_polling(slow_mock: MockServer) -
     receiver = Receiver("http://127.0.0.1:1", secret=SECRET, poll_interval=0.2)
     with client(slow_mock, "crun") as c:
         created = c.create_task(**media(slow_mock), callback_url="http://127.0.0.1:9/lost")
-        finish_soon(slow_mock, 0.1)
-        task = c.wait_for_task(created.id, receiver=receiver, timeout=60)
+        task = c.wait_for_task(
+            created.id,
+            receiver=receiver,
+            timeout=60,
+            on_update=finish_after_first_read(slow_mock),
+        )
     assert task.state is TaskState.SUCCEEDED
 
 
@@ -82,9 +97,13 @@ def test_a_failed_task_from_the_callback_raises_like_a_polled_one(slow_mock: Moc
         client(slow_mock, "apikley") as c,
     ):
         slow_mock.fault("task_fail", fail_code="500", fail_msg="boom")
-        finish_soon(slow_mock)
         try:
-            c.generate(**media(slow_mock), receiver=served.receiver, timeout=SLOW_POLL)
+            c.generate(
+                **media(slow_mock),
+                receiver=served.receiver,
+                timeout=SLOW_POLL,
+                on_update=finish_after_first_read(slow_mock),
+            )
         except GenerationFailedError as error:
             assert error.task is not None and error.task.error_message == "boom"
         else:
