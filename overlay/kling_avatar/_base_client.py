@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from ._receiver import Receiver, Watch
 
 T = TypeVar("T")
+StepT = TypeVar("StepT")
 P = ParamSpec("P")
 HttpT = TypeVar("HttpT", httpx.Client, httpx.AsyncClient)
 TransportT = TypeVar("TransportT", httpx.BaseTransport, httpx.AsyncBaseTransport)
@@ -75,7 +76,9 @@ Step: TypeAlias = Send | Sleep | Notify
 Flow: TypeAlias = Generator[Step, Any, T]
 
 
-def advance(flow: Flow[T], reply: object, error: BaseException | None) -> Step | Done[T]:
+def advance(
+    flow: Generator[StepT, Any, T], reply: object, error: BaseException | None
+) -> StepT | Done[T]:
     """Resumes `flow` with the outcome of its last step; the next step, or its result."""
     try:
         return flow.throw(error) if error is not None else flow.send(reply)
