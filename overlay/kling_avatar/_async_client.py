@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import os
+from functools import cached_property
 from types import TracebackType
 from typing import Literal, Self, TypeVar
 
@@ -97,9 +98,15 @@ class AsyncAvatarClient(BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport])
         the content when not given) and returns the URL to pass as `image_url`/`audio_url`."""
         return await self._drive(self._upload_flow(path_or_bytes, content_type))
 
+    @cached_property
+    def _slots(self) -> asyncio.Semaphore:
+        """At most `max_connections` requests in flight; the rest wait here, in order."""
+        return asyncio.Semaphore(self.max_connections)
+
     async def close(self) -> None:
         """Closes the connections (the client opens new ones if used again)."""
         clients, self._http = self._http, {}
+        self.__dict__.pop("_slots", None)  # a semaphore belongs to one event loop
         for client in clients.values():
             await client.aclose()
 
@@ -130,7 +137,8 @@ class AsyncAvatarClient(BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport])
                 reply, error = None, None
                 if isinstance(step, Send):
                     try:
-                        reply = await self._client(step.server).request(**step.kwargs)
+                        async with self._slots:
+                            reply = await self._client(step.server).request(**step.kwargs)
                     except (httpx.HTTPError, httpx.InvalidURL) as exc:
                         error = exc
                 elif isinstance(step, Sleep):

@@ -39,6 +39,11 @@ logger = logging.getLogger("kling_avatar")
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_MAX_RETRIES = 2
 DEFAULT_WAIT_TIMEOUT = 600.0  # kie.ai: give up after 10-15 minutes
+# Requests in flight per client, and connections per server: httpcore's pool does work per
+# waiting request x connection on every change, so more requests than connections at once
+# (1,000 concurrent generations) cost quadratic time; the client queues the rest itself.
+DEFAULT_MAX_CONNECTIONS = 64
+_MAX_KEEPALIVE = 20
 
 OnUpdate: TypeAlias = Callable[[Task], object]
 
@@ -109,6 +114,7 @@ class BaseClient(Generic[HttpT, TransportT]):
         retry_delay: float = 0.5,
         poll_interval: float = 1.0,
         transport: TransportT | None = None,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
     ) -> None:
         kind = adapter_class(provider)
         name: Provider = kind.name
@@ -127,6 +133,15 @@ class BaseClient(Generic[HttpT, TransportT]):
         self.base_url = check_url(url, "base_url").rstrip("/")
         self.timeout = float(timeout)
         self.max_retries = int(max_retries)
+        if isinstance(max_connections, bool) or not isinstance(max_connections, int):
+            raise InvalidRequestError(
+                "max_connections: must be an integer", provider=name, field="max_connections"
+            )
+        if max_connections < 1:
+            raise InvalidRequestError(
+                "max_connections: must be at least 1", provider=name, field="max_connections"
+            )
+        self.max_connections = max_connections
         self._adapter: Adapter = kind(key)
         self._retry_backoff = Backoff(retry_delay, factor=2.0, maximum=max(8.0, retry_delay))
         self._poll_backoff = Backoff(
@@ -146,7 +161,13 @@ class BaseClient(Generic[HttpT, TransportT]):
         )
 
     def _httpx_args(self) -> dict[str, Any]:
-        return {} if self._transport is None else {"transport": self._transport}
+        if self._transport is not None:
+            return {"transport": self._transport}
+        # Few idle connections kept: httpcore checks each idle one against every other on
+        # every request (1,000 generations: 4.5 s of CPU with 20 kept, 7.9 s with 64).
+        n = self.max_connections
+        keep = min(n, _MAX_KEEPALIVE)
+        return {"limits": httpx.Limits(max_connections=n, max_keepalive_connections=keep)}
 
     # --- flows: every operation, written once ---------------------------------------------
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
+from functools import cached_property
 from types import TracebackType
 from typing import Literal, Self, TypeVar
 
@@ -36,6 +38,8 @@ class AvatarClient(BaseClient[httpx.Client, httpx.BaseTransport]):
     up to `max_retries` times on 429, 455, 5xx and connection errors (first after about
     `retry_delay` seconds, doubling; a Retry-After is honoured); a creation only when the
     connection could not be made. `transport` replaces the network (tests, benchmarks).
+    At most `max_connections` requests are in flight at once (default 64, across threads);
+    further calls wait their turn in the client, however many there are.
     Use it as a context manager, or call `close()`.
     """
 
@@ -97,6 +101,11 @@ class AvatarClient(BaseClient[httpx.Client, httpx.BaseTransport]):
         the content when not given) and returns the URL to pass as `image_url`/`audio_url`."""
         return self._drive(self._upload_flow(path_or_bytes, content_type))
 
+    @cached_property
+    def _slots(self) -> threading.BoundedSemaphore:
+        """At most `max_connections` requests in flight, across threads."""
+        return threading.BoundedSemaphore(self.max_connections)
+
     def close(self) -> None:
         """Closes the connections (the client opens new ones if used again)."""
         clients, self._http = self._http, {}
@@ -130,7 +139,8 @@ class AvatarClient(BaseClient[httpx.Client, httpx.BaseTransport]):
                 reply, error = None, None
                 if isinstance(step, Send):
                     try:
-                        reply = self._client(step.server).request(**step.kwargs)
+                        with self._slots:
+                            reply = self._client(step.server).request(**step.kwargs)
                     except (httpx.HTTPError, httpx.InvalidURL) as exc:
                         error = exc
                 elif isinstance(step, Sleep):
