@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Callable, Generator
 from typing import Any, Generic, ParamSpec, TypeAlias, TypeVar, cast
 
@@ -28,7 +29,7 @@ from ._models import Provider, Task
 from ._providers import Adapter, GeneratedClient, Operation, Server, adapter_class
 from ._retry import Backoff, Retrier
 from ._uploads import FileSource, UploadFile, prepare_upload
-from ._wait import Poller
+from ._wait import Poller, RunTimes
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -44,6 +45,8 @@ DEFAULT_WAIT_TIMEOUT = 600.0  # kie.ai: give up after 10-15 minutes
 # (1,000 concurrent generations) cost quadratic time; the client queues the rest itself.
 DEFAULT_MAX_CONNECTIONS = 64
 _MAX_KEEPALIVE = 20
+# Ids of the tasks a client created, with when: a wait on one of them knows the task's age.
+_REMEMBERED_CREATIONS = 4096
 
 OnUpdate: TypeAlias = Callable[[Task], object]
 
@@ -112,7 +115,7 @@ class BaseClient(Generic[HttpT, TransportT]):
         timeout: float = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
         retry_delay: float = 0.5,
-        poll_interval: float = 1.0,
+        poll_interval: float | None = None,
         transport: TransportT | None = None,
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
     ) -> None:
@@ -144,9 +147,13 @@ class BaseClient(Generic[HttpT, TransportT]):
         self.max_connections = max_connections
         self._adapter: Adapter = kind(key)
         self._retry_backoff = Backoff(retry_delay, factor=2.0, maximum=max(8.0, retry_delay))
-        self._poll_backoff = Backoff(
-            poll_interval, factor=1.5, maximum=max(10.0, poll_interval), jitter=0.1
-        )
+        schedule = self._adapter.poll_schedule
+        # A poll_interval given scales the provider's schedule (its shortest pause becomes it).
+        self._poll_scale = 1.0 if poll_interval is None else poll_interval / schedule.bands[0][1]
+        self._clock: Callable[[], float] = time.monotonic
+        self._wall: Callable[[], float] = time.time
+        self._created: dict[str, float] = {}
+        self._run_times = RunTimes()
         self._transport: TransportT | None = transport
         self._http: dict[Server, HttpT] = {}
 
@@ -234,7 +241,11 @@ class BaseClient(Generic[HttpT, TransportT]):
         task = self._checked(check_task_input, image_url, audio_url, prompt, mode, callback_url)
         image = yield from self._media(task.image)
         audio = yield from self._media(task.audio)
-        return (yield from self._call(self._adapter.create_task(task, image, audio)))
+        created = yield from self._call(self._adapter.create_task(task, image, audio))
+        self._created[created.id] = self._clock()
+        while len(self._created) > _REMEMBERED_CREATIONS:
+            del self._created[next(iter(self._created))]
+        return created
 
     def _get_flow(self, task_id: str) -> Flow[Task]:
         op = self._adapter.get_task(self._checked(check_task_id, task_id))
@@ -251,9 +262,28 @@ class BaseClient(Generic[HttpT, TransportT]):
         not_found_grace: float | None,
     ) -> Flow[Task]:
         op = self._adapter.get_task(self._checked(check_task_id, task_id))
+        created = self._created.get(task_id)
         if not_found_grace is None:
-            not_found_grace = self._adapter.not_found_grace
-        poller = Poller(task_id, self._adapter.reader, timeout, self._poll_backoff, not_found_grace)
+            # The long grace only for a task known to be young; an id of unknown age (typed in,
+            # or created by another process) gets a short one, then not-found means not found.
+            adapter = self._adapter
+            not_found_grace = (
+                adapter.unknown_age_grace if created is None else adapter.not_found_grace
+            )
+        poller = Poller(
+            task_id,
+            self._adapter.reader,
+            timeout,
+            self._adapter.poll_schedule,
+            not_found_grace,
+            created=created,
+            expected=self._run_times.expected(),
+            scale=self._poll_scale,
+            clock=self._clock,
+            wall=self._wall,
+        )
+        if (first := poller.first_delay()) is not None:
+            yield Sleep(first)
         while True:
             try:
                 # One attempt per poll: the poll loop itself is the retry loop, deadline-bound.
@@ -266,6 +296,7 @@ class BaseClient(Generic[HttpT, TransportT]):
                 if poller.changed(task) and on_update is not None:
                     yield Notify(on_update, task)
                 if poller.finished(task):
+                    self._run_times.add(task)
                     return task
             yield Sleep(poller.next_delay())
 

@@ -68,12 +68,13 @@ class AvatarClient(BaseClient[httpx.Client, httpx.BaseTransport]):
         on_update: OnUpdate | None = None,
         not_found_grace: float | None = None,
     ) -> Task:
-        """Polls (first after `poll_interval`, then backing off) until the task succeeds.
+        """Polls, on the provider's schedule by the task's age, until the task succeeds.
 
         Calls `on_update(task)` on every state change. Raises GenerationFailedError (with the
         task) when it fails, WaitTimeoutError after `timeout` seconds. A not-found answer within
-        `not_found_grace` seconds (default: 30 for Apikley, which does not see a task it has
-        just created, 0 for crun) counts as not there yet.
+        `not_found_grace` seconds counts as not there yet (default, for Apikley, which does not
+        see a task it has just created: 30 s from the creation of a task this client created,
+        6 s from the start of the wait for any other id; 0 for crun).
         """
         return self._drive(self._wait_flow(task_id, timeout, on_update, not_found_grace))
 
