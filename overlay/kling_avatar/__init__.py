@@ -31,6 +31,14 @@ if TYPE_CHECKING:
         WaitTimeoutError,
     )
     from ._models import Provider, RawTask, Task, TaskState
+    from ._ratelimit import MemoryRateLimitStore, RateLimit, RateLimiterError, RedisRateLimitStore
+    from ._router import (
+        AsyncAvatarRouter,
+        AvatarRouter,
+        DeadlineExceededError,
+        NoProviderError,
+        RouteEvent,
+    )
     from ._uploads import MAX_UPLOAD_BYTES
 
 __all__ = [
@@ -38,18 +46,27 @@ __all__ = [
     "APIConnectionError",
     "APITimeoutError",
     "AsyncAvatarClient",
+    "AsyncAvatarRouter",
     "AuthenticationError",
     "AvatarClient",
     "AvatarError",
+    "AvatarRouter",
+    "DeadlineExceededError",
     "FeatureDisabledError",
     "GenerationFailedError",
     "InsufficientCreditsError",
     "InvalidRequestError",
     "InvalidSignatureError",
+    "MemoryRateLimitStore",
+    "NoProviderError",
     "NotFoundError",
     "Provider",
+    "RateLimit",
     "RateLimitError",
+    "RateLimiterError",
     "RawTask",
+    "RedisRateLimitStore",
+    "RouteEvent",
     "ServerError",
     "ServiceUnavailableError",
     "Task",
@@ -71,6 +88,15 @@ _HOMES = {
     "Task": "_models",
     "TaskState": "_models",
     "MAX_UPLOAD_BYTES": "_uploads",
+    "MemoryRateLimitStore": "_ratelimit",
+    "RateLimit": "_ratelimit",
+    "RateLimiterError": "_ratelimit",
+    "RedisRateLimitStore": "_ratelimit",
+    "AsyncAvatarRouter": "_router",
+    "AvatarRouter": "_router",
+    "DeadlineExceededError": "_router",
+    "NoProviderError": "_router",
+    "RouteEvent": "_router",
 }
 
 

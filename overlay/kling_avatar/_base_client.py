@@ -32,6 +32,7 @@ from ._uploads import FileSource, UploadFile, prepare_upload
 from ._wait import Poller, RunTimes
 
 T = TypeVar("T")
+StepT = TypeVar("StepT")
 P = ParamSpec("P")
 HttpT = TypeVar("HttpT", httpx.Client, httpx.AsyncClient)
 TransportT = TypeVar("TransportT", httpx.BaseTransport, httpx.AsyncBaseTransport)
@@ -77,7 +78,9 @@ Step: TypeAlias = Send | Sleep | Notify
 Flow: TypeAlias = Generator[Step, Any, T]
 
 
-def advance(flow: Flow[T], reply: object, error: BaseException | None) -> Step | Done[T]:
+def advance(
+    flow: Generator[StepT, Any, T], reply: object, error: BaseException | None
+) -> StepT | Done[T]:
     """Resumes `flow` with the outcome of its last step; the next step, or its result."""
     try:
         return flow.throw(error) if error is not None else flow.send(reply)
@@ -198,10 +201,20 @@ class BaseClient(Generic[HttpT, TransportT]):
             else:
                 logger.debug("%s %s: HTTP %d", self.provider, op.name, response.status_code)
                 try:
-                    return op.parse(response)
+                    result = op.parse(response)
                 except AvatarError as exc:
                     error = exc
+                else:
+                    if isinstance(result, Task) and not op.idempotent:
+                        self._remember_created(result)
+                    return result
             yield Sleep(retrier.delay_after(error))
+
+    def _remember_created(self, task: Task) -> None:
+        # Every creation passes here (the router's too): a later wait on the id knows its age.
+        self._created[task.id] = self._clock()
+        while len(self._created) > _REMEMBERED_CREATIONS:
+            del self._created[next(iter(self._created))]
 
     def _upload_steps(self, file: UploadFile) -> Flow[str]:
         steps = self._adapter.upload(file)
@@ -241,11 +254,7 @@ class BaseClient(Generic[HttpT, TransportT]):
         task = self._checked(check_task_input, image_url, audio_url, prompt, mode, callback_url)
         image = yield from self._media(task.image)
         audio = yield from self._media(task.audio)
-        created = yield from self._call(self._adapter.create_task(task, image, audio))
-        self._created[created.id] = self._clock()
-        while len(self._created) > _REMEMBERED_CREATIONS:
-            del self._created[next(iter(self._created))]
-        return created
+        return (yield from self._call(self._adapter.create_task(task, image, audio)))
 
     def _get_flow(self, task_id: str) -> Flow[Task]:
         op = self._adapter.get_task(self._checked(check_task_id, task_id))
