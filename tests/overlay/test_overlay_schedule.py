@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import httpx
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from kling_avatar import NotFoundError, TaskState
+from kling_avatar import AvatarClient, NotFoundError, TaskState
 from kling_avatar._base_client import Done, Send, Sleep, advance
 from kling_avatar._wait import DOCUMENTED_SCHEDULE
 
@@ -49,19 +52,23 @@ class Provider:
         return answer(NOT_YET)
 
 
-def test_an_id_of_unknown_age_is_not_found_after_a_short_grace() -> None:
+@contextmanager
+def never_visible() -> Iterator[tuple[Provider, AvatarClient]]:
+    """An Apikley client whose clock is the fake provider's."""
     provider = Provider()
     with fake_client("apikley", provider) as client:
         client._clock = lambda: provider.now
-        with pytest.raises(NotFoundError):
-            client.wait_for_task("typed-by-hand", timeout=600)
+        yield provider, client
+
+
+def test_an_id_of_unknown_age_is_not_found_after_a_short_grace() -> None:
+    with never_visible() as (provider, client), pytest.raises(NotFoundError):
+        client.wait_for_task("typed-by-hand", timeout=600)
     assert 6 <= provider.now <= 8  # not the 30 s a just-created task gets
 
 
 def test_a_task_this_client_created_gets_the_long_grace() -> None:
-    provider = Provider()
-    with fake_client("apikley", provider) as client:
-        client._clock = lambda: provider.now
+    with never_visible() as (provider, client):
         created = client.create_task(
             image_url="https://example.com/a.png", audio_url="https://example.com/a.mp3"
         )
@@ -71,11 +78,8 @@ def test_a_task_this_client_created_gets_the_long_grace() -> None:
 
 
 def test_a_deadline_before_the_grace_ends_says_not_found_for_an_unknown_id() -> None:
-    provider = Provider()
-    with fake_client("apikley", provider) as client:
-        client._clock = lambda: provider.now
-        with pytest.raises(NotFoundError):
-            client.wait_for_task("typed-by-hand", timeout=3)
+    with never_visible() as (_, client), pytest.raises(NotFoundError):
+        client.wait_for_task("typed-by-hand", timeout=3)
 
 
 def test_the_provider_reported_age_sets_the_pace() -> None:
