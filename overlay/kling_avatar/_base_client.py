@@ -291,8 +291,6 @@ class BaseClient(Generic[HttpT, TransportT]):
             clock=self._clock,
             wall=self._wall,
         )
-        if (first := poller.first_delay()) is not None:
-            yield Sleep(first)
         while True:
             try:
                 # One attempt per poll: the poll loop itself is the retry loop, deadline-bound.

@@ -133,16 +133,6 @@ class Poller:
         self.last_error = error
         logger.info("still waiting for task %s after: %s", self.task_id, error)
 
-    def first_delay(self) -> float | None:
-        """The pause before the first poll of a task this client has just created (asking at
-        once would only be answered "not yet"); None when the age is unknown: poll at once."""
-        if self.created is None:
-            return None
-        return min(
-            self.schedule.pause(self.clock() - self.born, self.expected, self.scale),
-            self.remaining(),
-        )
-
     def next_delay(self) -> float:
         """The pause before the next poll, never past the deadline; at the deadline, raises
         WaitTimeoutError (after one last poll made right at it)."""
