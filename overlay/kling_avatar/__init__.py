@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     )
     from ._models import Provider, RawTask, Task, TaskState
     from ._ratelimit import MemoryRateLimitStore, RateLimit, RateLimiterError, RedisRateLimitStore
+    from ._receiver import Receiver
     from ._router import (
         AsyncAvatarRouter,
         AvatarRouter,
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
         NoProviderError,
         RouteEvent,
     )
+    from ._seen import MemorySeenStore, RedisSeenStore, SeenStore
     from ._uploads import MAX_UPLOAD_BYTES
 
 __all__ = [
@@ -58,6 +60,7 @@ __all__ = [
     "InvalidRequestError",
     "InvalidSignatureError",
     "MemoryRateLimitStore",
+    "MemorySeenStore",
     "NoProviderError",
     "NotFoundError",
     "Provider",
@@ -65,8 +68,11 @@ __all__ = [
     "RateLimitError",
     "RateLimiterError",
     "RawTask",
+    "Receiver",
     "RedisRateLimitStore",
+    "RedisSeenStore",
     "RouteEvent",
+    "SeenStore",
     "ServerError",
     "ServiceUnavailableError",
     "Task",
@@ -97,6 +103,10 @@ _HOMES = {
     "DeadlineExceededError": "_router",
     "NoProviderError": "_router",
     "RouteEvent": "_router",
+    "Receiver": "_receiver",
+    "MemorySeenStore": "_seen",
+    "RedisSeenStore": "_seen",
+    "SeenStore": "_seen",
 }
 
 

@@ -11,7 +11,7 @@ import attrs
 
 from ._exceptions import AvatarError, NotFoundError, WaitTimeoutError
 from ._models import Task, TaskState
-from ._retry import is_retryable, logger
+from ._retry import Backoff, is_retryable, logger
 
 if TYPE_CHECKING:  # the adapters' module holds the schedule setting: no import cycle
     from ._providers import Reader
@@ -84,6 +84,7 @@ class Poller:
     created: float | None = None
     expected: float | None = None
     scale: float = 1.0
+    fallback: Backoff | None = None  # replaces the schedule (a receiver's backup polling)
     clock: Callable[[], float] = time.monotonic
     wall: Callable[[], float] = time.time
     started: float = attrs.field(init=False)
@@ -151,7 +152,10 @@ class Poller:
                 task_id=self.task_id,
                 task=self.last,
             ) from self.last_error
-        delay = self.schedule.pause(self.clock() - self.born, self.expected, self.scale)
+        if self.fallback is not None:
+            delay = self.fallback.delay(self.polls)
+        else:
+            delay = self.schedule.pause(self.clock() - self.born, self.expected, self.scale)
         self.polls += 1
         if self.last_error is not None and self.last_error.retry_after is not None:
             delay = max(delay, self.last_error.retry_after)
