@@ -193,9 +193,11 @@ async def crun_get_balance(state: MockState, **_: Any) -> Body:
 
 async def crun_get_upload_url(state: MockState, content_type: str, ext: str, **_: Any) -> Body:
     name = _safe(f"{state.token()}{ext if ext.startswith('.') else '.' + ext}")
-    state.presigned[name] = content_type
+    signature = state.token()
+    state.presigned[name] = (content_type, signature)
+    state.expire_later("presigned", name)
     data = {
-        "presigned_url": f"{state.base_url}/upload/{quote(name)}?signature={state.token()}",
+        "presigned_url": f"{state.base_url}/upload/{quote(name)}?signature={signature}",
         "file_url": media_url(state, f"uploads/{name}"),
     }
     return envelope("crun", 200, "success", data)
@@ -262,7 +264,7 @@ def _store(
     name = _safe(file_name or f"{state.token()}{mimetypes.guess_extension(mime or '') or '.bin'}")
     path = "/".join([*segments, name])
     mime = mime or mimetypes.guess_type(name)[0] or "application/octet-stream"
-    state.media[path] = (data, mime)
+    state.store_media(path, data, mime)
     uploaded_at = (
         datetime.fromtimestamp(state.wall(), UTC)
         .isoformat(timespec="milliseconds")
