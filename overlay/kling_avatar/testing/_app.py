@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import hmac
 import json
+import re
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -128,8 +130,9 @@ def _retry_after(value: Any) -> list[tuple[bytes, bytes]]:
 class MockApp:
     """The ASGI app one MockServer serves."""
 
-    def __init__(self, state: MockState) -> None:
+    def __init__(self, state: MockState, log: Callable[[str], None] | None = None) -> None:
         self.state = state
+        self.log = log
         self.inner = validator()
         self.fast = fast_operations()
         self.routes = routes()
@@ -145,6 +148,18 @@ class MockApp:
         if scope["type"] != "http":
             return
         route = self.routes.get((scope["method"], scope["path"]))
+        if self.log is None:
+            await self._serve(scope, receive, send, route)
+            return
+        seen = _Seen(send)
+        try:
+            await self._serve(scope, receive, seen.send, route)
+        finally:
+            operation = route.operation_id if route is not None else "-"
+            # The path only: a query string can carry a presigned URL's signature.
+            self.log(f"{scope['method']} {scope['path']} {operation} -> {seen.outcome()}")
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send, route: Route | None) -> None:
         if route is None:
             await self._other(scope, receive, send)
             return
@@ -239,7 +254,7 @@ class MockApp:
         method, path = scope["method"], scope["path"]
         if path.startswith("/media/") and method in ("GET", "HEAD"):
             # uvicorn hands over the path percent-decoded, as media is stored.
-            found = media_lookup(self.state, path[len("/media/") :])
+            found = await media_lookup(self.state, path[len("/media/") :])
             if found is None:
                 await send_json(send, {"code": 404, "message": "Not found", "data": None}, 404)
                 return
@@ -322,6 +337,31 @@ _TEXT = {
 
 
 _ENVELOPE_CODES = frozenset({200, 401, 402, 404, 422, 429, 455, 500, 501, 505})
+
+
+class _Seen:
+    """What was answered: the HTTP status and the envelope's code, for the request log."""
+
+    def __init__(self, send: Send) -> None:
+        self._send = send
+        self.status: int | None = None
+        self.code: str | None = None
+
+    async def send(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.status = message["status"]
+        elif self.code is None and message.get("body"):
+            found = _CODE.match(message["body"])
+            self.code = found.group(1).decode() if found else ""
+        await self._send(message)
+
+    def outcome(self) -> str:
+        if self.status is None:
+            return "no answer (connection dropped)"
+        return f"HTTP {self.status}" + (f", code {self.code}" if self.code else "")
+
+
+_CODE = re.compile(rb'\{"code":(\d+)')
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:
