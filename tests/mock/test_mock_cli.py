@@ -48,7 +48,7 @@ def _cli(
     finally:
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=10) == 0
-        if more is not None:
+        if more is not None and process.stdout is not None:
             more.extend(process.stdout.read().splitlines())
 
 
