@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import gc
 import os
 import signal
 import socket
@@ -128,6 +129,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 file=sys.stderr,
             )
         return 1
+    # What is loaded by now (both specs, connexion's operations) lives as long as the process:
+    # the garbage collector need not walk it again at every collection.
+    gc.freeze()
     print(f"# kling-avatar mock serving crun and Apikley on {mock.base_url}", flush=True)
     print("# point the client (or kling-avatar) at it:", flush=True)
     # Keys from the environment are never printed; the documented defaults are, so a README

@@ -32,6 +32,8 @@ FAILURE: dict[Provider, str] = {"crun": "failed", "apikley": "fail"}
 # How long a finished task (and a stored file) is kept, in seconds of the mock's clock:
 # long enough for any test or demo, short enough that a mock left running stays small.
 DEFAULT_EXPIRE_AFTER = 3600.0
+# Seconds early a task may be settled by its timer (above the loop's clock resolution).
+_EARLY = 0.005
 # Callback attempts remembered for `MockServer.callbacks` (the oldest are forgotten).
 MAX_CALLBACK_RECORDS = 10_000
 
@@ -123,6 +125,8 @@ class MockState:
         # Unsettled tasks by due time, so the clock's moves settle only what is due.
         self._due: list[tuple[float, int, Task]] = []
         self._order = itertools.count()
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_due = 0.0
         # (expiry time, kind, key) in the order things were finished or stored: the mock's
         # clock never goes back, so the oldest is always first.
         self._expiring: deque[tuple[float, str, str]] = deque()
@@ -179,10 +183,27 @@ class MockState:
 
     def settle_due(self) -> None:
         """Settle every task whose time is up (on the loop), then forget what has expired."""
+        self._timer = None
+        # The loop's timers may fire a little early (its clock's resolution): what is due
+        # within that is due now, as a timer per task would have settled it.
         now = self.monotonic()
-        while self._due and self._due[0][0] <= now:
+        while self._due and self._due[0][0] <= now + _EARLY:
             self.settle(heapq.heappop(self._due)[2])
         self.expire(now)
+        self._wake_for_next()
+
+    def _wake_for_next(self) -> None:
+        """One timer, for the next task due (not one per task)."""
+        loop = self.loop
+        if loop is None or not self._due:  # not serving (a unit test of the state alone)
+            return
+        due = self._due[0][0]
+        if self._timer is not None:
+            if self._timer_due <= due:
+                return
+            self._timer.cancel()
+        self._timer_due = due
+        self._timer = loop.call_later(max(0.0, due - self.monotonic()), self.settle_due)
 
     # -- tasks -------------------------------------------------------------------------
 
@@ -193,7 +214,7 @@ class MockState:
             self._due, (task.created_mono + self.run_time(task), next(self._order), task)
         )
         self.expire(task.created_mono)
-        self.schedule_finish(task)
+        self._wake_for_next()
 
     def phase(self, task: Task) -> str:
         """The task's state now; settles it (refund, callback) when it has just ended.
@@ -221,12 +242,6 @@ class MockState:
 
     def result_url(self, task: Task) -> str:
         return f"{self.base_url}/media/results/{task.id}.mp4"
-
-    def schedule_finish(self, task: Task) -> None:
-        loop = self.loop
-        if loop is None:  # not serving (a unit test of the state alone)
-            return
-        loop.call_later(self.run_time(task), self.settle, task)
 
     def settle(self, task: Task) -> None:
         """End a task once: refund a failure, publish the result, send the callback."""
