@@ -95,14 +95,22 @@ def test_cli_prints_the_default_keys_and_takes_faults_clock_and_credits() -> Non
         assert balance["data"] == {"balance": 5.0 - COST_PRO}
 
 
-def test_cli_rejects_a_malformed_fault() -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "kling_avatar.testing", "--fault", "explode"],
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--fault", "explode", "unknown fault kind"),
+        ("--rate-limit", "apikley=20", "not PROVIDER=CREATIONS/SECONDS"),
+        ("--rate-limit", "kie=20/10", "unknown provider"),
+    ],
+)
+def test_cli_rejects_a_malformed_option(option: str, value: str, message: str) -> None:
+    done = subprocess.run(  # noqa: S603  (our own module, the test's own arguments)
+        [sys.executable, "-m", "kling_avatar.testing", option, value],
         capture_output=True,
         text=True,
         timeout=60,
     )
-    assert done.returncode == 2 and "unknown fault kind" in done.stderr
+    assert done.returncode == 2 and option in done.stderr and message in done.stderr
 
 
 def test_readme_curl_example_works_as_written(monkeypatch: pytest.MonkeyPatch) -> None:
