@@ -229,10 +229,10 @@ class _Connection(asyncio.Protocol):
     def __init__(self, run: _SocketRun) -> None:
         self.run = run
         self.buffer = b""
-        self.transport: asyncio.Transport | None = None
+        self.transport: Any = None
 
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
+    def connection_made(self, transport: Any) -> None:
+        # asyncio's or uvloop's transport (uvloop's is not an asyncio.Transport subclass).
         self.transport = transport
         transport.write(self.run.request)
 

@@ -135,7 +135,7 @@ def test_readme_curl_example_works_as_written(monkeypatch: pytest.MonkeyPatch) -
 def test_cli_prints_export_lines_and_one_line_per_request() -> None:
     later: list[str] = []
     env = {"APIKLEY_API_KEY": "env-secret"}
-    with _cli("--step", "0", env=env, more=later) as (url, lines):
+    with _cli("--step", "0", "--fault", "drop@getBalance", env=env, more=later) as (url, lines):
         exports = [line.strip() for line in lines if line.startswith("export ")]
         assert exports == [
             f"export CRUN_BASE_URL={url}",
@@ -147,10 +147,13 @@ def test_cli_prints_export_lines_and_one_line_per_request() -> None:
         created = httpx.post(url + CRUN_CREATE, json=crun_body(), headers=headers).json()
         httpx.get(url + CRUN_INFO, params={"task_id": "nope"}, headers=headers)
         httpx.get(url + "/elsewhere")
-    assert later[:3] == [
+        with pytest.raises(httpx.TransportError):
+            httpx.get(url + CRUN_BALANCE, headers=headers)
+    assert later[:4] == [
         f"POST {CRUN_CREATE} createTask -> HTTP 200, code 200",
         f"GET {CRUN_INFO} getTaskInfo -> HTTP 200, code 404",
         "GET /elsewhere - -> HTTP 404, code 404",
+        f"GET {CRUN_BALANCE} getBalance -> no answer (connection dropped)",
     ]
     assert created["data"]["task_id"] not in "\n".join(later)  # paths only, no query
 

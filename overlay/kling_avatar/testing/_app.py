@@ -344,6 +344,8 @@ class _Seen:
 
     def __init__(self, send: Send) -> None:
         self._send = send
+        # What a dropping fault closes (see _drop_connection): the server's own transport.
+        self.transport = getattr(getattr(send, "__self__", None), "transport", None)
         self.status: int | None = None
         self.code: str | None = None
 
