@@ -183,7 +183,9 @@ class MockState:
 
     def settle_due(self) -> None:
         """Settle every task whose time is up (on the loop), then forget what has expired."""
-        self._timer = None
+        if self._timer is not None:  # called by advance(), not by the timer: one timer only
+            self._timer.cancel()
+            self._timer = None
         # The loop's timers may fire a little early (its clock's resolution): what is due
         # within that is due now, as a timer per task would have settled it.
         now = self.monotonic()
