@@ -21,6 +21,16 @@ from ._exceptions import (
     WaitTimeoutError,
 )
 from ._models import Provider, RawTask, Task, TaskState
+from ._ratelimit import MemoryRateLimitStore, RateLimit, RateLimiterError, RedisRateLimitStore
+from ._receiver import Receiver
+from ._router import (
+    AsyncAvatarRouter,
+    AvatarRouter,
+    DeadlineExceededError,
+    NoProviderError,
+    RouteEvent,
+)
+from ._seen import MemorySeenStore, RedisSeenStore, SeenStore
 from ._uploads import MAX_UPLOAD_BYTES
 
 __all__ = [
@@ -28,18 +38,31 @@ __all__ = [
     "APIConnectionError",
     "APITimeoutError",
     "AsyncAvatarClient",
+    "AsyncAvatarRouter",
     "AuthenticationError",
     "AvatarClient",
     "AvatarError",
+    "AvatarRouter",
+    "DeadlineExceededError",
     "FeatureDisabledError",
     "GenerationFailedError",
     "InsufficientCreditsError",
     "InvalidRequestError",
     "InvalidSignatureError",
+    "MemoryRateLimitStore",
+    "MemorySeenStore",
+    "NoProviderError",
     "NotFoundError",
     "Provider",
+    "RateLimit",
     "RateLimitError",
+    "RateLimiterError",
     "RawTask",
+    "Receiver",
+    "RedisRateLimitStore",
+    "RedisSeenStore",
+    "RouteEvent",
+    "SeenStore",
     "ServerError",
     "ServiceUnavailableError",
     "Task",
