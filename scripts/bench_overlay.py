@@ -32,7 +32,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
-from kling_avatar import AvatarClient
+from kling_avatar import AvatarClient, as_provider
 
 ROOT = Path(__file__).resolve().parents[1]
 KEY = "ak_bench_0123456789abcdef0123456789"
@@ -130,7 +130,9 @@ def in_process(calls: int, rounds: int) -> bool:
         headers = PATHS[provider][2]
         base_url = "https://api.example"
         with (
-            AvatarClient(provider, api_key=KEY, base_url=base_url, transport=transport) as client,
+            AvatarClient(
+                as_provider(provider), api_key=KEY, base_url=base_url, transport=transport
+            ) as client,
             httpx.Client(base_url=base_url, headers=headers, transport=transport) as http,
         ):
             overlay, bare, ratio = side_by_side(

@@ -8,6 +8,7 @@ from ._exceptions import (
     APITimeoutError,
     AuthenticationError,
     AvatarError,
+    EndpointNotFoundError,
     FeatureDisabledError,
     GenerationFailedError,
     InsufficientCreditsError,
@@ -21,7 +22,9 @@ from ._exceptions import (
     WaitTimeoutError,
 )
 from ._models import Provider, RawTask, Task, TaskState
+from ._providers import as_provider
 from ._uploads import MAX_UPLOAD_BYTES
+from ._version import __version__
 
 __all__ = [
     "MAX_UPLOAD_BYTES",
@@ -31,6 +34,7 @@ __all__ = [
     "AuthenticationError",
     "AvatarClient",
     "AvatarError",
+    "EndpointNotFoundError",
     "FeatureDisabledError",
     "GenerationFailedError",
     "InsufficientCreditsError",
@@ -46,6 +50,8 @@ __all__ = [
     "TaskState",
     "UnexpectedResponseError",
     "WaitTimeoutError",
+    "__version__",
+    "as_provider",
     "parse_callback",
     "verify_callback_signature",
 ]

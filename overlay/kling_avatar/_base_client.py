@@ -100,7 +100,7 @@ def transport_error(provider: Provider, exc: httpx.HTTPError | httpx.InvalidURL)
 class BaseClient(Generic[HttpT, TransportT]):
     def __init__(
         self,
-        provider: Provider | str,
+        provider: Provider,
         *,
         api_key: str | None = None,
         base_url: str | None = None,

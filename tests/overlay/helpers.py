@@ -18,6 +18,7 @@ from kling_avatar import (
     RateLimitError,
     ServerError,
     ServiceUnavailableError,
+    as_provider,
 )
 from kling_avatar.testing import MockServer
 
@@ -60,12 +61,12 @@ def key_of(mock: MockServer, provider: str) -> str:
 
 def make_client(mock: MockServer, provider: str, **kwargs: Any) -> AvatarClient:
     options = {**FAST, "api_key": key_of(mock, provider), "base_url": mock.base_url, **kwargs}
-    return AvatarClient(provider, **options)
+    return AvatarClient(as_provider(provider), **options)
 
 
 def make_async_client(mock: MockServer, provider: str, **kwargs: Any) -> AsyncAvatarClient:
     options = {**FAST, "api_key": key_of(mock, provider), "base_url": mock.base_url, **kwargs}
-    return AsyncAvatarClient(provider, **options)
+    return AsyncAvatarClient(as_provider(provider), **options)
 
 
 class MediaUrls(TypedDict):

@@ -23,6 +23,7 @@ from kling_avatar import (
     ServiceUnavailableError,
     TaskState,
     UnexpectedResponseError,
+    as_provider,
 )
 from kling_avatar.testing import MockServer
 from kling_avatar_generated.crun.models import TaskInfo
@@ -239,7 +240,9 @@ def test_a_creation_that_could_not_connect_is_retried(
 
 def test_connection_refused_gives_up_after_the_retries(provider: str) -> None:
     # Nothing listens on port 9 of the loopback: a real refused connection.
-    client = AvatarClient(provider, api_key="k", base_url="http://127.0.0.1:9", retry_delay=0.001)
+    client = AvatarClient(
+        as_provider(provider), api_key="k", base_url="http://127.0.0.1:9", retry_delay=0.001
+    )
     with client, pytest.raises(APIConnectionError) as caught:
         client.get_credits()
     assert caught.value.request_sent is False
