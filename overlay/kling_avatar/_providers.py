@@ -129,7 +129,7 @@ class Reader:
         except RuntimeError:  # a response built without a request (tests, fakes)
             where = ""
         return EndpointNotFoundError(
-            self.redact(f"HTTP 404{where}: no such endpoint; is the base URL right?"),
+            self.redact(f"HTTP 404{where}: no such endpoint there; check the base URL"),
             provider=self.provider,
             code=404,
             request_id=_request_id(response),

@@ -10,6 +10,7 @@ from kling_avatar import (
     AuthenticationError,
     AvatarClient,
     AvatarError,
+    EndpointNotFoundError,
     FeatureDisabledError,
     GenerationFailedError,
     InsufficientCreditsError,
@@ -50,6 +51,10 @@ CODES: dict[int, type[AvatarError]] = {
     503: ServiceUnavailableError,
     505: FeatureDisabledError,
 }
+
+# As an HTTP status, 404 is the one code that means something else: nothing at that address
+# (a missing task is HTTP 200 with code 404 in the body).
+HTTP_STATUSES: dict[int, type[AvatarError]] = {**CODES, 404: EndpointNotFoundError}
 
 # Small pauses so that retries and polls cost milliseconds, not seconds.
 FAST: dict[str, Any] = {"retry_delay": 0.01, "poll_interval": 0.01, "timeout": 10.0}

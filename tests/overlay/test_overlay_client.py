@@ -28,7 +28,7 @@ from kling_avatar import (
 from kling_avatar.testing import MockServer
 from kling_avatar_generated.crun.models import TaskInfo
 
-from .helpers import CODES, OPS, PORTRAIT, VOICE, Calls, make_async_client, make_client, media_urls
+from .helpers import CODES, HTTP_STATUSES, OPS, PORTRAIT, VOICE, Calls, make_async_client, make_client, media_urls
 
 
 def test_every_method_end_to_end(
@@ -99,7 +99,7 @@ def test_every_body_code_raises_its_class(
     assert caught.value.provider == provider and caught.value.message
 
 
-@pytest.mark.parametrize(("code", "cls"), CODES.items())
+@pytest.mark.parametrize(("code", "cls"), HTTP_STATUSES.items())
 def test_every_http_status_raises_the_same_class(
     mock: MockServer, provider: str, code: int, cls: type[AvatarError]
 ) -> None:
