@@ -28,7 +28,17 @@ from kling_avatar import (
 from kling_avatar.testing import MockServer
 from kling_avatar_generated.crun.models import TaskInfo
 
-from .helpers import CODES, HTTP_STATUSES, OPS, PORTRAIT, VOICE, Calls, make_async_client, make_client, media_urls
+from .helpers import (
+    CODES,
+    HTTP_STATUSES,
+    OPS,
+    PORTRAIT,
+    VOICE,
+    Calls,
+    make_async_client,
+    make_client,
+    media_urls,
+)
 
 
 def test_every_method_end_to_end(

@@ -50,11 +50,13 @@ def test_a_wrong_base_url_is_endpoint_not_found_naming_the_address(
 def test_a_missing_task_at_the_right_address_is_still_not_found(
     mock: MockServer, provider: str
 ) -> None:
-    with AvatarClient(
-        as_provider(provider), api_key=key_of(mock, provider), base_url=mock.base_url, **FAST
-    ) as client:
-        with pytest.raises(NotFoundError) as caught:
-            client.wait_for_task("no-such-task", timeout=10, not_found_grace=0)
+    with (
+        AvatarClient(
+            as_provider(provider), api_key=key_of(mock, provider), base_url=mock.base_url, **FAST
+        ) as client,
+        pytest.raises(NotFoundError) as caught,
+    ):
+        client.wait_for_task("no-such-task", timeout=10, not_found_grace=0)
     assert not isinstance(caught.value, EndpointNotFoundError)
 
 
@@ -62,9 +64,11 @@ def test_an_http_404_is_the_address_even_with_an_envelope_body() -> None:
     # A provider's missing task is HTTP 200 with code 404 in the body; the same body under an
     # HTTP 404 comes from a router that does not know the path.
     body = envelope(None, 404)
-    with pytest.raises(NotFoundError) as in_body:
-        with fake_client("crun", always(answer(body)), max_retries=0) as client:
-            client.get_task("t-1")
+    with (
+        fake_client("crun", always(answer(body)), max_retries=0) as client,
+        pytest.raises(NotFoundError) as in_body,
+    ):
+        client.get_task("t-1")
     assert type(in_body.value) is NotFoundError
 
     def routed(request: httpx.Request) -> httpx.Response:
@@ -72,9 +76,11 @@ def test_an_http_404_is_the_address_even_with_an_envelope_body() -> None:
 
     # User info and the query (where a presigned URL keeps its signature) stay out of it.
     url = "https://user:s3cr3t@api.example/v1"
-    with pytest.raises(EndpointNotFoundError) as as_status:
-        with fake_client("crun", routed, max_retries=0, base_url=url) as client:
-            client.get_task("task-in-the-query")
+    with (
+        fake_client("crun", routed, max_retries=0, base_url=url) as client,
+        pytest.raises(EndpointNotFoundError) as as_status,
+    ):
+        client.get_task("task-in-the-query")
     message = as_status.value.message
     assert "GET https://api.example/v1/api/v1/client/job/TaskInfo:" in message
     for secret in ("s3cr3t", "user", "task-in-the-query", "?"):
@@ -82,13 +88,15 @@ def test_an_http_404_is_the_address_even_with_an_envelope_body() -> None:
 
 
 def test_local_validation_errors_have_code_422_like_the_providers() -> None:
-    with fake_client("apikley", always(answer(envelope(None)))) as client:
-        with pytest.raises(InvalidRequestError) as caught:
-            client.create_task(
-                image_url="https://example.com/a.png",
-                audio_url="https://example.com/a.mp3",
-                prompt="x" * 5001,
-            )
+    with (
+        fake_client("apikley", always(answer(envelope(None)))) as client,
+        pytest.raises(InvalidRequestError) as caught,
+    ):
+        client.create_task(
+            image_url="https://example.com/a.png",
+            audio_url="https://example.com/a.mp3",
+            prompt="x" * 5001,
+        )
     assert (caught.value.code, caught.value.field) == (422, "prompt")
     with pytest.raises(InvalidRequestError) as provider_error:
         as_provider("crunn")
