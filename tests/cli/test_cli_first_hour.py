@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import io
 import re
 import shlex
 import signal
@@ -11,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from kling_avatar._progress import Progress
 from kling_avatar.testing import MockServer
 
 from .helpers import APIKLEY_KEY, CRUN_KEY, RUN_TIMEOUT, Cli, command
@@ -71,3 +73,15 @@ def test_progress_in_a_pipe_is_one_line_per_reported_state(stepping: Cli, provid
     # the provider's first report. Apikley always says more than "pending" (waiting, queuing).
     if provider == "apikley":
         assert "pending" not in words, words
+
+
+def test_progress_in_a_pipe_writes_a_state_once_and_not_the_assumed_one() -> None:
+    stream = io.StringIO()  # not a terminal
+    progress = Progress(stream, live=False)
+    progress.start("apikley task t", "pending")  # assumed right after creation: not written
+    for state in ("pending (waiting)", "pending (waiting)", "pending (queuing)", "succeeded"):
+        progress.state(state)
+    progress.stop()
+
+    states = [line.split(": ", 1)[1].rsplit(" (", 1)[0] for line in stream.getvalue().splitlines()]
+    assert states == ["pending (waiting)", "pending (queuing)", "succeeded"]

@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from refresh.test_refresh_pipeline import git, published, write_json
+
+from .test_refresh_pipeline import git, published, write_json
 
 ROOT = Path(__file__).resolve().parents[2]
 CHECKS = "== does overlay/ still fit: type check"
