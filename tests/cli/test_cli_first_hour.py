@@ -6,8 +6,6 @@ import io
 import itertools
 import re
 import shlex
-import signal
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,7 +13,7 @@ import pytest
 from kling_avatar._progress import Progress
 from kling_avatar.testing import MockServer
 
-from .helpers import APIKLEY_KEY, CRUN_KEY, RUN_TIMEOUT, Cli, command
+from .helpers import APIKLEY_KEY, CRUN_KEY, Cli
 
 
 @pytest.fixture(scope="module")
@@ -30,25 +28,11 @@ def test_ctrl_c_hint_keeps_output_and_the_resumed_run_saves_the_video(
 ) -> None:
     target = tmp_path / "videos dir" / "greeting.mp4"  # a space: the hint must quote it
     options = ["--output", str(target), "--json", "--request-timeout", "20", "--timeout", "300"]
-    process = subprocess.Popen(  # noqa: S603 (our own command)
-        command("generate", "--provider", provider, *slow_cli.media_urls(), *options),
-        env=slow_cli.env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stderr is not None
-        for line in process.stderr:  # bounded by the pytest timeout if it never comes
-            if re.match(rf"{provider} task \S+: pending", line):
-                break
-        process.send_signal(signal.SIGINT)
-        _, rest = process.communicate(timeout=RUN_TIMEOUT)
-    finally:
-        process.kill()
-        process.wait()
-    assert process.returncode == 130, rest
-    hint = rest.rstrip("\n").splitlines()[-1].strip()
+    args = ("generate", "--provider", provider, *slow_cli.media_urls(), *options)
+    result = slow_cli.interrupted(provider, *args)
+
+    assert result.status == 130, result.stderr
+    hint = result.stderr.rstrip("\n").splitlines()[-1].strip()
     words = shlex.split(hint)
     assert words[:2] == ["kling-avatar", "wait"]
     assert words[3:] == ["--provider", provider, *options[3:], "--output", str(target), "--json"]
