@@ -23,6 +23,14 @@ from ._exceptions import (
 )
 from ._models import Provider, RawTask, Task, TaskState
 from ._providers import as_provider
+from ._ratelimit import MemoryRateLimitStore, RateLimit, RateLimiterError, RedisRateLimitStore
+from ._router import (
+    AsyncAvatarRouter,
+    AvatarRouter,
+    DeadlineExceededError,
+    NoProviderError,
+    RouteEvent,
+)
 from ._uploads import MAX_UPLOAD_BYTES
 from ._version import __version__
 
@@ -31,19 +39,28 @@ __all__ = [
     "APIConnectionError",
     "APITimeoutError",
     "AsyncAvatarClient",
+    "AsyncAvatarRouter",
     "AuthenticationError",
     "AvatarClient",
     "AvatarError",
+    "AvatarRouter",
+    "DeadlineExceededError",
     "EndpointNotFoundError",
     "FeatureDisabledError",
     "GenerationFailedError",
     "InsufficientCreditsError",
     "InvalidRequestError",
     "InvalidSignatureError",
+    "MemoryRateLimitStore",
+    "NoProviderError",
     "NotFoundError",
     "Provider",
+    "RateLimit",
     "RateLimitError",
+    "RateLimiterError",
     "RawTask",
+    "RedisRateLimitStore",
+    "RouteEvent",
     "ServerError",
     "ServiceUnavailableError",
     "Task",
