@@ -24,6 +24,7 @@ from ._exceptions import (
 from ._models import Provider, RawTask, Task, TaskState
 from ._providers import as_provider
 from ._ratelimit import MemoryRateLimitStore, RateLimit, RateLimiterError, RedisRateLimitStore
+from ._receiver import Receiver
 from ._router import (
     AsyncAvatarRouter,
     AvatarRouter,
@@ -31,6 +32,7 @@ from ._router import (
     NoProviderError,
     RouteEvent,
 )
+from ._seen import MemorySeenStore, RedisSeenStore, SeenStore
 from ._uploads import MAX_UPLOAD_BYTES
 from ._version import __version__
 
@@ -52,6 +54,7 @@ __all__ = [
     "InvalidRequestError",
     "InvalidSignatureError",
     "MemoryRateLimitStore",
+    "MemorySeenStore",
     "NoProviderError",
     "NotFoundError",
     "Provider",
@@ -59,8 +62,11 @@ __all__ = [
     "RateLimitError",
     "RateLimiterError",
     "RawTask",
+    "Receiver",
     "RedisRateLimitStore",
+    "RedisSeenStore",
     "RouteEvent",
+    "SeenStore",
     "ServerError",
     "ServiceUnavailableError",
     "Task",
