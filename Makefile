@@ -8,13 +8,14 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(PYTHON)
 RUN := $(UV) run --frozen --no-sync
 
-.PHONY: help env mock serve demo generate check-generated lint typecheck pytest test bench contract refresh spec-diff wheel clean
+.PHONY: help env mock serve demo generate check-generated lint typecheck pytest test bench contract contract-traffic refresh spec-diff clean
 
 help:
 	@echo "make demo             the main job: local mock, kling-avatar generate for both providers, videos in out/"
 	@echo "make test [V=1]       build the environment from uv.lock, then run every check and test (V=1: every test's name)"
 	@echo "make wheel            build dist/kling_avatar-*.whl, to pip install elsewhere (see README, Installing)"
 	@echo "make contract [PROVIDER=crun|apikley CONTRACT_BASE_URL=...]  the contract suite (mock by default)"
+	@echo "make contract-traffic FILE=traffic.jsonl  check traffic a client recorded (record_traffic=) against the specs and the lifecycle"
 	@echo "make mock [PORT=8123] [MOCK_ARGS=...]  the local mock of both providers on 127.0.0.1"
 	@echo "make serve [PORT=8200]  the reference video service (examples/service) on 127.0.0.1"
 	@echo "make generate         regenerate generated/ from specs/"
@@ -73,6 +74,12 @@ test: check-generated lint typecheck pytest
 contract: env
 	$(RUN) python scripts/contract.py
 
+# Traffic a client recorded (AvatarClient(record_traffic=FILE)): every exchange against the specs
+# (openapi-core), each task's lifecycle; a coverage report in reports/.
+contract-traffic: env
+	$(if $(FILE),,$(error usage: make contract-traffic FILE=traffic.jsonl))
+	$(RUN) python -m scripts.contract_traffic "$(FILE)"
+
 # Each scripts/bench_*.py prints its own side-by-side ratios; none of them is a test.
 bench: env
 	@for script in scripts/bench_*.py; do [ -e "$$script" ] || continue; $(RUN) python "$$script" || exit 1; done
@@ -88,6 +95,7 @@ spec-diff: env
 	$(RUN) python -m scripts.specdiff "$(OLD)" "$(NEW)" $(if $(filter 1,$(FAIL_ON_BREAKING)),--fail-on-breaking)
 
 # The installable wheel (both generated clients, the overlay, the mock's specs) in dist/.
+.PHONY: wheel
 wheel: $(UV)
 	$(UV) build --wheel --out-dir dist
 

@@ -39,6 +39,8 @@ class AsyncAvatarClient(BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport])
     ``await client.close()``.
     """
 
+    _asynchronous = True
+
     async def create_task(
         self,
         *,

@@ -27,6 +27,7 @@ from ._inputs import check_task_id, check_task_input, check_url
 from ._models import Provider, Task
 from ._providers import Adapter, GeneratedClient, Operation, Server, adapter_class
 from ._retry import Backoff, Retrier
+from ._traffic import TrafficRecorder, recorder_for
 from ._uploads import FileSource, UploadFile, prepare_upload
 from ._wait import Poller
 
@@ -107,6 +108,8 @@ def transport_error(provider: Provider, exc: httpx.HTTPError | httpx.InvalidURL)
 
 
 class BaseClient(Generic[HttpT, TransportT]):
+    _asynchronous = False  # which kind of transport the traffic recorder wraps
+
     def __init__(
         self,
         provider: Provider,
@@ -118,6 +121,7 @@ class BaseClient(Generic[HttpT, TransportT]):
         retry_delay: float = 0.5,
         poll_interval: float = 1.0,
         transport: TransportT | None = None,
+        record_traffic: str | os.PathLike[str] | TrafficRecorder | None = None,
     ) -> None:
         kind = adapter_class(provider)
         name: Provider = kind.name
@@ -143,6 +147,8 @@ class BaseClient(Generic[HttpT, TransportT]):
         )
         self._transport: TransportT | None = transport
         self._http: dict[Server, HttpT] = {}
+        # Opt-in: every exchange, redacted, to a JSON Lines file (kling_avatar._traffic).
+        self._recorder = None if record_traffic is None else recorder_for(record_traffic, [key])
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(provider={self.provider!r}, base_url={self.base_url!r})"
@@ -155,6 +161,10 @@ class BaseClient(Generic[HttpT, TransportT]):
         )
 
     def _httpx_args(self) -> dict[str, Any]:
+        if self._recorder is not None:
+            return {
+                "transport": self._recorder.wrap(self._transport, asynchronous=self._asynchronous)
+            }
         return {} if self._transport is None else {"transport": self._transport}
 
     # --- flows: every operation, written once ---------------------------------------------

@@ -40,6 +40,8 @@ class AvatarClient(BaseClient[httpx.Client, httpx.BaseTransport]):
     up to `max_retries` times on 429, 455, 5xx and connection errors (first after about
     `retry_delay` seconds, doubling; a Retry-After is honoured); a creation only when the
     connection could not be made. `transport` replaces the network (tests, benchmarks).
+    `record_traffic` (a file path) appends every exchange, redacted, as JSON Lines for
+    `make contract-traffic`.
     Use it as a context manager, or call `close()`.
     """
 
