@@ -18,6 +18,7 @@ if TYPE_CHECKING:
         APITimeoutError,
         AuthenticationError,
         AvatarError,
+        EndpointNotFoundError,
         FeatureDisabledError,
         GenerationFailedError,
         InsufficientCreditsError,
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
         WaitTimeoutError,
     )
     from ._models import Provider, RawTask, Task, TaskState
+    from ._providers import as_provider
     from ._ratelimit import MemoryRateLimitStore, RateLimit, RateLimiterError, RedisRateLimitStore
     from ._receiver import Receiver
     from ._router import (
@@ -43,6 +45,8 @@ if TYPE_CHECKING:
     from ._seen import MemorySeenStore, RedisSeenStore, SeenStore
     from ._uploads import MAX_UPLOAD_BYTES
 
+from ._version import __version__
+
 __all__ = [
     "MAX_UPLOAD_BYTES",
     "APIConnectionError",
@@ -54,6 +58,7 @@ __all__ = [
     "AvatarError",
     "AvatarRouter",
     "DeadlineExceededError",
+    "EndpointNotFoundError",
     "FeatureDisabledError",
     "GenerationFailedError",
     "InsufficientCreditsError",
@@ -79,6 +84,8 @@ __all__ = [
     "TaskState",
     "UnexpectedResponseError",
     "WaitTimeoutError",
+    "__version__",
+    "as_provider",
     "parse_callback",
     "verify_callback_signature",
 ]
@@ -90,6 +97,7 @@ _HOMES = {
     "parse_callback": "_callbacks",
     "verify_callback_signature": "_callbacks",
     "Provider": "_models",
+    "as_provider": "_providers",
     "RawTask": "_models",
     "Task": "_models",
     "TaskState": "_models",
