@@ -26,7 +26,7 @@ from kling_avatar_generated.apikley.models import (
 from kling_avatar_generated.apikley.types import UNSET, File
 
 from ._exceptions import AvatarError, NotFoundError
-from ._inputs import TaskInput
+from ._inputs import MAX_PROMPT, TaskInput
 from ._models import Task, TaskState
 from ._providers import (
     Adapter,
@@ -61,6 +61,7 @@ class Apikley(Adapter):
     # Apikley answers "recordInfo is null" for a task it has just accepted; 30 s after the wait
     # began, it means the task does not exist.
     not_found_grace = 30.0
+    max_prompt = MAX_PROMPT  # kie.ai's documented limit for the model
 
     def create_task(self, task: TaskInput, image_url: str, audio_url: str) -> Operation[Task]:
         body = KlingAiAvatarV1ProBody(

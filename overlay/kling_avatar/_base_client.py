@@ -210,7 +210,15 @@ class BaseClient(Generic[HttpT, TransportT]):
         mode: object,
         callback_url: object,
     ) -> Flow[Task]:
-        task = self._checked(check_task_input, image_url, audio_url, prompt, mode, callback_url)
+        task = self._checked(
+            check_task_input,
+            image_url,
+            audio_url,
+            prompt,
+            mode,
+            callback_url,
+            max_prompt=self._adapter.max_prompt,
+        )
         image = yield from self._media(task.image)
         audio = yield from self._media(task.audio)
         return (yield from self._call(self._adapter.create_task(task, image, audio)))

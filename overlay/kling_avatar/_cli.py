@@ -44,6 +44,7 @@ from kling_avatar import (
 )
 from kling_avatar._inputs import check_task_input
 from kling_avatar._progress import Progress
+from kling_avatar._providers import adapter_class
 from kling_avatar._uploads import UploadFile
 
 __all__ = ["EXIT_STATUSES", "main"]
@@ -281,7 +282,12 @@ def _generate(ctx: _Context) -> int:
     # first upload, so a bad --prompt does not cost two uploads first.
     try:
         checked = check_task_input(
-            args.image, args.audio, args.prompt, args.mode, args.callback_url
+            args.image,
+            args.audio,
+            args.prompt,
+            args.mode,
+            args.callback_url,
+            max_prompt=adapter_class(ctx.provider).max_prompt,
         )
     except InvalidRequestError as exc:
         raise _in_option_terms(exc, ctx.provider) from exc

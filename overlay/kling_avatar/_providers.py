@@ -229,6 +229,8 @@ class Adapter(abc.ABC):
     upload_prefix: ClassVar[str | None] = None  # where the file-upload server lives
     # How long after a wait begins a not-found answer still means "not there yet".
     not_found_grace: ClassVar[float] = 0.0
+    # The longest prompt the provider's spec allows (its `prompt.maxLength`).
+    max_prompt: ClassVar[int]
     auth_header: ClassVar[str]
     auth_prefix: ClassVar[str]
     client_class: ClassVar[Callable[..., GeneratedClient]]
