@@ -10,6 +10,7 @@ import httpx
 import pytest
 from kling_avatar import MAX_UPLOAD_BYTES, AvatarClient, InvalidRequestError
 from kling_avatar._uploads import sniff
+
 from specs import load_spec, request_schema, resolve
 
 from .fake import answer, envelope, fake_client

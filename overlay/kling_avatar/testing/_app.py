@@ -23,8 +23,8 @@ from ._asgi import (
     send_json,
 )
 from ._faults import Fault
-from ._handlers import envelope, media_lookup
-from ._specs import Provider, Route, routes
+from ._handlers import envelope, media_lookup, rejection
+from ._specs import Provider, Route, routes, templated_route
 from ._state import MockState
 from ._validation import validator
 
@@ -134,7 +134,9 @@ class MockApp:
             return
         if scope["type"] != "http":
             return
-        route = self.routes.get((scope["method"], scope["path"]))
+        route = self.routes.get((scope["method"], scope["path"])) or templated_route(
+            scope["method"], scope["path"]
+        )
         if route is None:
             await self._other(scope, receive, send)
             return
@@ -161,7 +163,8 @@ class MockApp:
                 if content_type(scope) != "multipart/form-data":
                     _check_json(body)
             except _Rejected as rejected:
-                await send_json(send, envelope(route.provider, 422, rejected.message))
+                refused = rejection(route.provider, route.operation_id, rejected.message)
+                await send_json(send, refused)
                 return
             receive = _replay(body, receive)
             # The body is read whole now; connexion looks for it by its Content-Length, which
