@@ -46,7 +46,6 @@ _APIKLEY_STATES = {
     "success": TaskState.SUCCEEDED,
     "fail": TaskState.FAILED,
 }
-_APIKLEY_MODELS = {"pro": "kling/ai-avatar-v1-pro", "std": "kling/v1-avatar-standard"}
 
 
 class Apikley(Adapter):
@@ -62,11 +61,18 @@ class Apikley(Adapter):
     # began, it means the task does not exist.
     not_found_grace = 30.0
     max_prompt = MAX_PROMPT  # kie.ai's documented limit for the model
+    # Apikley picks standard or pro by model name. Its docs name only the pro model; the standard
+    # name is the one kie.ai's model table and most public clients use. specs/apikley.yaml
+    # (x-model-names) records what each source says; `models=` picks another.
+    default_models = {"pro": "kling/ai-avatar-v1-pro", "std": "kling/ai-avatar-standard"}
+
+    def known_models(self) -> frozenset[str]:
+        return frozenset(model.value for model in KlingAiAvatarV1ProBodyModel)
 
     def create_task(self, task: TaskInput, image_url: str, audio_url: str) -> Operation[Task]:
         body = KlingAiAvatarV1ProBody(
             # Apikley picks standard or pro by model name, not by a mode field.
-            model=KlingAiAvatarV1ProBodyModel(_APIKLEY_MODELS[task.mode]),
+            model=KlingAiAvatarV1ProBodyModel((self.models or {})[task.mode]),
             input_=KlingAiAvatarV1ProBodyInput(
                 image_url=image_url, audio_url=audio_url, prompt=task.prompt
             ),

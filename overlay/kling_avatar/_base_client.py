@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Mapping
 from typing import Any, Generic, ParamSpec, TypeAlias, TypeVar, cast
 
 import attrs
@@ -109,7 +109,10 @@ class BaseClient(Generic[HttpT, TransportT]):
         retry_delay: float = 0.5,
         poll_interval: float = 1.0,
         transport: TransportT | None = None,
+        models: Mapping[str, str] | None = None,
     ) -> None:
+        """`models` names the model sent for each mode (``{"std": ...}``) where the provider
+        picks the mode by model name (Apikley); the defaults are the adapter's."""
         kind = adapter_class(provider)
         name: Provider = kind.name
         key = api_key if api_key is not None else os.environ.get(kind.key_env, "")
@@ -127,7 +130,7 @@ class BaseClient(Generic[HttpT, TransportT]):
         self.base_url = check_url(url, "base_url").rstrip("/")
         self.timeout = float(timeout)
         self.max_retries = int(max_retries)
-        self._adapter: Adapter = kind(key)
+        self._adapter: Adapter = kind(key, models)
         self._retry_backoff = Backoff(retry_delay, factor=2.0, maximum=max(8.0, retry_delay))
         self._poll_backoff = Backoff(
             poll_interval, factor=1.5, maximum=max(10.0, poll_interval), jitter=0.1
