@@ -22,6 +22,7 @@ help:
 	@echo "make spec-prism       Prism compiles every schema and its proxy flags a wrong answer per operation"
 	@echo "make typecheck        mypy --strict on the overlay, scripts, tests and generated clients"
 	@echo "make refresh [APIKLEY_SOURCE=url-or-file]  rebuild specs/apikley.yaml, diff, regenerate, test"
+	@echo "make refresh CRUN_SOURCE=file  diff a new copy of crun's page; name the spec elements whose sentence changed"
 	@echo "make spec-diff OLD=.. NEW=.. [FAIL_ON_BREAKING=1]  what changed between two specs, and what breaks"
 
 $(UV):
@@ -88,9 +89,11 @@ bench: env
 	@for script in scripts/bench_*.py; do [ -e "$$script" ] || continue; $(RUN) python "$$script" || exit 1; done
 
 # Apikley's spec is built: its published document (kept verbatim) + specs/apikley.additions.yaml.
-# Without APIKLEY_SOURCE it rebuilds from the upstream copy already kept.
+# Without APIKLEY_SOURCE it rebuilds from the upstream copy already kept. With CRUN_SOURCE it
+# diffs a new copy of crun's page instead (scripts/refresh_crun.py) and fails naming the spec
+# elements whose cited sentence (x-source-quote) is gone.
 refresh: env
-	$(RUN) python -m scripts.refresh $(if $(APIKLEY_SOURCE),--source "$(APIKLEY_SOURCE)") $(if $(filter 1,$(FAIL_ON_BREAKING)),--fail-on-breaking)
+	$(RUN) python -m scripts.refresh $(if $(APIKLEY_SOURCE),--source "$(APIKLEY_SOURCE)") $(if $(CRUN_SOURCE),--crun-source "$(CRUN_SOURCE)") $(if $(filter 1,$(FAIL_ON_BREAKING)),--fail-on-breaking)
 
 # OLD and NEW: files, or git objects such as HEAD:specs/crun.yaml.
 spec-diff: env

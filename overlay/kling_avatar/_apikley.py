@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from io import BytesIO
-from typing import Any
+from types import MappingProxyType
+from typing import Any, ClassVar
 
 import httpx
 from kling_avatar_generated.apikley import AuthenticatedClient
@@ -64,7 +65,9 @@ class Apikley(Adapter):
     # Apikley picks standard or pro by model name. Its docs name only the pro model; the standard
     # name is the one kie.ai's model table and most public clients use. specs/apikley.yaml
     # (x-model-names) records what each source says; `models=` picks another.
-    default_models = {"pro": "kling/ai-avatar-v1-pro", "std": "kling/ai-avatar-standard"}
+    default_models: ClassVar[Mapping[str, str]] = MappingProxyType(
+        {"pro": "kling/ai-avatar-v1-pro", "std": "kling/ai-avatar-standard"}
+    )
 
     def known_models(self) -> frozenset[str]:
         return frozenset(model.value for model in KlingAiAvatarV1ProBodyModel)
