@@ -92,7 +92,8 @@ def sync_detailed(
 ) -> Response[ApiResponse | FileUploadResponse]:
     """Upload a file by fetching it from a URL
 
-     Uploaded files are deleted after 3 days. The file-upload API has its own codes
+     The server gives the download 30 seconds and recommends files of at most 100 MB (doc,
+    Apikley). Uploaded files are deleted after 3 days. The file-upload API has its own codes
     (200, 400, 401, 405, 500) and its errors are `{success: false, code, msg}`.
 
     Args:
@@ -124,7 +125,8 @@ def sync(
 ) -> ApiResponse | FileUploadResponse | None:
     """Upload a file by fetching it from a URL
 
-     Uploaded files are deleted after 3 days. The file-upload API has its own codes
+     The server gives the download 30 seconds and recommends files of at most 100 MB (doc,
+    Apikley). Uploaded files are deleted after 3 days. The file-upload API has its own codes
     (200, 400, 401, 405, 500) and its errors are `{success: false, code, msg}`.
 
     Args:
@@ -151,7 +153,8 @@ async def asyncio_detailed(
 ) -> Response[ApiResponse | FileUploadResponse]:
     """Upload a file by fetching it from a URL
 
-     Uploaded files are deleted after 3 days. The file-upload API has its own codes
+     The server gives the download 30 seconds and recommends files of at most 100 MB (doc,
+    Apikley). Uploaded files are deleted after 3 days. The file-upload API has its own codes
     (200, 400, 401, 405, 500) and its errors are `{success: false, code, msg}`.
 
     Args:
@@ -181,7 +184,8 @@ async def asyncio(
 ) -> ApiResponse | FileUploadResponse | None:
     """Upload a file by fetching it from a URL
 
-     Uploaded files are deleted after 3 days. The file-upload API has its own codes
+     The server gives the download 30 seconds and recommends files of at most 100 MB (doc,
+    Apikley). Uploaded files are deleted after 3 days. The file-upload API has its own codes
     (200, 400, 401, 405, 500) and its errors are `{success: false, code, msg}`.
 
     Args:
