@@ -159,7 +159,11 @@ _OPERATIONS = sorted(routes().values(), key=lambda route: route.operation_id)
     content=st.one_of(
         st.binary(max_size=300),
         st.recursive(
-            st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+            st.none()
+            | st.booleans()
+            | st.integers()
+            | st.floats(allow_nan=False, allow_infinity=False)
+            | st.text(max_size=20),
             lambda children: (
                 st.lists(children, max_size=4)
                 | st.dictionaries(st.text(max_size=10), children, max_size=4)

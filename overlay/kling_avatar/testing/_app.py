@@ -24,7 +24,7 @@ from ._asgi import (
 )
 from ._faults import Fault
 from ._handlers import envelope, media_lookup, rejection
-from ._specs import Provider, Route, routes, templated_route
+from ._specs import Provider, Route, routes, templated_allow, templated_route
 from ._state import MockState
 from ._validation import validator
 
@@ -238,9 +238,9 @@ class MockApp:
             await send({"type": "http.response.body", "body": b"" if method == "HEAD" else data})
         elif path.startswith("/upload/") and method == "PUT":
             await self._presigned_put(scope, receive, send)
-        elif path in self.allowed:
+        elif allow := self.allowed.get(path) or templated_allow(path):
             body = {"code": 405, "message": "Method not allowed", "data": None}
-            await send_json(send, body, 405, [(b"allow", self.allowed[path])])
+            await send_json(send, body, 405, [(b"allow", allow)])
         else:
             await send_json(send, {"code": 404, "message": "Not found", "data": None}, 404)
 

@@ -148,6 +148,12 @@ def templated_route(method: str, path: str) -> Route | None:
     return None
 
 
+def templated_allow(path: str) -> bytes | None:
+    """The methods a path with parameters in it takes, as an ``Allow`` header; None if none."""
+    methods = sorted({m for m, pattern, _ in _templated() if pattern.fullmatch(path)})
+    return ", ".join(methods).encode() if methods else None
+
+
 def _key_scheme(spec: Spec, operation: dict[str, Any]) -> tuple[bytes, bool]:
     """Where the operation's security scheme (from the spec) puts the key."""
     requirements: list[dict[str, Any]] = operation.get("security") or spec["security"]
