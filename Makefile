@@ -76,7 +76,7 @@ spec-lint: node_modules/.package-lock.json
 
 spec-prism: env node_modules/.package-lock.json
 	node scripts/spectools/prism_compile.cjs specs/crun.yaml specs/apikley.yaml
-	$(RUN) python scripts/spectools/prism_proxy_check.py
+	$(RUN) python -m scripts.spectools.prism_proxy_check
 
 # The contract suite (scripts/contract.py): schemathesis over both specs against the local mock,
 # or against CONTRACT_BASE_URL with PROVIDER=crun|apikley and CRUN_API_KEY / APIKLEY_API_KEY.

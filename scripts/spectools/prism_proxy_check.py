@@ -1,6 +1,6 @@
 """Prism's validation proxy, reading each spec, flags a wrong answer for every operation.
 
-    python scripts/spectools/prism_proxy_check.py [--prism node_modules/.bin/prism]
+    python -m scripts.spectools.prism_proxy_check [--prism node_modules/.bin/prism]
 
 For each spec, one `prism proxy` is started (on 127.0.0.1) in front of a small upstream of our
 own, also on 127.0.0.1. For every operation of the spec, the upstream answers twice: once with
@@ -27,19 +27,12 @@ from typing import Any
 import httpx
 import yaml
 
+from scripts.specdiff._resolve import dereference
+
 ROOT = Path(__file__).resolve().parents[2]
 SPECS = ("crun", "apikley")
 METHODS = ("get", "put", "post", "delete", "patch")
 ANSWER_HEADER = "x-check-answer"  # the upstream's switch: "right" or "wrong"
-
-
-def _ref(spec: dict[str, Any], node: Any) -> Any:
-    while isinstance(node, dict) and "$ref" in node:
-        target: Any = spec
-        for part in node["$ref"].removeprefix("#/").split("/"):
-            target = target[part]
-        node = target
-    return node
 
 
 def wrong(value: Any) -> Any:
@@ -55,18 +48,15 @@ def wrong(value: Any) -> Any:
 
 def cases(spec: dict[str, Any]) -> Iterator[tuple[str, str, str, Any]]:
     """(operationId, method, request path, the right answer) for each operation."""
+    spec = dereference(spec)
     for path, item in spec["paths"].items():
         for method in METHODS:
             if method not in item:
                 continue
             op = item[method]
-            content = _ref(spec, op["responses"]["200"])["content"]["application/json"]
+            content = op["responses"]["200"]["content"]["application/json"]
             examples = content.get("examples") or {}
-            right = (
-                _ref(spec, next(iter(examples.values())))["value"]
-                if examples
-                else content["example"]
-            )
+            right = next(iter(examples.values()))["value"] if examples else content["example"]
             concrete = path.replace("{model}", "kling-avatar")
             yield op["operationId"], method.upper(), concrete, right
 
