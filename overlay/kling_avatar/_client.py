@@ -18,6 +18,7 @@ from ._base_client import (
     OnUpdate,
     Send,
     Sleep,
+    Step,
     advance,
 )
 from ._models import Task
@@ -127,16 +128,21 @@ class AvatarClient(BaseClient[httpx.Client, httpx.BaseTransport]):
         error: BaseException | None = None
         try:
             while not isinstance(step := advance(flow, reply, error), Done):
-                reply, error = None, None
-                if isinstance(step, Send):
-                    try:
-                        reply = self._client(step.server).request(**step.kwargs)
-                    except (httpx.HTTPError, httpx.InvalidURL) as exc:
-                        error = exc
-                elif isinstance(step, Sleep):
-                    time.sleep(step.seconds)
-                elif isinstance(step, Notify):
-                    step.callback(step.task)
+                reply, error = self._perform(step)
             return step.value
         finally:
             flow.close()
+
+    def _perform(self, step: Step) -> tuple[object, BaseException | None]:
+        """Carries out one step: its reply, or the transport error to throw into the flow.
+        (The router performs its clients' steps through this too.)"""
+        if isinstance(step, Send):
+            try:
+                return self._client(step.server).request(**step.kwargs), None
+            except (httpx.HTTPError, httpx.InvalidURL) as exc:
+                return None, exc
+        if isinstance(step, Sleep):
+            time.sleep(step.seconds)
+        elif isinstance(step, Notify):
+            step.callback(step.task)
+        return None, None
