@@ -311,7 +311,8 @@ def _generate(ctx: _Context) -> int:
             args.prompt,
             args.mode,
             args.callback_url,
-            max_prompt=adapter_class(ctx.provider).max_prompt,
+            # A routed generate may land on any of them: the prompt must fit each one's limit.
+            max_prompt=min(adapter_class(name).max_prompt for name in ctx.providers),
         )
     except InvalidRequestError as exc:
         raise _in_option_terms(exc, ctx.provider) from exc
