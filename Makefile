@@ -8,13 +8,15 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(PYTHON)
 RUN := $(UV) run --frozen --no-sync
 
-.PHONY: help env mock demo generate check-generated lint typecheck pytest test bench contract refresh spec-diff spec-lint spec-prism clean
+.PHONY: help env mock serve demo generate check-generated lint typecheck pytest test bench contract contract-traffic refresh spec-diff spec-lint spec-prism clean
 
 help:
 	@echo "make demo             the main job: local mock, kling-avatar generate for both providers, videos in out/"
 	@echo "make test             build the environment from uv.lock, then run every check and test"
 	@echo "make contract [PROVIDER=crun|apikley CONTRACT_BASE_URL=...]  the contract suite (mock by default)"
+	@echo "make contract-traffic FILE=traffic.jsonl  check traffic a client recorded (record_traffic=) against the specs and the lifecycle"
 	@echo "make mock [PORT=8123] [MOCK_ARGS=...]  the local mock of both providers on 127.0.0.1"
+	@echo "make serve [PORT=8200]  the reference video service (examples/service) on 127.0.0.1"
 	@echo "make generate         regenerate generated/ from specs/"
 	@echo "make check-generated  fail with a diff when generated/ is not what specs/ give"
 	@echo "make lint             ruff on the hand-written code"
@@ -37,6 +39,12 @@ env: $(UV)
 PORT ?= 8123
 mock: env
 	$(RUN) python -m kling_avatar.testing --port $(PORT) $(MOCK_ARGS)
+
+# The reference service (examples/service/app.py): FastAPI + the callback receiver, on
+# 127.0.0.1; its own default port unless PORT is given. Reads CRUN_API_KEY, APIKLEY_API_KEY,
+# *_BASE_URL, APIKLEY_WEBHOOK_KEY, SERVICE_PUBLIC_URL.
+serve: env
+	$(RUN) python examples/service/app.py --port $(if $(filter command line environment,$(origin PORT)),$(PORT),8200)
 
 # The main job, end to end: the local mock (in-process, stopped however the runs end), then
 # kling-avatar generate for both providers on examples/media/, the videos downloaded into out/.
@@ -83,6 +91,12 @@ spec-prism: env node_modules/.package-lock.json
 # Creates nothing on a real provider without CONTRACT_ALLOW_CREATE=1; JUnit XML in reports/.
 contract: env
 	$(RUN) python scripts/contract.py
+
+# Traffic a client recorded (AvatarClient(record_traffic=FILE)): every exchange against the specs
+# (openapi-core), each task's lifecycle; a coverage report in reports/.
+contract-traffic: env
+	$(if $(FILE),,$(error usage: make contract-traffic FILE=traffic.jsonl))
+	$(RUN) python -m scripts.contract_traffic "$(FILE)"
 
 # Each scripts/bench_*.py prints its own side-by-side ratios; none of them is a test.
 bench: env

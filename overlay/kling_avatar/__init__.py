@@ -22,6 +22,7 @@ from ._exceptions import (
 )
 from ._models import Provider, RawTask, Task, TaskState
 from ._ratelimit import MemoryRateLimitStore, RateLimit, RateLimiterError, RedisRateLimitStore
+from ._receiver import Receiver
 from ._router import (
     AsyncAvatarRouter,
     AvatarRouter,
@@ -29,6 +30,7 @@ from ._router import (
     NoProviderError,
     RouteEvent,
 )
+from ._seen import MemorySeenStore, RedisSeenStore, SeenStore
 from ._uploads import MAX_UPLOAD_BYTES
 
 __all__ = [
@@ -48,6 +50,7 @@ __all__ = [
     "InvalidRequestError",
     "InvalidSignatureError",
     "MemoryRateLimitStore",
+    "MemorySeenStore",
     "NoProviderError",
     "NotFoundError",
     "Provider",
@@ -55,8 +58,11 @@ __all__ = [
     "RateLimitError",
     "RateLimiterError",
     "RawTask",
+    "Receiver",
     "RedisRateLimitStore",
+    "RedisSeenStore",
     "RouteEvent",
+    "SeenStore",
     "ServerError",
     "ServiceUnavailableError",
     "Task",

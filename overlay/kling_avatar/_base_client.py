@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Generator, Mapping
-from typing import Any, Generic, ParamSpec, TypeAlias, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeAlias, TypeVar, cast
 
 import attrs
 import httpx
@@ -27,8 +27,12 @@ from ._inputs import check_task_id, check_task_input, check_url
 from ._models import Provider, Task
 from ._providers import Adapter, GeneratedClient, Operation, Server, adapter_class
 from ._retry import Backoff, Retrier
+from ._traffic import TrafficRecorder, recorder_for
 from ._uploads import FileSource, UploadFile, prepare_upload
 from ._wait import Poller
+
+if TYPE_CHECKING:
+    from ._receiver import Receiver, Watch
 
 T = TypeVar("T")
 StepT = TypeVar("StepT")
@@ -52,7 +56,10 @@ class Send:
 
 @attrs.frozen
 class Sleep:
+    """A pause; with `wake`, cut short by the receiver's callback, whose task is the reply."""
+
     seconds: float
+    wake: Watch | None = None
 
 
 @attrs.frozen
@@ -101,6 +108,8 @@ def transport_error(provider: Provider, exc: httpx.HTTPError | httpx.InvalidURL)
 
 
 class BaseClient(Generic[HttpT, TransportT]):
+    _asynchronous = False  # which kind of transport the traffic recorder wraps
+
     def __init__(
         self,
         provider: Provider | str,
@@ -112,6 +121,7 @@ class BaseClient(Generic[HttpT, TransportT]):
         retry_delay: float = 0.5,
         poll_interval: float = 1.0,
         transport: TransportT | None = None,
+        record_traffic: str | os.PathLike[str] | TrafficRecorder | None = None,
         models: Mapping[str, str] | None = None,
     ) -> None:
         """`models` names the model sent for each mode (``{"std": ...}``) where the provider
@@ -140,6 +150,8 @@ class BaseClient(Generic[HttpT, TransportT]):
         )
         self._transport: TransportT | None = transport
         self._http: dict[Server, HttpT] = {}
+        # Opt-in: every exchange, redacted, to a JSON Lines file (kling_avatar._traffic).
+        self._recorder = None if record_traffic is None else recorder_for(record_traffic, [key])
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(provider={self.provider!r}, base_url={self.base_url!r})"
@@ -152,6 +164,10 @@ class BaseClient(Generic[HttpT, TransportT]):
         )
 
     def _httpx_args(self) -> dict[str, Any]:
+        if self._recorder is not None:
+            return {
+                "transport": self._recorder.wrap(self._transport, asynchronous=self._asynchronous)
+            }
         return {} if self._transport is None else {"transport": self._transport}
 
     # --- flows: every operation, written once ---------------------------------------------
@@ -242,28 +258,49 @@ class BaseClient(Generic[HttpT, TransportT]):
         timeout: float,
         on_update: OnUpdate | None,
         not_found_grace: float | None,
+        receiver: Receiver | None = None,
     ) -> Flow[Task]:
         op = self._adapter.get_task(self._checked(check_task_id, task_id))
         if not_found_grace is None:
             not_found_grace = self._adapter.not_found_grace
-        poller = Poller(task_id, self._adapter.reader, timeout, self._poll_backoff, not_found_grace)
-        while True:
-            try:
-                # One attempt per poll: the poll loop itself is the retry loop, deadline-bound.
-                task = yield from self._call(
-                    op, max_retries=0, timeout=poller.request_timeout(self.timeout)
-                )
-            except AvatarError as error:
-                poller.tolerate(error)
-            else:
-                if poller.changed(task) and on_update is not None:
-                    yield Notify(on_update, task)
-                if poller.finished(task):
-                    return task
-            yield Sleep(poller.next_delay())
+        # With a receiver, polling is only the fallback for a lost callback: its slow schedule.
+        backoff = self._poll_backoff if receiver is None else receiver.fallback_backoff
+        poller = Poller(task_id, self._adapter.reader, timeout, backoff, not_found_grace)
+        watch = None if receiver is None else receiver.watch(self.provider, task_id)
+        woken: Task | None = None
+        try:
+            while True:
+                task: Task | None = woken  # confirmed by the receiver's own get_task
+                if task is None:
+                    try:
+                        # One attempt per poll: the poll loop itself is the retry loop.
+                        task = yield from self._call(
+                            op, max_retries=0, timeout=poller.request_timeout(self.timeout)
+                        )
+                    except AvatarError as error:
+                        poller.tolerate(error)
+                if task is not None:
+                    if poller.changed(task) and on_update is not None:
+                        yield Notify(on_update, task)
+                    if poller.finished(task):
+                        return task
+                reply = yield Sleep(poller.next_delay(), watch)
+                woken = reply if isinstance(reply, Task) else None
+        finally:
+            if watch is not None:
+                watch.close()
+
+    def _callback_url(self, callback_url: str | None, receiver: Receiver | None) -> str | None:
+        if callback_url is None and receiver is not None:
+            return receiver.callback_url(self.provider)
+        return callback_url
 
     def _generate_flow(
-        self, create: Flow[Task], timeout: float, on_update: OnUpdate | None
+        self,
+        create: Flow[Task],
+        timeout: float,
+        on_update: OnUpdate | None,
+        receiver: Receiver | None = None,
     ) -> Flow[Task]:
         task = yield from create
-        return (yield from self._wait_flow(task.id, timeout, on_update, None))
+        return (yield from self._wait_flow(task.id, timeout, on_update, None, receiver))
