@@ -282,9 +282,11 @@ class MockApp:
 
 
 _TEXT = {
+    400: "Bad request",
     401: "Unauthorized",
     402: "Insufficient credits",
     404: "Not found",
+    405: "Method not allowed",
     422: "Validation error",
     429: "Rate limited",
     455: "Service unavailable: the system is under maintenance",
@@ -295,7 +297,7 @@ _TEXT = {
 }
 
 
-_ENVELOPE_CODES = frozenset({200, 401, 402, 404, 422, 429, 455, 500, 501, 505})
+_ENVELOPE_CODES = frozenset({200, 400, 401, 402, 404, 405, 422, 429, 455, 500, 501, 505})
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

@@ -22,8 +22,8 @@ class TaskInfo:
     """
     Attributes:
         task_id (str):
-        status (TaskStatus): `success` and `failed` are terminal; CrunTeam's task-runner skill says to treat `pending`
-            and `running` as not finished.
+        status (TaskStatus): `success` and `failed` are terminal (CrunTeam's task-runner skill: pending and running are
+            not finished).
         provider (None | str | Unset):
         model_version (None | str | Unset):
         param (None | TaskParam | Unset): The original request, as an object.
