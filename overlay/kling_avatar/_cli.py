@@ -19,7 +19,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 from urllib.parse import urlsplit
 
 import httpx
@@ -30,14 +30,12 @@ from kling_avatar import (
     AuthenticationError,
     AvatarClient,
     AvatarError,
-    AvatarRouter,
     FeatureDisabledError,
     GenerationFailedError,
     InsufficientCreditsError,
     InvalidRequestError,
     NotFoundError,
     RateLimitError,
-    RouteEvent,
     ServerError,
     ServiceUnavailableError,
     Task,
@@ -49,6 +47,9 @@ from kling_avatar._inputs import check_task_input
 from kling_avatar._progress import Progress
 from kling_avatar._providers import adapter_class
 from kling_avatar._uploads import UploadFile
+
+if TYPE_CHECKING:  # the router imports asyncio (its async form): only routed runs load it
+    from kling_avatar import RouteEvent
 
 __all__ = ["EXIT_STATUSES", "main"]
 
@@ -341,6 +342,8 @@ def _generate(ctx: _Context) -> int:
 
 def _generate_routed(ctx: _Context) -> int:
     """`generate` over several providers: the router picks, the progress says who and why."""
+    from kling_avatar import AvatarRouter
+
     args = ctx.args
     for name in ctx.providers:
         if not os.environ.get(KEY_VARIABLES[name]):
