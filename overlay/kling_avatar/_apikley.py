@@ -72,6 +72,7 @@ class Apikley(Adapter):
 
     def known_models(self) -> frozenset[str]:
         return frozenset(model.value for model in KlingAiAvatarV1ProBodyModel)
+
     unknown_age_grace = 6.0
 
     def create_task(self, task: TaskInput, image_url: str, audio_url: str) -> Operation[Task]:
