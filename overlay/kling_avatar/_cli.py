@@ -47,6 +47,7 @@ from kling_avatar import (
 from kling_avatar._base_client import DEFAULT_TIMEOUT
 from kling_avatar._inputs import check_task_input
 from kling_avatar._progress import Progress
+from kling_avatar._providers import adapter_class
 from kling_avatar._uploads import UploadFile
 
 if TYPE_CHECKING:  # the router imports asyncio (its async form): only routed runs load it
@@ -314,7 +315,13 @@ def _generate(ctx: _Context) -> int:
     # first upload, so a bad --prompt does not cost two uploads first.
     try:
         checked = check_task_input(
-            args.image, args.audio, args.prompt, args.mode, args.callback_url
+            args.image,
+            args.audio,
+            args.prompt,
+            args.mode,
+            args.callback_url,
+            # A routed generate may land on any of them: the prompt must fit each one's limit.
+            max_prompt=min(adapter_class(name).max_prompt for name in ctx.providers),
         )
     except InvalidRequestError as exc:
         raise _in_option_terms(exc, ctx.provider) from exc
