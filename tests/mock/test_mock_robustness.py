@@ -109,6 +109,18 @@ def test_apikley_stream_upload_with_broken_multipart(
     _assert_422(answer, "msg", code=400)
 
 
+@pytest.mark.parametrize("path", [APIKLEY_STREAM, CRUN_CREATE])
+def test_a_body_without_a_content_type_is_refused_not_a_500(
+    mock: MockServer, http: httpx.Client, path: str
+) -> None:
+    headers = apikley_headers(mock) if path == APIKLEY_STREAM else crun_headers(mock)
+    answer = http.post(path, content=b"x", headers=headers)
+    assert answer.status_code == 200
+    assert answer.json()["code"] in (400, 422)
+    assert "Content-Type" in answer.json()["msg" if path == APIKLEY_STREAM else "message"]
+    assert not mock.errors
+
+
 def test_chunked_body_is_read_like_any_other(mock: MockServer, http: httpx.Client) -> None:
     body = json.dumps(crun_body()).encode()
 

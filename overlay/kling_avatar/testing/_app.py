@@ -187,6 +187,9 @@ class MockApp:
         if scope["method"] in ("POST", "PUT", "PATCH"):
             try:
                 body = await _read_body(scope, receive)
+                if body and not content_type(scope):
+                    # Nothing says what the body is (connexion's form check would crash on it).
+                    raise _Rejected("Content-Type is not accepted here: the body has none")
                 if content_type(scope) != "multipart/form-data":
                     parsed = _parse_json(body)
             except _Rejected as rejected:
