@@ -21,6 +21,7 @@ from ._base_client import (
     Sleep,
     advance,
 )
+from ._exceptions import AvatarError
 from ._models import Task
 from ._providers import Server
 from ._uploads import FileSource
@@ -122,6 +123,28 @@ class AsyncAvatarClient(BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport])
                 self._http[server] = self._generated_client(server).get_async_httpx_client()
         return self._http[server]
 
+    async def _send(self, step: Send) -> httpx.Response:
+        """One request, bounded: done within its timeout, at most `max_answer_bytes` read."""
+        client = self._client(step.server)
+        request = client.build_request(**self._request_kwargs(step))
+        seconds = self._request_seconds(step)
+        try:
+            async with asyncio.timeout(seconds):
+                response = await client.send(request, stream=True)
+                try:
+                    body = self._answer_body(response)
+                    if not response.is_stream_consumed:
+                        async for chunk in response.aiter_raw():
+                            body.feed(chunk)
+                    return body.response(response)
+                finally:
+                    await response.aclose()
+        except TimeoutError:
+            # Whether the request left is unknown: counted as sent, so a creation is not resent.
+            raise httpx.ReadTimeout(
+                f"no complete answer within {seconds:g}s", request=request
+            ) from None
+
     async def _drive(self, flow: Flow[T]) -> T:
         reply: object = None
         error: BaseException | None = None
@@ -130,8 +153,8 @@ class AsyncAvatarClient(BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport])
                 reply, error = None, None
                 if isinstance(step, Send):
                     try:
-                        reply = await self._client(step.server).request(**step.kwargs)
-                    except (httpx.HTTPError, httpx.InvalidURL) as exc:
+                        reply = await self._send(step)
+                    except (httpx.HTTPError, httpx.InvalidURL, AvatarError) as exc:
                         error = exc
                 elif isinstance(step, Sleep):
                     await asyncio.sleep(step.seconds)

@@ -23,9 +23,11 @@ from ._exceptions import (
     InvalidRequestError,
     UnexpectedResponseError,
 )
-from ._inputs import check_task_id, check_task_input, check_url
+from ._inputs import check_task_id, check_task_input, check_url, is_loopback_url
+from ._limits import ACCEPT_ENCODING, DEFAULT_MAX_ANSWER_BYTES, BoundedBody
 from ._models import Provider, Task
 from ._providers import Adapter, GeneratedClient, Operation, Server, adapter_class
+from ._redact import Redactor
 from ._retry import Backoff, Retrier
 from ._uploads import FileSource, UploadFile, prepare_upload
 from ._wait import Poller
@@ -77,10 +79,13 @@ def advance(flow: Flow[T], reply: object, error: BaseException | None) -> Step |
         return Done(cast(T, stop.value))
 
 
-def transport_error(provider: Provider, exc: httpx.HTTPError | httpx.InvalidURL) -> AvatarError:
+def transport_error(
+    provider: Provider, exc: httpx.HTTPError | httpx.InvalidURL, redact: Redactor | None = None
+) -> AvatarError:
     # Only a failure to connect proves the request never left; a creation is retried only then.
     never_sent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
     detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    detail = (redact or Redactor())(detail)
     error: AvatarError
     if isinstance(exc, httpx.TimeoutException):
         error = APITimeoutError(
@@ -109,6 +114,7 @@ class BaseClient(Generic[HttpT, TransportT]):
         retry_delay: float = 0.5,
         poll_interval: float = 1.0,
         transport: TransportT | None = None,
+        max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
     ) -> None:
         kind = adapter_class(provider)
         name: Provider = kind.name
@@ -127,7 +133,9 @@ class BaseClient(Generic[HttpT, TransportT]):
         self.base_url = check_url(url, "base_url").rstrip("/")
         self.timeout = float(timeout)
         self.max_retries = int(max_retries)
-        self._adapter: Adapter = kind(key)
+        self.max_answer_bytes = int(max_answer_bytes)
+        # URLs in answers may name this machine only when the API itself is here (the mock).
+        self._adapter: Adapter = kind(key, allow_loopback=is_loopback_url(self.base_url))
         self._retry_backoff = Backoff(retry_delay, factor=2.0, maximum=max(8.0, retry_delay))
         self._poll_backoff = Backoff(
             poll_interval, factor=1.5, maximum=max(10.0, poll_interval), jitter=0.1
@@ -148,6 +156,25 @@ class BaseClient(Generic[HttpT, TransportT]):
     def _httpx_args(self) -> dict[str, Any]:
         return {} if self._transport is None else {"transport": self._transport}
 
+    # --- the send path: what both drivers do around one request -------------------------
+
+    def _request_seconds(self, step: Send) -> float:
+        """The whole request (connect, send, every read) must end within this."""
+        return float(step.kwargs.get("timeout", self.timeout))
+
+    def _request_kwargs(self, step: Send) -> dict[str, Any]:
+        headers = {"Accept-Encoding": ACCEPT_ENCODING, **step.kwargs.get("headers", {})}
+        return {**step.kwargs, "headers": headers}
+
+    def _answer_body(self, response: httpx.Response) -> BoundedBody:
+        """The bounded reader of `response`'s body; one that a transport (a test's
+        MockTransport) handed back already read is fed whole, decoded as it is."""
+        if not response.is_stream_consumed:
+            return BoundedBody(response.headers, self.max_answer_bytes, self.provider)
+        body = BoundedBody(httpx.Headers(), self.max_answer_bytes, self.provider)
+        body.feed(response.content)
+        return body
+
     # --- flows: every operation, written once ---------------------------------------------
 
     def _call(
@@ -166,7 +193,9 @@ class BaseClient(Generic[HttpT, TransportT]):
             try:
                 response = yield Send(op.server, kwargs)
             except (httpx.HTTPError, httpx.InvalidURL) as exc:
-                error = transport_error(self.provider, exc)
+                error = transport_error(self.provider, exc, self._adapter.reader.redact)
+            except AvatarError as exc:  # an answer over the size cap
+                error = exc
             else:
                 logger.debug("%s %s: HTTP %d", self.provider, op.name, response.status_code)
                 try:
@@ -216,7 +245,7 @@ class BaseClient(Generic[HttpT, TransportT]):
         return (yield from self._call(self._adapter.create_task(task, image, audio)))
 
     def _get_flow(self, task_id: str) -> Flow[Task]:
-        op = self._adapter.get_task(self._checked(check_task_id, task_id))
+        op = self._adapter.read_task(self._checked(check_task_id, task_id))
         return (yield from self._call(op))
 
     def _credits_flow(self) -> Flow[float]:
@@ -229,7 +258,7 @@ class BaseClient(Generic[HttpT, TransportT]):
         on_update: OnUpdate | None,
         not_found_grace: float | None,
     ) -> Flow[Task]:
-        op = self._adapter.get_task(self._checked(check_task_id, task_id))
+        op = self._adapter.read_task(self._checked(check_task_id, task_id))
         if not_found_grace is None:
             not_found_grace = self._adapter.not_found_grace
         poller = Poller(task_id, self._adapter.reader, timeout, self._poll_backoff, not_found_grace)

@@ -20,6 +20,8 @@ from ._base_client import (
     Sleep,
     advance,
 )
+from ._exceptions import AvatarError
+from ._limits import check_deadline, deadline, install_deadlines
 from ._models import Task
 from ._providers import Server
 from ._uploads import FileSource
@@ -120,7 +122,23 @@ class AvatarClient(BaseClient[httpx.Client, httpx.BaseTransport]):
                 self._http[server] = httpx.Client(timeout=self.timeout, **self._httpx_args())
             else:
                 self._http[server] = self._generated_client(server).get_httpx_client()
+            install_deadlines(self._http[server])
         return self._http[server]
+
+    def _send(self, step: Send) -> httpx.Response:
+        """One request, bounded: done within its timeout, at most `max_answer_bytes` read."""
+        client = self._client(step.server)
+        with deadline(self._request_seconds(step)):
+            response = client.send(client.build_request(**self._request_kwargs(step)), stream=True)
+            try:
+                body = self._answer_body(response)
+                if not response.is_stream_consumed:
+                    for chunk in response.iter_raw():
+                        body.feed(chunk)
+                        check_deadline()
+                return body.response(response)
+            finally:
+                response.close()
 
     def _drive(self, flow: Flow[T]) -> T:
         reply: object = None
@@ -130,8 +148,8 @@ class AvatarClient(BaseClient[httpx.Client, httpx.BaseTransport]):
                 reply, error = None, None
                 if isinstance(step, Send):
                     try:
-                        reply = self._client(step.server).request(**step.kwargs)
-                    except (httpx.HTTPError, httpx.InvalidURL) as exc:
+                        reply = self._send(step)
+                    except (httpx.HTTPError, httpx.InvalidURL, AvatarError) as exc:
                         error = exc
                 elif isinstance(step, Sleep):
                     time.sleep(step.seconds)
