@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import os
+from pathlib import Path
 from types import TracebackType
 from typing import Literal, Self, TypeVar
 
@@ -20,6 +21,11 @@ from ._base_client import (
     Send,
     Sleep,
     advance,
+)
+from ._download import (
+    DEFAULT_DOWNLOAD_TIMEOUT,
+    DEFAULT_MAX_DOWNLOAD_BYTES,
+    download_async,
 )
 from ._exceptions import AvatarError
 from ._models import Task
@@ -97,6 +103,24 @@ class AsyncAvatarClient(BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport])
         """Uploads a local file (at most 10 MB, an accepted image or audio type, detected from
         the content when not given) and returns the URL to pass as `image_url`/`audio_url`."""
         return await self._drive(self._upload_flow(path_or_bytes, content_type))
+
+    async def download(
+        self,
+        task: Task,
+        to: str | os.PathLike[str],
+        *,
+        overwrite: bool = False,
+        max_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES,
+        timeout: float = DEFAULT_DOWNLOAD_TIMEOUT,  # noqa: ASYNC109 - a deadline
+    ) -> Path:
+        """Saves the task's video (its first URL) to `to`, a file or a folder, and returns the
+        path. In a folder the name is the task id's safe characters plus a video suffix; the
+        file is written to a new temporary file beside it, never through a symlink, its length
+        checked against Content-Length, then renamed. An existing file is kept (DownloadError)
+        unless `overwrite`. At most `max_bytes`, done within `timeout` seconds; only an http(s)
+        URL is fetched, without the API key."""
+        plan = self._download_plan(task, to, overwrite, max_bytes, timeout)
+        return await download_async(self._client("external"), plan, self.provider)
 
     async def close(self) -> None:
         """Closes the connections (the client opens new ones if used again)."""

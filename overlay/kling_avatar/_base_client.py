@@ -15,6 +15,7 @@ from typing import Any, Generic, ParamSpec, TypeAlias, TypeVar, cast
 import attrs
 import httpx
 
+from ._download import DownloadPlan, plan_download
 from ._exceptions import (
     APIConnectionError,
     APITimeoutError,
@@ -174,6 +175,27 @@ class BaseClient(Generic[HttpT, TransportT]):
         body = BoundedBody(httpx.Headers(), self.max_answer_bytes, self.provider)
         body.feed(response.content)
         return body
+
+    def _download_plan(
+        self,
+        task: Task,
+        to: str | os.PathLike[str],
+        overwrite: bool,
+        max_bytes: int,
+        timeout: float,
+    ) -> DownloadPlan:
+        if not isinstance(task, Task):
+            raise InvalidRequestError(
+                f"task: expected a Task, got {type(task).__name__}", field="task"
+            )
+        return plan_download(
+            task,
+            to,
+            overwrite=overwrite,
+            max_bytes=max_bytes,
+            timeout=timeout,
+            allow_loopback=self._adapter.reader.allow_loopback,
+        )
 
     # --- flows: every operation, written once ---------------------------------------------
 

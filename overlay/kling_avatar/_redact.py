@@ -99,15 +99,18 @@ class RedactingFilter(logging.Filter):
     query. Add it to a handler (the CLI's `--debug` does) to keep those out of a log.
     """
 
-    def __init__(self, *secrets: str) -> None:
+    def __init__(self, *secrets: str, terminal: bool = False) -> None:
         super().__init__()
         self._redactors = [Redactor(s) for s in secrets] or [Redactor()]
+        self._terminal = terminal  # also escape control characters, for a log on a terminal
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         clean = message
         for redact in self._redactors:
             clean = redact(clean)
+        if self._terminal:
+            clean = printable(clean)
         if clean != message:
             record.msg, record.args = clean, None
         return True
