@@ -40,7 +40,9 @@ class Request:
 Route = Callable[[Request], Script]
 
 
-def head(status: int = 200, headers: dict[str, str] | None = None, length: int | None = None) -> bytes:
+def head(
+    status: int = 200, headers: dict[str, str] | None = None, length: int | None = None
+) -> bytes:
     lines = [f"HTTP/1.1 {status} X", "Connection: close"]
     lines += [f"{name}: {value}" for name, value in (headers or {}).items()]
     if length is not None:
@@ -80,9 +82,10 @@ def big(size: int, chunk: int = 64 * 1024) -> Iterator[bytes | float]:
 
 
 @functools.cache
-def gzip_of_zeros(size: int) -> bytes:
-    """`size` bytes of JSON-legal whitespace, gzipped (1 GiB is about 1 MB)."""
-    packer = zlib.compressobj(9, zlib.DEFLATED, zlib.MAX_WBITS | 16)
+def gzip_of_zeros(size: int, encoding: str = "gzip") -> bytes:
+    """`size` bytes of JSON-legal whitespace, gzipped or deflated (1 GiB is about 1 MB)."""
+    wbits = zlib.MAX_WBITS | 16 if encoding == "gzip" else zlib.MAX_WBITS
+    packer = zlib.compressobj(9, zlib.DEFLATED, wbits)
     block = b" " * (1024 * 1024)
     parts = [packer.compress(block) for _ in range(size // len(block))]
     parts.append(packer.compress(b" " * (size % len(block))))
@@ -91,7 +94,7 @@ def gzip_of_zeros(size: int) -> bytes:
 
 
 def bomb(size: int, encoding: str = "gzip") -> Iterator[bytes | float]:
-    packed = gzip_of_zeros(size)
+    packed = gzip_of_zeros(size, encoding)
     yield head(200, {"Content-Type": "application/json", "Content-Encoding": encoding}, len(packed))
     for i in range(0, len(packed), 64 * 1024):
         yield packed[i : i + 64 * 1024]
