@@ -6,6 +6,7 @@ import gzip
 import json
 import logging
 import time
+from collections.abc import Callable
 
 import httpx
 import pytest
@@ -61,10 +62,14 @@ def test_the_task_asked_about_is_accepted(call: Call, provider: str) -> None:
         pytest.param(lambda: bomb(64 * 1024**2, "deflate"), id="64MiB-deflate"),
     ],
 )
-def test_an_oversized_answer_stops_at_the_cap(call: Call, provider: str, script: object) -> None:
-    with HostileServer(lambda r: script()) as server:  # type: ignore[operator]
-        with pytest.raises(ResponseTooLargeError, match="1048576-byte cap"):
-            call(provider, server.url, "get_credits")
+def test_an_oversized_answer_stops_at_the_cap(
+    call: Call, provider: str, script: Callable[[], Script]
+) -> None:
+    with (
+        HostileServer(lambda r: script()) as server,
+        pytest.raises(ResponseTooLargeError, match="1048576-byte cap"),
+    ):
+        call(provider, server.url, "get_credits")
 
 
 def test_the_cap_is_a_client_setting_and_a_normal_gzip_answer_reads(
@@ -83,9 +88,11 @@ def test_the_cap_is_a_client_setting_and_a_normal_gzip_answer_reads(
 
 def test_an_unasked_for_encoding_is_an_unexpected_answer(call: Call, provider: str) -> None:
     script = [head(200, {"Content-Encoding": "br"}, 4) + b"abcd"]
-    with HostileServer(lambda r: script) as server:
-        with pytest.raises(UnexpectedResponseError, match="Content-Encoding"):
-            call(provider, server.url, "get_credits")
+    with (
+        HostileServer(lambda r: script) as server,
+        pytest.raises(UnexpectedResponseError, match="Content-Encoding"),
+    ):
+        call(provider, server.url, "get_credits")
 
 
 # Item 4 ---------------------------------------------------------------------------------------
@@ -176,9 +183,8 @@ def test_an_echoed_key_never_reaches_an_error_a_task_or_a_log(
 
 
 def test_a_failed_wait_carries_a_blanked_task(call: Call, provider: str) -> None:
-    with echo_routes(provider, "m" * 115) as server:
-        with pytest.raises(GenerationFailedError) as caught:
-            call(provider, server.url, "wait_for_task", "failed", timeout=5)
+    with echo_routes(provider, "m" * 115) as server, pytest.raises(GenerationFailedError) as caught:
+        call(provider, server.url, "wait_for_task", "failed", timeout=5)
     task = caught.value.task
     assert task is not None and task.error_message is not None
     assert "[redacted]" in task.error_message and KEY not in repr(task)
@@ -203,9 +209,11 @@ def test_only_http_urls_leave_as_video_urls(call: Call, provider: str, url: str)
     def status(request: Request) -> Script:
         return [envelope(task_data(provider, asked_id(provider, request), urls=[url]))]
 
-    with HostileServer(routes(provider, status=status)) as server:
-        with pytest.raises(UnexpectedResponseError) as caught:
-            call(provider, server.url, "get_task", "t1")
+    with (
+        HostileServer(routes(provider, status=status)) as server,
+        pytest.raises(UnexpectedResponseError) as caught,
+    ):
+        call(provider, server.url, "get_task", "t1")
     assert KEY not in str(caught.value)
 
 
