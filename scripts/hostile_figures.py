@@ -28,7 +28,15 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from hostile.provider import KEY, asked_id, created, longest_fragment, routes, task_data  # noqa: E402
+from hostile.provider import (  # noqa: E402
+    KEY,
+    SIGNATURE,
+    asked_id,
+    hostile_crun,
+    longest_fragment,
+    routes,
+    task_data,
+)
 from hostile.server import (  # noqa: E402
     HostileServer,
     Request,
@@ -38,7 +46,6 @@ from hostile.server import (  # noqa: E402
     bomb,
     drip,
     envelope,
-    head,
 )
 
 LIMIT = 40.0
@@ -47,7 +54,6 @@ LIMIT = 40.0
 LIMITS = {"bomb_1gib": 180.0} | dict.fromkeys(
     ("drip_get_sync", "drip_get_async", "drip_wait_sync", "drip_wait_async"), 100.0
 )
-SIGNATURE = "SIGsecretSIGsecretSIG"
 EVIL = ["javascript:alert(1)", "file:///etc/passwd", "data:,x", "http://169.254.169.254/x"]
 
 
@@ -193,36 +199,9 @@ def run_child(tree: Path, scenario: str) -> dict[str, Any]:
 
 # --- the CLI scenarios: run in the parent, the CLI in a child interpreter -------------------
 
-VIDEO = b"\x00\x00\x00\x18ftypmp42" + b"v" * 500
-
-
-def cli_server(task_id: str) -> HostileServer:
-    def status(request: Request) -> Script:
-        base = f"http://{request.headers['host']}"
-        return [envelope(task_data("crun", asked_id("crun", request), urls=[f"{base}/v.pth"]))]
-
-    def upload(request: Request) -> Script:
-        base = f"http://{request.headers['host']}"
-        presigned = f"{base}/put?X-Amz-Signature={SIGNATURE}"
-        return [envelope({"presigned_url": presigned, "file_url": f"{base}/f.png"})]
-
-    def other(request: Request) -> Script:
-        body = b"" if request.path == "/put" else VIDEO
-        return [head(200, {}, len(body)) + body]
-
-    return HostileServer(
-        routes(
-            "crun",
-            create=lambda r: [created("crun", task_id)],
-            status=status,
-            upload=upload,
-            other=other,
-        )
-    )
-
 
 def run_cli(tree: Path, task_id: str, *args: str) -> subprocess.CompletedProcess[str]:
-    with cli_server(task_id) as server:
+    with hostile_crun(task_id) as server:
         env = {
             **os.environ,
             "PYTHONPATH": f"{tree / 'overlay'}{os.pathsep}{tree / 'generated'}",

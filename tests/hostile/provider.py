@@ -8,9 +8,11 @@ from typing import Any
 
 from kling_avatar import AsyncAvatarClient, AvatarClient
 
-from .server import Request, Script, answer, envelope
+from .server import HostileServer, Request, Script, answer, envelope, head
 
 KEY = "sk-hostile-0123456789abcdefghijklmnop"
+SIGNATURE = "SIGsecretSIGsecretSIG"
+VIDEO = b"\x00\x00\x00\x18ftypmp42" + b"v" * 500
 PATHS = {
     "crun": {
         "status": "/api/v1/client/job/TaskInfo",
@@ -91,3 +93,31 @@ def fragments(text: str, secret: str = KEY, shortest: int = 6) -> Iterator[str]:
 def longest_fragment(text: str, secret: str = KEY) -> int:
     """How many characters of `secret` in a row appear in `text`."""
     return max((len(f) for f in fragments(text, secret, 1)), default=0)
+
+
+def hostile_crun(task_id: str, state: str = "success") -> HostileServer:
+    """All of crun a `kling-avatar generate` touches: it creates `task_id`, which ends in
+    `state` with a video URL ending `.pth`; uploads get a presigned URL with a SIGNATURE."""
+
+    def status(request: Request) -> Script:
+        url = f"http://{request.headers['host']}/video.pth"
+        return [envelope(task_data("crun", asked_id("crun", request), state, urls=[url]))]
+
+    def upload(request: Request) -> Script:
+        base = f"http://{request.headers['host']}"
+        presigned = f"{base}/put?X-Amz-Signature={SIGNATURE}&X-Amz-Expires=60"
+        return [envelope({"presigned_url": presigned, "file_url": f"{base}/files/p.png"})]
+
+    def other(request: Request) -> Script:
+        body = b"" if request.path == "/put" else VIDEO
+        return [head(200, {"Content-Type": "video/mp4"}, len(body)) + body]
+
+    return HostileServer(
+        routes(
+            "crun",
+            create=lambda r: [created("crun", task_id)],
+            status=status,
+            upload=upload,
+            other=other,
+        )
+    )

@@ -9,12 +9,10 @@ from pathlib import Path
 
 import attrs
 
-from .provider import KEY, asked_id, created, routes, task_data
-from .server import HostileServer, Request, Script, envelope, head
+from .provider import KEY, SIGNATURE, VIDEO, hostile_crun
+from .server import HostileServer
 
 MEDIA = Path(__file__).resolve().parents[2] / "examples" / "media"
-VIDEO = b"\x00\x00\x00\x18ftypmp42" + b"v" * 500
-SIGNATURE = "SIGsecretSIGsecretSIG"
 EVIL_ID = "../../\x1b]0;owned\x07\x1b[2J\x1b[31mevil"
 URLS = ["--image", "https://media.example/p.png", "--audio", "https://media.example/v.wav"]
 
@@ -24,38 +22,6 @@ class Run:
     status: int
     stdout: str
     stderr: str
-
-
-def hostile_crun(task_id: str, state: str = "success") -> HostileServer:
-    def status(request: Request) -> Script:
-        url = f"http://127.0.0.1:{request.headers['host'].split(':')[1]}/video.pth"
-        return [envelope(task_data("crun", asked_id("crun", request), state, urls=[url]))]
-
-    def upload(request: Request) -> Script:
-        base = f"http://{request.headers['host']}"
-        return [
-            envelope(
-                {
-                    "presigned_url": f"{base}/put?X-Amz-Signature={SIGNATURE}&X-Amz-Expires=60",
-                    "file_url": f"{base}/files/p.png",
-                }
-            )
-        ]
-
-    def other(request: Request) -> Script:
-        if request.path == "/put":
-            return [head(200, {}, 0)]
-        return [head(200, {"Content-Type": "video/mp4"}, len(VIDEO)) + VIDEO]
-
-    return HostileServer(
-        routes(
-            "crun",
-            create=lambda r: [created("crun", task_id)],
-            status=status,
-            upload=upload,
-            other=other,
-        )
-    )
 
 
 def cli(server: HostileServer, *args: str) -> Run:
