@@ -55,7 +55,7 @@ bodies = st.one_of(
     json_values,
 )
 
-EXAMPLES = int(os.environ.get("HOSTILE_EXAMPLES", "150"))
+EXAMPLES = int(os.environ.get("HOSTILE_EXAMPLES", "100"))
 ENTRY_POINTS: dict[str, Callable[[AvatarClient], object]] = {
     "get_task": lambda c: c.get_task("t1"),
     "create_task": lambda c: c.create_task(
