@@ -23,6 +23,14 @@ from ._exceptions import (
     WaitTimeoutError,
 )
 from ._models import Provider, RawTask, Task, TaskState
+from ._ratelimit import MemoryRateLimitStore, RateLimit, RateLimiterError, RedisRateLimitStore
+from ._router import (
+    AsyncAvatarRouter,
+    AvatarRouter,
+    DeadlineExceededError,
+    NoProviderError,
+    RouteEvent,
+)
 from ._uploads import MAX_UPLOAD_BYTES
 
 __all__ = [
@@ -30,20 +38,29 @@ __all__ = [
     "APIConnectionError",
     "APITimeoutError",
     "AsyncAvatarClient",
+    "AsyncAvatarRouter",
     "AuthenticationError",
     "AvatarClient",
     "AvatarError",
+    "AvatarRouter",
+    "DeadlineExceededError",
     "DownloadError",
     "FeatureDisabledError",
     "GenerationFailedError",
     "InsufficientCreditsError",
     "InvalidRequestError",
     "InvalidSignatureError",
+    "MemoryRateLimitStore",
+    "NoProviderError",
     "NotFoundError",
     "Provider",
+    "RateLimit",
     "RateLimitError",
+    "RateLimiterError",
     "RawTask",
+    "RedisRateLimitStore",
     "ResponseTooLargeError",
+    "RouteEvent",
     "ServerError",
     "ServiceUnavailableError",
     "Task",

@@ -20,6 +20,7 @@ from ._base_client import (
     OnUpdate,
     Send,
     Sleep,
+    Step,
     advance,
 )
 from ._download import (
@@ -174,18 +175,23 @@ class AsyncAvatarClient(BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport])
         error: BaseException | None = None
         try:
             while not isinstance(step := advance(flow, reply, error), Done):
-                reply, error = None, None
-                if isinstance(step, Send):
-                    try:
-                        reply = await self._send(step)
-                    except (httpx.HTTPError, httpx.InvalidURL, AvatarError) as exc:
-                        error = exc
-                elif isinstance(step, Sleep):
-                    await asyncio.sleep(step.seconds)
-                elif isinstance(step, Notify):
-                    result = step.callback(step.task)
-                    if inspect.isawaitable(result):
-                        await result
+                reply, error = await self._perform(step)
             return step.value
         finally:
             flow.close()
+
+    async def _perform(self, step: Step) -> tuple[object, BaseException | None]:
+        """Carries out one step: its reply, or the transport error to throw into the flow.
+        (The router performs its clients' steps through this too.)"""
+        if isinstance(step, Send):
+            try:
+                return await self._send(step), None
+            except (httpx.HTTPError, httpx.InvalidURL, AvatarError) as exc:
+                return None, exc
+        if isinstance(step, Sleep):
+            await asyncio.sleep(step.seconds)
+        elif isinstance(step, Notify):
+            result = step.callback(step.task)
+            if inspect.isawaitable(result):
+                await result
+        return None, None

@@ -34,6 +34,7 @@ from ._uploads import FileSource, UploadFile, prepare_upload
 from ._wait import Poller
 
 T = TypeVar("T")
+StepT = TypeVar("StepT")
 P = ParamSpec("P")
 HttpT = TypeVar("HttpT", httpx.Client, httpx.AsyncClient)
 TransportT = TypeVar("TransportT", httpx.BaseTransport, httpx.AsyncBaseTransport)
@@ -72,7 +73,9 @@ Step: TypeAlias = Send | Sleep | Notify
 Flow: TypeAlias = Generator[Step, Any, T]
 
 
-def advance(flow: Flow[T], reply: object, error: BaseException | None) -> Step | Done[T]:
+def advance(
+    flow: Generator[StepT, Any, T], reply: object, error: BaseException | None
+) -> StepT | Done[T]:
     """Resumes `flow` with the outcome of its last step; the next step, or its result."""
     try:
         return flow.throw(error) if error is not None else flow.send(reply)

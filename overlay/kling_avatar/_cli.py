@@ -26,6 +26,7 @@ from kling_avatar import (
     AuthenticationError,
     AvatarClient,
     AvatarError,
+    AvatarRouter,
     DownloadError,
     FeatureDisabledError,
     GenerationFailedError,
@@ -33,12 +34,14 @@ from kling_avatar import (
     InvalidRequestError,
     NotFoundError,
     RateLimitError,
+    RouteEvent,
     ServerError,
     ServiceUnavailableError,
     Task,
     UnexpectedResponseError,
     WaitTimeoutError,
 )
+from kling_avatar._base_client import DEFAULT_TIMEOUT
 from kling_avatar._inputs import check_task_input
 from kling_avatar._progress import Progress
 from kling_avatar._redact import RedactingFilter, printable
@@ -144,9 +147,28 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _provider_list(text: str) -> tuple[str, ...]:
+    names = tuple(name.strip() for name in text.split(","))
+    for name in names:
+        if name not in PROVIDERS:
+            raise argparse.ArgumentTypeError(
+                f"invalid choice: {name!r} (choose from crun, apikley)"
+            )
+    if len(set(names)) != len(names):
+        raise argparse.ArgumentTypeError(f"a provider is listed twice: {text!r}")
+    return names
+
+
 def _add_common_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("options of every command")
-    group.add_argument("--provider", required=True, choices=PROVIDERS, help="the reseller to call")
+    group.add_argument(
+        "--provider",
+        required=True,
+        type=_provider_list,
+        metavar="{crun,apikley}",
+        help="the reseller to call; `generate` also takes a list in priority order "
+        "(apikley,crun): the first that can take the task gets it, never two",
+    )
     group.add_argument(
         "--base-url", metavar="URL", help="API base URL (default: $CRUN_BASE_URL/$APIKLEY_BASE_URL)"
     )
@@ -251,7 +273,9 @@ class _Context:
 
     def __init__(self, args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> None:
         self.args = args
-        self.provider: str = args.provider
+        self.providers: tuple[str, ...] = args.provider
+        # With several (generate only), the one that took the task, once one has.
+        self.provider: str = ",".join(self.providers)
         self.stdout = stdout
         self.stderr = stderr
         self.progress = _Progress(stderr, live=stderr.isatty())
@@ -296,6 +320,8 @@ def _generate(ctx: _Context) -> int:
         )
     except InvalidRequestError as exc:
         raise _in_option_terms(exc, ctx.provider) from exc
+    if len(ctx.providers) > 1:
+        return _generate_routed(ctx)
     with ctx.client() as client:
         image_url = _upload(ctx, client, args.image, checked.image)
         audio_url = _upload(ctx, client, args.audio, checked.audio)
@@ -315,6 +341,42 @@ def _generate(ctx: _Context) -> int:
             ctx.emit(_task_json(task), [task.id])
             return EXIT_OK
         return _finish(ctx, client, task.id, known=task)
+
+
+def _generate_routed(ctx: _Context) -> int:
+    """`generate` over several providers: the router picks, the progress says who and why."""
+    args = ctx.args
+    for name in ctx.providers:
+        if not os.environ.get(KEY_VARIABLES[name]):
+            raise AuthenticationError(f"no API key: set {KEY_VARIABLES[name]}", provider=name)
+
+    skipped: list[str] = []
+
+    def on_route(event: RouteEvent) -> None:
+        if event.kind == "skipped":
+            skipped.append(event.provider)
+            ctx.progress.note(f"{event.provider}: skipped ({event.reason})")
+
+    urls = dict.fromkeys(ctx.providers, args.base_url) if args.base_url else None
+    timeout = DEFAULT_TIMEOUT if args.request_timeout is None else args.request_timeout
+    with AvatarRouter(ctx.providers, base_urls=urls, on_route=on_route, timeout=timeout) as router:
+        ctx.creating = True
+        task = router.create_task(
+            image_url=args.image,
+            audio_url=args.audio,
+            prompt=args.prompt,
+            mode=args.mode,
+            callback_url=args.callback_url,
+        )
+        ctx.creating = False
+        ctx.provider, ctx.task_id = task.provider, task.id
+        why = f" (after skipping {', '.join(skipped)})" if skipped else ""
+        ctx.progress.note(f"{task.provider}: created task {task.id}{why}")
+        if args.no_wait:
+            ctx.progress.note(f"follow it with: {ctx.resume_command(task.id)}")
+            ctx.emit(_task_json(task), [task.id])
+            return EXIT_OK
+        return _finish(ctx, router.clients[task.provider], task.id, known=task)
 
 
 def _wait(ctx: _Context) -> int:
@@ -469,10 +531,12 @@ def _describe(ctx: _Context, exc: AvatarError) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command != "generate" and len(args.provider) > 1:
+        parser.error(f"{args.command} takes one --provider: the one the task is at")
     ctx = _Context(args, sys.stdout, sys.stderr)
     if args.debug:
-        # The client promises no key in any log record; httpx's own INFO lines hold only URLs.
-        # httpx logs each URL, and a presigned upload URL carries its signature in the query.
+        # The client promises no key in any log record; httpx's own INFO lines hold URLs, and
+        # a presigned upload URL carries its signature in the query: the filter blanks it.
         logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
         for handler in logging.getLogger().handlers:
             handler.addFilter(RedactingFilter(terminal=True))

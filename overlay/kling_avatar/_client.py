@@ -19,6 +19,7 @@ from ._base_client import (
     OnUpdate,
     Send,
     Sleep,
+    Step,
     advance,
 )
 from ._download import (
@@ -169,16 +170,21 @@ class AvatarClient(BaseClient[httpx.Client, httpx.BaseTransport]):
         error: BaseException | None = None
         try:
             while not isinstance(step := advance(flow, reply, error), Done):
-                reply, error = None, None
-                if isinstance(step, Send):
-                    try:
-                        reply = self._send(step)
-                    except (httpx.HTTPError, httpx.InvalidURL, AvatarError) as exc:
-                        error = exc
-                elif isinstance(step, Sleep):
-                    time.sleep(step.seconds)
-                elif isinstance(step, Notify):
-                    step.callback(step.task)
+                reply, error = self._perform(step)
             return step.value
         finally:
             flow.close()
+
+    def _perform(self, step: Step) -> tuple[object, BaseException | None]:
+        """Carries out one step: its reply, or the transport error to throw into the flow.
+        (The router performs its clients' steps through this too.)"""
+        if isinstance(step, Send):
+            try:
+                return self._send(step), None
+            except (httpx.HTTPError, httpx.InvalidURL, AvatarError) as exc:
+                return None, exc
+        if isinstance(step, Sleep):
+            time.sleep(step.seconds)
+        elif isinstance(step, Notify):
+            step.callback(step.task)
+        return None, None

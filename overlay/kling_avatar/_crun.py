@@ -9,11 +9,12 @@ import httpx
 from kling_avatar_generated.crun import AuthenticatedClient
 from kling_avatar_generated.crun.api.account import get_balance
 from kling_avatar_generated.crun.api.files import get_upload_url
-from kling_avatar_generated.crun.api.tasks import create_task, get_task_info
+from kling_avatar_generated.crun.api.tasks import create_task, estimate_task, get_task_info
 from kling_avatar_generated.crun.models import (
     Balance,
     CreateTaskRequest,
     CreateTaskRequestModel,
+    Estimate,
     KlingAvatarInput,
     KlingAvatarInputMode,
     TaskCreated,
@@ -46,7 +47,30 @@ class Crun(Adapter):
     default_base_url = "https://api.crun.ai"
 
     def create_task(self, task: TaskInput, image_url: str, audio_url: str) -> Operation[Task]:
-        body = CreateTaskRequest(
+        body = self._request(task, image_url, audio_url)
+        return Operation(
+            "createTask",
+            lambda: create_task._get_kwargs(body=body),
+            self._created,
+            idempotent=False,
+        )
+
+    def estimate_task(
+        self, task: TaskInput, image_url: str, audio_url: str
+    ) -> Operation[tuple[float, bool | None]]:
+        """EstimateTask: the same body as createTask; creates nothing."""
+        body = self._request(task, image_url, audio_url)
+        return Operation(
+            "estimateTask", lambda: estimate_task._get_kwargs(body=body), self._estimate
+        )
+
+    def _estimate(self, response: httpx.Response) -> tuple[float, bool | None]:
+        found = self.reader.model(Estimate.from_dict, self.reader.envelope(response)[1], "data")
+        credits = self.reader.number(found.estimated_credits, "data.estimated_credits")
+        return credits, found.affordable if isinstance(found.affordable, bool) else None
+
+    def _request(self, task: TaskInput, image_url: str, audio_url: str) -> CreateTaskRequest:
+        return CreateTaskRequest(
             model=CreateTaskRequestModel.KLINGAVATAR,
             input_=KlingAvatarInput(
                 image_url=image_url,
@@ -55,12 +79,6 @@ class Crun(Adapter):
                 prompt=task.prompt,
             ),
             callback_url=UNSET if task.callback_url is None else task.callback_url,
-        )
-        return Operation(
-            "createTask",
-            lambda: create_task._get_kwargs(body=body),
-            self._created,
-            idempotent=False,
         )
 
     def _created(self, response: httpx.Response) -> Task:

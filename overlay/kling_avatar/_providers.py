@@ -302,6 +302,13 @@ class Adapter(abc.ABC):
     @abc.abstractmethod
     def create_task(self, task: TaskInput, image_url: str, audio_url: str) -> Operation[Task]: ...
 
+    def estimate_task(
+        self, task: TaskInput, image_url: str, audio_url: str
+    ) -> Operation[tuple[float, bool | None]] | None:
+        """The task's price and whether the balance covers it (None when not said), for a
+        provider that answers this before creating; None for one that cannot."""
+        return None
+
     @abc.abstractmethod
     def get_task(self, task_id: str) -> Operation[Task]: ...
 

@@ -10,6 +10,7 @@ import threading
 from collections.abc import Sequence
 
 from ._faults import FAULT_KINDS, parse_fault
+from ._ratelimit import parse_rate_limit
 from ._server import DEFAULT_APIKLEY_KEY, DEFAULT_CRUN_KEY, MockServer
 
 
@@ -47,6 +48,16 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--fault", action="append", default=[], metavar="SPEC", help="a fault (repeatable)"
     )
+    parser.add_argument(
+        "--rate-limit",
+        action="append",
+        default=[],
+        metavar="PROVIDER=N/SECONDS",
+        help=(
+            "reject (HTTP 429, Retry-After) creations beyond N per SECONDS per account, "
+            "e.g. apikley=20/10 as kie.ai documents (repeatable; off by default)"
+        ),
+    )
     return parser
 
 
@@ -57,6 +68,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:
         print(f"--fault: {exc}", file=sys.stderr)
         return 2
+    try:
+        rate_limits = dict(parse_rate_limit(text) for text in args.rate_limit)
+    except ValueError as exc:
+        print(f"--rate-limit: {exc}", file=sys.stderr)
+        return 2
     mock = MockServer(
         step=args.step,
         credits=args.credits,
@@ -64,6 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         webhook_key=args.webhook_key,
         apikley_null_reads=args.null_reads,
         port=args.port,
+        rate_limits=rate_limits or None,
     )
     for fault in faults:
         mock.state.faults.add(fault)
@@ -87,6 +104,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             print(f"  {provider} key: {default}  (set ${variable} to choose another)", flush=True)
     print(f"  step {args.step} s, credits {args.credits}, faults {len(faults)}", flush=True)
+    for provider, (creations, window) in rate_limits.items():
+        print(f"  {provider}: at most {creations} creations per {window:g} s", flush=True)
     stop.wait()
     mock.stop()
     return 0

@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
 from ._media import TINY_MP4, VIDEO_CONTENT_TYPE
+from ._ratelimit import RateLimited
 from ._specs import Provider
 from ._state import COST_PRO, COST_STD, STATES, MockState, Task
 
@@ -145,10 +146,27 @@ def _new_task(
     return task
 
 
+def _admit(state: MockState, provider: Provider, cost: float) -> Body | None:
+    """Let one creation through the rate limit and charge it; else the refusal to answer.
+
+    Over the limit nothing is charged or created (RateLimited is answered as HTTP 429).
+    """
+    account = state.keys[provider]
+    now = state.monotonic()
+    wait = state.rate_limiter.admit(provider, account, now)
+    if wait is not None:
+        raise RateLimited(wait)
+    if not state.charge(provider, cost):
+        state.rate_limiter.refund(provider, account, now)  # no task, so no creation counted
+        return envelope(provider, 402, "Insufficient credits")
+    return None
+
+
 async def crun_create_task(state: MockState, body: Body, **_: Any) -> Body:
     cost = COST_STD if body["input"].get("mode") == "std" else COST_PRO
-    if not state.charge("crun", cost):
-        return envelope("crun", 402, "Insufficient credits")
+    refusal = _admit(state, "crun", cost)
+    if refusal is not None:
+        return refusal
     task = _new_task(
         state, "crun", "createTask", body["model"], body, body.get("callback_url"), cost
     )
@@ -186,8 +204,9 @@ async def crun_get_upload_url(state: MockState, content_type: str, ext: str, **_
 async def apikley_create_task(state: MockState, body: Body, **_: Any) -> Body:
     model = body["model"]
     cost = COST_STD if model == "kling/v1-avatar-standard" else COST_PRO
-    if not state.charge("apikley", cost):
-        return envelope("apikley", 402, "Insufficient credits")
+    refusal = _admit(state, "apikley", cost)
+    if refusal is not None:
+        return refusal
     task = _new_task(
         state, "apikley", "kling-ai-avatar-v1-pro", model, body, body.get("callBackUrl"), cost
     )

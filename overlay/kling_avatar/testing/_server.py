@@ -8,6 +8,7 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Mapping
 from types import TracebackType
 from typing import Any, Self
 
@@ -67,6 +68,13 @@ class MockServer:
         with MockServer(step=0.0, credits=100.0) as mock:
             client = SomeClient(base_url=mock.base_url, api_key=mock.crun_key)
             mock.fault("envelope", operation="getTaskInfo", code=455, times=2)
+
+    ``rate_limits`` enforces creation limits per provider, e.g. ``{"apikley": (20, 10.0)}``
+    (kie.ai's documented 20 creations per 10 s per account): at most that many tasks created
+    per account (API key) in any sliding window of that many seconds, on the mock's clock
+    (``advance`` moves it). Over the limit a creation is rejected, not queued: HTTP 429 with
+    ``Retry-After`` and envelope code 429, as both specs describe; nothing is created or
+    charged. Off (None) by default.
     """
 
     def __init__(
@@ -81,6 +89,7 @@ class MockServer:
         apikley_null_reads: int = 0,
         port: int = 0,
         callback_attempts: int = 3,
+        rate_limits: Mapping[str, tuple[int, float]] | None = None,
     ) -> None:
         self.crun_key = crun_key or os.environ.get("CRUN_API_KEY") or DEFAULT_CRUN_KEY
         self.apikley_key = apikley_key or os.environ.get("APIKLEY_API_KEY") or DEFAULT_APIKLEY_KEY
@@ -93,6 +102,7 @@ class MockServer:
             apikley_key=self.apikley_key,
             apikley_null_reads=apikley_null_reads,
             callback_attempts=callback_attempts,
+            rate_limits=rate_limits,
         )
         self._port = port
         self._server: _Server | None = None

@@ -8,12 +8,14 @@ import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Mapping
 from typing import Any, Literal
 
 import attrs
 import httpx
 
 from ._faults import FaultBook
+from ._ratelimit import RateLimiter
 from ._specs import Provider
 
 # Each provider's non-terminal states, in order; a task spends `step` seconds in each.
@@ -79,6 +81,7 @@ class MockState:
         apikley_null_reads: int,
         callback_attempts: int = 3,
         callback_backoff: float = 0.05,
+        rate_limits: Mapping[str, tuple[int, float]] | None = None,
     ) -> None:
         if step < 0:
             raise ValueError("step must be >= 0")
@@ -90,6 +93,7 @@ class MockState:
         self.callback_backoff = callback_backoff
         self.base_url = "http://127.0.0.1"
         self.faults = FaultBook(seed)
+        self.rate_limiter = RateLimiter(rate_limits)
         self.lock = threading.Lock()
         self.balances: dict[Provider, float] = {"crun": credits, "apikley": credits}
         self.tasks: dict[str, Task] = {}

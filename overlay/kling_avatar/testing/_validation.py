@@ -36,6 +36,7 @@ from starlette.requests import Request
 
 from ._asgi import ROUTE_KEY, STATE_KEY, Receive, Scope, Send, content_type, dumps, send_json
 from ._handlers import HANDLERS, envelope
+from ._ratelimit import RateLimited
 from ._specs import Route, spec_parts
 from ._state import MockState
 
@@ -67,6 +68,11 @@ async def _dispatch(scope: Scope, receive: Receive, send: Send) -> None:
             kwargs["body"] = json.loads(b"".join(chunks))
     try:
         body = await HANDLERS[route.operation_id](state, **kwargs)
+    except RateLimited as limited:
+        # Both specs' RateLimited response: HTTP 429, Retry-After, the envelope's code 429.
+        refusal = envelope(route.provider, 429, "Rate limited: too many task creations")
+        await send_json(send, refusal, 429, [(b"retry-after", limited.retry_after.encode())])
+        return
     except Exception as exc:
         # A bug in the mock, not an answer a provider gives: kept for the test to see,
         # answered the way the providers answer their own server errors.

@@ -1,0 +1,259 @@
+"""Client-side rate limits per provider account, so that a burst waits here instead of
+collecting 429s there.
+
+A sliding-window log: at most `requests` creations are let through in any `per` seconds. A slot
+is taken when a creation is about to be sent and moved to the time its answer came back, because
+the provider counted the request somewhere in between: waiting a window after the answer can
+never be too early by the provider's clock, however long the request took on the way.
+
+Two stores: `MemoryRateLimitStore` (the default; one process) and `RedisRateLimitStore` (the
+``redis`` extra; every process and machine using one account shares one window). The Redis one
+is a small Lua script on a sorted set that reads Redis's own clock, so machines whose clocks
+disagree still share one window.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol
+
+import attrs
+
+from ._exceptions import AvatarError
+
+if TYPE_CHECKING:
+    from ._models import Provider
+
+__all__ = [
+    "DEFAULT_RATE_LIMITS",
+    "MemoryRateLimitStore",
+    "RateLimit",
+    "RateLimitStore",
+    "RateLimiterError",
+    "RedisRateLimitStore",
+    "account_key",
+]
+
+
+def _positive_int(_: object, attribute: attrs.Attribute[int], value: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{attribute.name} must be a positive integer, got {value!r}")
+
+
+def _positive_number(_: object, attribute: attrs.Attribute[float], value: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1e7:
+        raise ValueError(f"{attribute.name} must be a positive number of seconds, got {value!r}")
+
+
+@attrs.frozen
+class RateLimit:
+    """At most `requests` task creations in any `per` seconds, per provider account."""
+
+    requests: int = attrs.field(validator=_positive_int)
+    per: float = attrs.field(validator=_positive_number, converter=float)
+
+
+# kie.ai documents about 20 new generation requests per 10 s per account, rejected ones not
+# queued; Apikley (a kie clone) says only that its limits "may differ". crun publishes none.
+DEFAULT_RATE_LIMITS: dict[Provider, RateLimit | None] = {
+    "apikley": RateLimit(20, 10.0),
+    "crun": None,
+}
+
+
+class RateLimiterError(AvatarError):
+    """The shared rate-limit store could not be reached; no task was created."""
+
+
+def account_key(provider: str, api_key: str) -> str:
+    """The store's name for one provider account: a digest, so the key itself is never stored."""
+    digest = hashlib.sha256(api_key.encode()).hexdigest()[:24]
+    return f"kling-avatar:ratelimit:{provider}:{digest}"
+
+
+class RateLimitStore(Protocol):
+    """Where the slots of each account live. `acquire` takes a slot named `token` and answers
+    0, or answers the seconds until one may free up (taking nothing); `release` moves a slot
+    taken earlier to now, the time the creation's answer came back."""
+
+    def acquire(self, key: str, limit: RateLimit, token: str) -> float: ...
+
+    def release(self, key: str, limit: RateLimit, token: str) -> None: ...
+
+    async def acquire_async(self, key: str, limit: RateLimit, token: str) -> float: ...
+
+    async def release_async(self, key: str, limit: RateLimit, token: str) -> None: ...
+
+
+class MemoryRateLimitStore:
+    """Slots in this process's memory, shared by every router (and thread) given this store."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._slots: dict[str, dict[str, float]] = {}
+
+    def __repr__(self) -> str:
+        return "MemoryRateLimitStore()"
+
+    def acquire(self, key: str, limit: RateLimit, token: str) -> float:
+        with self._lock:
+            now = self._clock()
+            slots = self._slots.setdefault(key, {})
+            for old in [t for t, at in slots.items() if at <= now - limit.per]:
+                del slots[old]
+            if len(slots) < limit.requests:
+                slots[token] = now
+                return 0.0
+            return max(min(slots.values()) + limit.per - now, 1e-3)
+
+    def release(self, key: str, limit: RateLimit, token: str) -> None:
+        with self._lock:
+            slots = self._slots.get(key, {})
+            if token in slots:
+                slots[token] = max(slots[token], self._clock())
+
+    async def acquire_async(self, key: str, limit: RateLimit, token: str) -> float:
+        return self.acquire(key, limit, token)  # no I/O: a lock held for microseconds
+
+    async def release_async(self, key: str, limit: RateLimit, token: str) -> None:
+        self.release(key, limit, token)
+
+
+# KEYS[1]: the account's sorted set (member: slot token, score: microseconds by Redis's clock,
+# exact in a double until the year 2255). ARGV: requests, window in microseconds, token.
+# Answers 0 when the slot was taken, else the microseconds to wait.
+_ACQUIRE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local window = tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) then
+  redis.call('ZADD', KEYS[1], now, ARGV[3])
+  redis.call('PEXPIRE', KEYS[1], math.ceil(window / 500))
+  return 0
+end
+local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+return math.max(1, tonumber(oldest[2]) + window - now)
+"""
+
+# Moves a slot to now, if it is still there (XX: never re-adds one that has expired; GT: never
+# moves one back; both need Redis 6.2). ARGV: window in microseconds, token.
+_RELEASE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+redis.call('ZADD', KEYS[1], 'XX', 'GT', now, ARGV[2])
+redis.call('PEXPIRE', KEYS[1], math.ceil(tonumber(ARGV[1]) / 500))
+return 0
+"""
+
+
+class RedisRateLimitStore:
+    """Slots in Redis (redis-py, the ``redis`` extra), shared by every process and machine that
+    uses one account. `url` is e.g. ``redis://127.0.0.1:6379/0``; the sync and asyncio
+    connections are made on first use."""
+
+    def __init__(self, url: str, *, timeout: float = 5.0) -> None:
+        try:
+            import redis  # noqa: F401 - fail here, not on the first creation
+        except ImportError as exc:
+            raise RateLimiterError(
+                "RedisRateLimitStore needs redis-py: pip install 'kling-avatar[redis]'"
+            ) from exc
+        self._url = url
+        self._timeout = timeout
+        self._sync: Any = None
+        self._async: Any = None
+
+    def __repr__(self) -> str:
+        # The URL may carry a password.
+        return "RedisRateLimitStore(...)"
+
+    def _scripts(self) -> Any:
+        if self._sync is None:
+            import redis
+
+            client = redis.Redis.from_url(
+                self._url, socket_timeout=self._timeout, socket_connect_timeout=self._timeout
+            )
+            self._sync = (
+                client,
+                client.register_script(_ACQUIRE),
+                client.register_script(_RELEASE),
+            )
+        return self._sync
+
+    def _async_scripts(self) -> Any:
+        if self._async is None:
+            import redis.asyncio
+
+            client = redis.asyncio.Redis.from_url(
+                self._url, socket_timeout=self._timeout, socket_connect_timeout=self._timeout
+            )
+            self._async = (
+                client,
+                client.register_script(_ACQUIRE),
+                client.register_script(_RELEASE),
+            )
+        return self._async
+
+    def acquire(self, key: str, limit: RateLimit, token: str) -> float:
+        import redis
+
+        try:
+            wait_us = self._scripts()[1](keys=[key], args=_acquire_args(limit, token))
+        except redis.RedisError as exc:
+            raise _unreachable(exc) from exc
+        return float(wait_us) / 1e6
+
+    def release(self, key: str, limit: RateLimit, token: str) -> None:
+        import redis
+
+        try:
+            self._scripts()[2](keys=[key], args=[_window_us(limit), token])
+        except redis.RedisError as exc:
+            raise _unreachable(exc) from exc
+
+    async def acquire_async(self, key: str, limit: RateLimit, token: str) -> float:
+        import redis
+
+        try:
+            wait_us = await self._async_scripts()[1](keys=[key], args=_acquire_args(limit, token))
+        except redis.RedisError as exc:
+            raise _unreachable(exc) from exc
+        return float(wait_us) / 1e6
+
+    async def release_async(self, key: str, limit: RateLimit, token: str) -> None:
+        import redis
+
+        try:
+            await self._async_scripts()[2](keys=[key], args=[_window_us(limit), token])
+        except redis.RedisError as exc:
+            raise _unreachable(exc) from exc
+
+    def close(self) -> None:
+        """Closes the sync connection (the asyncio one with `aclose`)."""
+        if self._sync is not None:
+            self._sync[0].close()
+            self._sync = None
+
+    async def aclose(self) -> None:
+        if self._async is not None:
+            await self._async[0].aclose()
+            self._async = None
+
+
+def _window_us(limit: RateLimit) -> int:
+    return max(1, round(limit.per * 1e6))
+
+
+def _acquire_args(limit: RateLimit, token: str) -> list[int | str]:
+    return [limit.requests, _window_us(limit), token]
+
+
+def _unreachable(exc: Exception) -> RateLimiterError:
+    # redis-py's messages name host and port, never the password.
+    return RateLimiterError(f"the rate-limit store is unreachable: {type(exc).__name__}: {exc}")

@@ -1,0 +1,923 @@
+"""One client over several providers: failover that never pays twice, and shared rate limits.
+
+`AvatarRouter` and `AsyncAvatarRouter` hold one `AvatarClient` / `AsyncAvatarClient` per
+provider and route each creation to the first provider able to take it. The routing rule is
+written once, here, as flows in the style of `_base_client`: they yield the steps of the chosen
+client's own flows (tagged with the provider, so the driver sends them with that client), plus
+the router's own steps (rate-limit slots, route events). Both routers only drive these flows.
+
+The failover rule: move on only when the answer proves that no task was created.
+
+=====================================  =====================================================
+At creation, the provider ...          the router ...
+=====================================  =====================================================
+402 insufficient credits               tries the next provider
+429 rate limited                       tries the next provider
+455 maintenance                        tries the next provider
+505 feature disabled                   tries the next provider
+connection never made                  tries the next provider (after the client's retries)
+timeout / answer lost after sending    raises; the message says the task may exist
+5xx, 503, an undecodable answer        raises; the message says the task may exist
+422 / 400 refused input, 401, 404      raises (it would fail everywhere, or is a setup error)
+task failed after acceptance           raises GenerationFailedError, unless `rerun_failed`
+=====================================  =====================================================
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import os
+import time
+import uuid
+from collections.abc import Callable, Generator, Mapping, Sequence
+from types import TracebackType
+from typing import Any, ClassVar, Generic, Literal, Self, TypeAlias, TypeVar
+
+import attrs
+import httpx
+
+from ._async_client import AsyncAvatarClient
+from ._base_client import (
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_TIMEOUT,
+    DEFAULT_WAIT_TIMEOUT,
+    Done,
+    OnUpdate,
+    Send,
+    Sleep,
+    Step,
+    advance,
+)
+from ._client import AvatarClient
+from ._exceptions import (
+    TRANSIENT,
+    APIConnectionError,
+    AuthenticationError,
+    AvatarError,
+    FeatureDisabledError,
+    GenerationFailedError,
+    InsufficientCreditsError,
+    InvalidRequestError,
+    NotFoundError,
+    RateLimitError,
+    ServiceUnavailableError,
+    WaitTimeoutError,
+)
+from ._inputs import TaskInput, check_task_id, check_task_input
+from ._models import Provider, Task
+from ._providers import adapter_class
+from ._ratelimit import (
+    DEFAULT_RATE_LIMITS,
+    MemoryRateLimitStore,
+    RateLimit,
+    RateLimitStore,
+    account_key,
+)
+from ._uploads import FileSource, UploadFile, prepare_upload
+
+__all__ = [
+    "AsyncAvatarRouter",
+    "AvatarRouter",
+    "DeadlineExceededError",
+    "NoProviderError",
+    "RouteEvent",
+    "failover_reason",
+]
+
+T = TypeVar("T")
+ClientT = TypeVar("ClientT", AvatarClient, AsyncAvatarClient)
+TransportT = TypeVar("TransportT", httpx.BaseTransport, httpx.AsyncBaseTransport)
+logger = logging.getLogger("kling_avatar")
+
+Prefer: TypeAlias = Literal["priority", "price", "credits"]
+DEFAULT_COOLDOWN = 60.0
+
+# The answers to a creation that prove no task was made: (the class it must be, what it means).
+_NO_TASK: dict[int, tuple[type[AvatarError], str]] = {
+    402: (InsufficientCreditsError, "insufficient credits"),
+    429: (RateLimitError, "rate limited"),
+    455: (ServiceUnavailableError, "under maintenance"),
+    505: (FeatureDisabledError, "feature disabled"),
+}
+# Definite answers that are not worth trying elsewhere: the input or the setup is at fault.
+_REFUSED: tuple[type[AvatarError], ...] = (
+    InvalidRequestError,
+    AuthenticationError,
+    NotFoundError,
+    GenerationFailedError,
+)
+
+
+def failover_reason(error: AvatarError) -> str | None:
+    """Why `error`, answered to a task creation, proves that no task was created (the reason
+    to try the next provider); None when it does not."""
+    if isinstance(error, APIConnectionError):
+        return None if error.request_sent else "connection never made"
+    known = _NO_TASK.get(error.code) if error.code is not None else None
+    if known is not None and isinstance(error, known[0]):
+        return f"{known[1]} ({error.code})"
+    return None
+
+
+def _upload_failover_reason(error: AvatarError) -> str | None:
+    # Nothing is paid before the creation, so any transient failure of an upload may move on;
+    # a file refused here would be refused everywhere.
+    reason = failover_reason(error)
+    if reason is None and isinstance(error, TRANSIENT):
+        reason = f"{type(error).__name__}" + (f" ({error.code})" if error.code else "")
+    return reason
+
+
+class NoProviderError(AvatarError):
+    """Every provider was skipped; no task was created. `skipped` says who and why."""
+
+    def __init__(self, message: str, *, skipped: Sequence[RouteEvent]) -> None:
+        super().__init__(message)
+        self.skipped = tuple(skipped)
+
+
+class DeadlineExceededError(AvatarError, TimeoutError):
+    """The call's `deadline` passed before a task was created; no task was created."""
+
+
+@attrs.frozen
+class RouteEvent:
+    """What the router did at one provider: ``skipped`` it (`reason` says why), ``created``
+    the task there (`task`), or is ``rerun``ning a failed task elsewhere."""
+
+    provider: Provider
+    kind: Literal["skipped", "created", "rerun"]
+    reason: str = ""
+    task: Task | None = None
+    error: AvatarError | None = attrs.field(default=None, repr=False, eq=False)
+
+
+OnRoute: TypeAlias = Callable[[RouteEvent], object]
+
+
+# --- the router's own steps ------------------------------------------------------------------
+
+
+@attrs.frozen
+class On:
+    """A step of `provider`'s client flow, carried out by that client."""
+
+    provider: Provider
+    step: Step
+
+
+@attrs.frozen
+class Acquire:
+    """Take a rate-limit slot; the reply is 0, or the seconds until one may free up."""
+
+    store: RateLimitStore
+    key: str
+    limit: RateLimit
+    token: str
+
+
+@attrs.frozen
+class Release:
+    """The creation's answer is in: move its slot to now."""
+
+    store: RateLimitStore
+    key: str
+    limit: RateLimit
+    token: str
+
+
+@attrs.frozen
+class Announce:
+    callback: OnRoute
+    event: RouteEvent
+
+
+RouterStep: TypeAlias = On | Sleep | Acquire | Release | Announce
+RouterFlow: TypeAlias = Generator[RouterStep, Any, T]
+
+
+@attrs.frozen
+class Deadline:
+    """The end of one whole call (None: unbounded), across retries, failovers and polls."""
+
+    at: float | None
+    clock: Callable[[], float]
+
+    def remaining(self) -> float | None:
+        return None if self.at is None else self.at - self.clock()
+
+    def bound(self, seconds: float) -> float:
+        left = self.remaining()
+        return seconds if left is None else max(0.0, min(seconds, left))
+
+
+class BaseRouter(Generic[ClientT, TransportT]):
+    _client_class: ClassVar[type[Any]]
+
+    def __init__(
+        self,
+        providers: Sequence[Provider | str] = ("apikley", "crun"),
+        *,
+        api_keys: Mapping[str, str] | None = None,
+        base_urls: Mapping[str, str] | None = None,
+        prefer: Prefer = "priority",
+        prices: Mapping[str, float] | None = None,
+        cooldown: float = DEFAULT_COOLDOWN,
+        rate_limits: Mapping[str, RateLimit | tuple[int, float] | None] | None = None,
+        rate_limit_store: RateLimitStore | None = None,
+        rerun_failed: bool = False,
+        deadline: float | None = None,
+        on_route: OnRoute | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        retry_delay: float = 0.5,
+        poll_interval: float = 1.0,
+        transport: TransportT | None = None,
+    ) -> None:
+        if isinstance(providers, str) or not providers:
+            raise InvalidRequestError(
+                "providers: a non-empty list such as ['apikley', 'crun']", field="providers"
+            )
+        names: list[Provider] = [adapter_class(p).name for p in providers]
+        if len(set(names)) != len(names):
+            raise InvalidRequestError(f"providers: listed twice in {names}", field="providers")
+        if prefer not in ("priority", "price", "credits"):
+            raise InvalidRequestError(
+                f"prefer: 'priority', 'price' or 'credits', got {prefer!r}", field="prefer"
+            )
+        keys = _per_provider(api_keys, names, "api_keys")
+        urls = _per_provider(base_urls, names, "base_urls")
+        self.providers: tuple[Provider, ...] = tuple(names)
+        self.prefer: Prefer = prefer
+        self.prices = {
+            name: _number(price, f"prices[{name!r}]")
+            for name, price in _per_provider(prices, names, "prices").items()
+        }
+        self.cooldown = _number(cooldown, "cooldown")
+        self.rerun_failed = rerun_failed
+        self.deadline = deadline
+        self.on_route = on_route
+        self.rate_limit_store: RateLimitStore = rate_limit_store or MemoryRateLimitStore()
+        limits: dict[Provider, RateLimit | None] = {n: DEFAULT_RATE_LIMITS.get(n) for n in names}
+        for name, limit in _per_provider(rate_limits, names, "rate_limits").items():
+            try:
+                limits[name] = (
+                    limit if limit is None or isinstance(limit, RateLimit) else RateLimit(*limit)
+                )
+            except (TypeError, ValueError) as exc:
+                raise InvalidRequestError(
+                    f"rate_limits[{name!r}]: (requests, seconds), {exc}", field="rate_limits"
+                ) from None
+        self.rate_limits = limits
+        self.clients: dict[Provider, ClientT] = {}
+        self._accounts: dict[Provider, str] = {}
+        for name in names:
+            kind = adapter_class(name)
+            key = keys.get(name)
+            self.clients[name] = self._client_class(
+                name,
+                api_key=key,
+                base_url=urls.get(name),
+                timeout=timeout,
+                max_retries=max_retries,
+                retry_delay=retry_delay,
+                poll_interval=poll_interval,
+                transport=transport,
+            )
+            # The client has checked the key; the limiter knows the account by a digest of it.
+            self._accounts[name] = account_key(name, key or os.environ.get(kind.key_env, ""))
+        self._clock: Callable[[], float] = time.monotonic
+        self._failed: dict[Provider, tuple[float, str]] = {}
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(providers={list(self.providers)!r}, prefer={self.prefer!r})"
+
+    # --- choosing --------------------------------------------------------------------------
+
+    def _deadline(self, seconds: float | None) -> Deadline:
+        seconds = self.deadline if seconds is None else seconds
+        if seconds is not None and not seconds > 0:
+            raise InvalidRequestError(
+                f"deadline: must be positive, got {seconds!r}", field="deadline"
+            )
+        return Deadline(None if seconds is None else self._clock() + seconds, self._clock)
+
+    def _cool(self, name: Provider, reason: str, retry_after: float | None = None) -> None:
+        until = self._clock() + max(self.cooldown, retry_after or 0.0)
+        self._failed[name] = (until, reason)
+
+    def _cooling(self, name: Provider) -> str | None:
+        entry = self._failed.get(name)
+        if entry is None or entry[0] <= self._clock():
+            return None
+        return f"cooling down for {entry[0] - self._clock():.0f}s after: {entry[1]}"
+
+    def _order(
+        self, task: TaskInput, clock: Deadline, skips: _Skips, exclude: frozenset[Provider]
+    ) -> RouterFlow[list[Provider]]:
+        names = [n for n in self.providers if n not in exclude]
+        ready = [n for n in names if self._cooling(n) is None]
+        if ready:
+            for name in names:
+                if (why := self._cooling(name)) is not None:
+                    yield from skips.add(name, why)
+        else:
+            ready = names  # every provider failed recently: try them all anyway, in order
+        if self.prefer == "priority" or len(ready) < 2:
+            return ready
+        ranked: list[tuple[bool, float, int, Provider]] = []
+        for index, name in enumerate(ready):
+            if self.prefer == "price":
+                value = yield from self._price(name, task, clock, skips)
+            else:
+                value = yield from self._balance(name, clock, skips)
+            if value is not False:
+                ranked.append((value is None, float(value or 0.0), index, name))
+        return [name for *_, name in sorted(ranked)]
+
+    def _price(
+        self, name: Provider, task: TaskInput, clock: Deadline, skips: _Skips
+    ) -> RouterFlow[float | Literal[False] | None]:
+        """The task's price at `name` (None: unknown; False: it cannot pay, skipped)."""
+        if name in self.prices:
+            return float(self.prices[name])
+        client = self.clients[name]
+        # The price depends on the mode, not on the media; a local file is not uploaded just
+        # to be priced.
+        op = client._adapter.estimate_task(task, _priced_url(task.image), _priced_url(task.audio))
+        if op is None:
+            return None
+        try:
+            price, affordable = yield from self._via(name, client._call(op), clock)
+        except AvatarError as error:
+            logger.info("router: no estimate from %s: %s", name, error)
+            return None
+        if affordable is False:
+            yield from skips.add(name, f"insufficient credits (estimate: {price:g})")
+            return False
+        return price
+
+    def _balance(
+        self, name: Provider, clock: Deadline, skips: _Skips
+    ) -> RouterFlow[float | Literal[False] | None]:
+        """Minus the credits left at `name` (None: unknown; False: none left, skipped)."""
+        client = self.clients[name]
+        try:
+            credits = yield from self._via(name, client._credits_flow(), clock)
+        except AvatarError as error:
+            logger.info("router: no balance from %s: %s", name, error)
+            return None
+        if credits <= 0:
+            yield from skips.add(name, f"no credits left (balance {credits:g})")
+            return False
+        return -credits
+
+    # --- the flows ---------------------------------------------------------------------------
+
+    def _via(
+        self, name: Provider, flow: Generator[Step, Any, T], clock: Deadline, *, task_id: str = ""
+    ) -> RouterFlow[T]:
+        """Runs one of `name`'s client flows, its requests and pauses bounded by `clock`."""
+        client = self.clients[name]
+        reply: object = None
+        error: BaseException | None = None
+        try:
+            while not isinstance(step := advance(flow, reply, error), Done):
+                reply, error = None, None
+                if isinstance(step, Sleep):
+                    yield Sleep(clock.bound(step.seconds))
+                    continue
+                if isinstance(step, Send) and clock.at is not None:
+                    left = clock.bound(step.kwargs.get("timeout", client.timeout))
+                    if left <= 0:
+                        raise self._past_deadline(name, task_id)
+                    step = Send(step.server, {**step.kwargs, "timeout": left})
+                try:
+                    reply = yield On(name, step)
+                except Exception as exc:  # a transport error, for the client's flow to read
+                    error = exc
+            return step.value
+        finally:
+            flow.close()
+
+    def _past_deadline(self, name: Provider, task_id: str) -> AvatarError:
+        if task_id:
+            return WaitTimeoutError(
+                f"the call's deadline passed while waiting for task {task_id}",
+                provider=name,
+                task_id=task_id,
+            )
+        return DeadlineExceededError(
+            "the call's deadline passed before a task was created; no task was created",
+            provider=name,
+        )
+
+    def _acquire(self, name: Provider, limit: RateLimit, clock: Deadline) -> RouterFlow[str | None]:
+        """A rate-limit slot for one creation at `name`, waited for; None when the next slot
+        comes after the deadline."""
+        token = uuid.uuid4().hex
+        while True:
+            wait = yield Acquire(self.rate_limit_store, self._accounts[name], limit, token)
+            if wait <= 0:
+                return token
+            left = clock.remaining()
+            if left is not None and wait > left:
+                return None
+            logger.debug("router: %s rate limit, next slot in %.2fs", name, wait)
+            yield Sleep(wait)
+
+    def _route(
+        self,
+        task: TaskInput,
+        clock: Deadline,
+        on_route: OnRoute | None,
+        exclude: frozenset[Provider] = frozenset(),
+    ) -> RouterFlow[Task]:
+        """Creates the task at the first provider able to take it, never at two."""
+        skips = _Skips(on_route or self.on_route)
+        order = yield from self._order(task, clock, skips, exclude)
+        for name in order:
+            client = self.clients[name]
+            try:
+                image = yield from self._via(name, client._media(task.image), clock)
+                audio = yield from self._via(name, client._media(task.audio), clock)
+            except AvatarError as error:
+                reason = _upload_failover_reason(error)
+                if reason is None:
+                    raise
+                self._cool(name, f"upload: {reason}", error.retry_after)
+                yield from skips.add(name, f"upload failed: {reason}", error)
+                continue
+            limit = self.rate_limits.get(name)
+            token = None
+            if limit is not None:
+                token = yield from self._acquire(name, limit, clock)
+                if token is None:
+                    yield from skips.add(name, "rate limit: no slot before the deadline")
+                    continue
+            create = client._call(client._adapter.create_task(task, image, audio))
+            try:
+                created = yield from self._via(name, create, clock)
+            except AvatarError as error:
+                if limit is not None and token is not None:
+                    yield Release(self.rate_limit_store, self._accounts[name], limit, token)
+                reason = failover_reason(error)
+                if reason is None:
+                    if not isinstance(error, (*_REFUSED, DeadlineExceededError)):
+                        self._cool(name, type(error).__name__)
+                        error.message += (
+                            f"; the task may have been created at {name}, so it was not sent"
+                            " to another provider (look for it before trying again)"
+                        )
+                    raise
+                self._cool(name, reason, error.retry_after)
+                yield from skips.add(name, reason, error)
+                continue
+            if limit is not None and token is not None:
+                yield Release(self.rate_limit_store, self._accounts[name], limit, token)
+            self._failed.pop(name, None)
+            yield from skips.created(name, created)
+            return created
+        raise NoProviderError(
+            "no provider took the task; no task was created: " + skips.summary(),
+            skipped=skips.events,
+        ) from (skips.events[-1].error if skips.events else None)
+
+    def _create_flow(
+        self,
+        args: tuple[object, object, object, object, object],
+        deadline: float | None,
+        on_route: OnRoute | None,
+    ) -> RouterFlow[Task]:
+        clock = self._deadline(deadline)
+        return (yield from self._route(check_task_input(*args), clock, on_route))
+
+    def _generate_flow(
+        self,
+        args: tuple[object, object, object, object, object],
+        timeout: float,
+        on_update: OnUpdate | None,
+        deadline: float | None,
+        on_route: OnRoute | None,
+        rerun_failed: bool | None,
+    ) -> RouterFlow[Task]:
+        clock = self._deadline(deadline)
+        task_input = check_task_input(*args)
+        rerun = self.rerun_failed if rerun_failed is None else rerun_failed
+        tried: set[Provider] = set()
+        while True:
+            task = yield from self._route(task_input, clock, on_route, frozenset(tried))
+            client = self.clients[task.provider]
+            wait = client._wait_flow(task.id, clock.bound(timeout), on_update, None)
+            try:
+                return (yield from self._via(task.provider, wait, clock, task_id=task.id))
+            except GenerationFailedError as failed:
+                tried.add(task.provider)
+                if not rerun or tried.issuperset(self.providers):
+                    raise
+                callback = on_route or self.on_route
+                reason = f"task {task.id} failed ({failed.message}); creating it elsewhere"
+                logger.info("router: %s: %s", task.provider, reason)
+                if callback is not None:
+                    yield Announce(callback, RouteEvent(task.provider, "rerun", reason, task))
+
+    def _named(self, task: Task | str, provider: Provider | str | None) -> tuple[Provider, str]:
+        """The provider a task lives at, and its id."""
+        if isinstance(task, Task):
+            name: Provider = task.provider
+            if provider is not None and adapter_class(provider).name != name:
+                raise InvalidRequestError(
+                    f"provider: the task is at {name}, not {provider}", field="provider"
+                )
+        elif provider is not None:
+            name = adapter_class(provider).name
+        elif len(self.providers) == 1:
+            name = self.providers[0]
+        else:
+            raise InvalidRequestError(
+                "provider: a task id alone does not say where the task is: pass the Task, "
+                "or provider=",
+                field="provider",
+            )
+        if name not in self.clients:
+            raise InvalidRequestError(
+                f"provider: {name} is not one of this router's {list(self.providers)}",
+                field="provider",
+            )
+        return name, check_task_id(task.id if isinstance(task, Task) else task)
+
+    def _get_flow(self, task: Task | str, provider: Provider | str | None) -> RouterFlow[Task]:
+        name, task_id = self._named(task, provider)
+        return (
+            yield from self._via(
+                name, self.clients[name]._get_flow(task_id), Deadline(None, self._clock)
+            )
+        )
+
+    def _wait_flow(
+        self,
+        task: Task | str,
+        provider: Provider | str | None,
+        timeout: float,
+        on_update: OnUpdate | None,
+        not_found_grace: float | None,
+        deadline: float | None,
+    ) -> RouterFlow[Task]:
+        name, task_id = self._named(task, provider)
+        clock = self._deadline(deadline)
+        wait = self.clients[name]._wait_flow(
+            task_id, clock.bound(timeout), on_update, not_found_grace
+        )
+        return (yield from self._via(name, wait, clock, task_id=task_id))
+
+    def _upload_flow(
+        self, source: FileSource, content_type: str | None, provider: Provider | str | None
+    ) -> RouterFlow[str]:
+        file: UploadFile = prepare_upload(source, content_type, field="path_or_bytes")
+        names = [adapter_class(provider).name] if provider is not None else list(self.providers)
+        skips = _Skips(self.on_route)
+        clock = Deadline(None, self._clock)
+        for name in names:
+            if name not in self.clients:
+                raise InvalidRequestError(f"provider: {name} is not one of this router's")
+            try:
+                return (yield from self._via(name, self.clients[name]._upload_steps(file), clock))
+            except AvatarError as error:
+                reason = _upload_failover_reason(error)
+                if reason is None or provider is not None:
+                    raise
+                yield from skips.add(name, f"upload failed: {reason}", error)
+        raise NoProviderError(
+            "no provider took the upload: " + skips.summary(), skipped=skips.events
+        )
+
+    def _credits_flow(self, provider: Provider | str) -> RouterFlow[float]:
+        name = adapter_class(provider).name
+        if name not in self.clients:
+            raise InvalidRequestError(f"provider: {name} is not one of this router's")
+        return (
+            yield from self._via(
+                name, self.clients[name]._credits_flow(), Deadline(None, self._clock)
+            )
+        )
+
+
+class _Skips:
+    """The providers one routing skipped, reported as they happen."""
+
+    def __init__(self, callback: OnRoute | None) -> None:
+        self.callback = callback
+        self.events: list[RouteEvent] = []
+
+    def add(
+        self, name: Provider, reason: str, error: AvatarError | None = None
+    ) -> RouterFlow[None]:
+        event = RouteEvent(name, "skipped", reason, error=error)
+        self.events.append(event)
+        logger.info("router: skipped %s: %s", name, reason)
+        if self.callback is not None:
+            yield Announce(self.callback, event)
+
+    def created(self, name: Provider, task: Task) -> RouterFlow[None]:
+        why = f"after skipping {self.summary()}" if self.events else "first choice"
+        logger.info("router: %s took task %s (%s)", name, task.id, why)
+        if self.callback is not None:
+            yield Announce(self.callback, RouteEvent(name, "created", why, task))
+
+    def summary(self) -> str:
+        return "; ".join(f"{e.provider}: {e.reason}" for e in self.events) or "none tried"
+
+
+def _per_provider(
+    values: Mapping[str, T] | None, names: Sequence[Provider], what: str
+) -> dict[Provider, T]:
+    """The entries of a per-provider mapping for this router's providers; a key that names no
+    provider at all (a typo) is an error, one for a provider not routed to is ignored."""
+    out: dict[Provider, T] = {}
+    for key, value in (values or {}).items():
+        try:
+            name = adapter_class(key).name
+        except InvalidRequestError:
+            raise InvalidRequestError(
+                f"{what}: {key!r} is not a provider ('crun' or 'apikley')", field=what
+            ) from None
+        if name in names:
+            out[name] = value
+    return out
+
+
+def _number(value: object, what: str) -> float:
+    """A finite number >= 0 from the caller, or InvalidRequestError naming the argument."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value < 1e12:
+        return float(value)
+    raise InvalidRequestError(f"{what}: must be a number >= 0, got {value!r:.40}", field=what)
+
+
+def _priced_url(media: str | UploadFile) -> str:
+    # RFC 2606's reserved name: nothing is ever fetched from it.
+    return media if isinstance(media, str) else f"https://example.com/{media.file_name}"
+
+
+Media = str | os.PathLike[str]
+
+
+class AvatarRouter(BaseRouter[AvatarClient, httpx.BaseTransport]):
+    """One client over several providers, in priority order (``AvatarRouter(["apikley",
+    "crun"])``): each task is created at the first provider able to take it, and never at two.
+
+    Keys and base URLs come from the environment as for `AvatarClient`, or per provider from
+    `api_keys` / `base_urls`. A creation moves on to the next provider only when the answer
+    proves no task was made (402, 429, 455, 505, or a connection never made); after an
+    ambiguous outcome it raises, saying the task may exist. `prefer="price"` orders by price
+    (`prices`, else crun's EstimateTask), `prefer="credits"` by the balance left; a provider
+    that failed is skipped for `cooldown` seconds. Creations wait for a slot of the provider's
+    `rate_limits` (default: Apikley 20 per 10 s, as kie documents) in `rate_limit_store`
+    (in memory, or `RedisRateLimitStore` shared across processes). `deadline` (seconds)
+    bounds a whole call; `on_route(event)` hears every skip and where the task went.
+    The other options are the clients'.
+    """
+
+    _client_class = AvatarClient
+
+    def create_task(
+        self,
+        *,
+        image_url: Media,
+        audio_url: Media,
+        prompt: str = "",
+        mode: Literal["std", "pro"] = "pro",
+        callback_url: str | None = None,
+        deadline: float | None = None,
+        on_route: OnRoute | None = None,
+    ) -> Task:
+        """Creates the task at the first provider able to take it (a local file is uploaded to
+        that provider); the Task's `provider` says which."""
+        args = (image_url, audio_url, prompt, mode, callback_url)
+        return self._drive(self._create_flow(args, deadline, on_route))
+
+    def get_task(self, task: Task | str, *, provider: Provider | str | None = None) -> Task:
+        """The task as its provider reports it now (a bare id needs `provider`)."""
+        return self._drive(self._get_flow(task, provider))
+
+    def wait_for_task(
+        self,
+        task: Task | str,
+        *,
+        provider: Provider | str | None = None,
+        timeout: float = DEFAULT_WAIT_TIMEOUT,
+        on_update: OnUpdate | None = None,
+        not_found_grace: float | None = None,
+        deadline: float | None = None,
+    ) -> Task:
+        """`AvatarClient.wait_for_task` at the task's provider."""
+        return self._drive(
+            self._wait_flow(task, provider, timeout, on_update, not_found_grace, deadline)
+        )
+
+    def generate(
+        self,
+        *,
+        image_url: Media,
+        audio_url: Media,
+        prompt: str = "",
+        mode: Literal["std", "pro"] = "pro",
+        callback_url: str | None = None,
+        timeout: float = DEFAULT_WAIT_TIMEOUT,
+        on_update: OnUpdate | None = None,
+        deadline: float | None = None,
+        on_route: OnRoute | None = None,
+        rerun_failed: bool | None = None,
+    ) -> Task:
+        """`create_task`, then wait at that provider. A task that fails after acceptance raises
+        GenerationFailedError, unless `rerun_failed` (default: the router's, off), which
+        creates it again at a provider not yet tried: a second, paid task."""
+        args = (image_url, audio_url, prompt, mode, callback_url)
+        return self._drive(
+            self._generate_flow(args, timeout, on_update, deadline, on_route, rerun_failed)
+        )
+
+    def upload_file(
+        self,
+        path_or_bytes: FileSource,
+        *,
+        content_type: str | None = None,
+        provider: Provider | str | None = None,
+    ) -> str:
+        """Uploads to `provider`, or to the first provider that takes it; its URL."""
+        return self._drive(self._upload_flow(path_or_bytes, content_type, provider))
+
+    def get_credits(self, provider: Provider | str) -> float:
+        """The credits left at `provider`."""
+        return self._drive(self._credits_flow(provider))
+
+    def balances(self) -> dict[Provider, float | None]:
+        """The credits left at every provider (None where the balance could not be read)."""
+        out: dict[Provider, float | None] = {}
+        for name in self.providers:
+            try:
+                out[name] = self.get_credits(name)
+            except AvatarError as error:
+                logger.info("router: no balance from %s: %s", name, error)
+                out[name] = None
+        return out
+
+    def close(self) -> None:
+        for client in self.clients.values():
+            client.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _drive(self, flow: RouterFlow[T]) -> T:
+        reply: object = None
+        error: BaseException | None = None
+        try:
+            while not isinstance(step := advance(flow, reply, error), Done):
+                reply, error = None, None
+                if isinstance(step, On):
+                    reply, error = self.clients[step.provider]._perform(step.step)
+                elif isinstance(step, Sleep):
+                    time.sleep(step.seconds)
+                elif isinstance(step, Acquire):
+                    reply = step.store.acquire(step.key, step.limit, step.token)
+                elif isinstance(step, Release):
+                    step.store.release(step.key, step.limit, step.token)
+                else:
+                    step.callback(step.event)
+            return step.value
+        finally:
+            flow.close()
+
+
+class AsyncAvatarRouter(BaseRouter[AsyncAvatarClient, httpx.AsyncBaseTransport]):
+    """The asyncio form of `AvatarRouter`: the same arguments and rules, every method a
+    coroutine; `on_route` and `on_update` may be coroutine functions."""
+
+    _client_class = AsyncAvatarClient
+
+    async def create_task(
+        self,
+        *,
+        image_url: Media,
+        audio_url: Media,
+        prompt: str = "",
+        mode: Literal["std", "pro"] = "pro",
+        callback_url: str | None = None,
+        deadline: float | None = None,
+        on_route: OnRoute | None = None,
+    ) -> Task:
+        """Creates the task at the first provider able to take it (a local file is uploaded to
+        that provider); the Task's `provider` says which."""
+        args = (image_url, audio_url, prompt, mode, callback_url)
+        return await self._drive(self._create_flow(args, deadline, on_route))
+
+    async def get_task(self, task: Task | str, *, provider: Provider | str | None = None) -> Task:
+        """The task as its provider reports it now (a bare id needs `provider`)."""
+        return await self._drive(self._get_flow(task, provider))
+
+    async def wait_for_task(
+        self,
+        task: Task | str,
+        *,
+        provider: Provider | str | None = None,
+        timeout: float = DEFAULT_WAIT_TIMEOUT,  # noqa: ASYNC109 - a deadline, not a cancel scope
+        on_update: OnUpdate | None = None,
+        not_found_grace: float | None = None,
+        deadline: float | None = None,
+    ) -> Task:
+        """`AsyncAvatarClient.wait_for_task` at the task's provider."""
+        return await self._drive(
+            self._wait_flow(task, provider, timeout, on_update, not_found_grace, deadline)
+        )
+
+    async def generate(
+        self,
+        *,
+        image_url: Media,
+        audio_url: Media,
+        prompt: str = "",
+        mode: Literal["std", "pro"] = "pro",
+        callback_url: str | None = None,
+        timeout: float = DEFAULT_WAIT_TIMEOUT,  # noqa: ASYNC109 - a deadline, not a cancel scope
+        on_update: OnUpdate | None = None,
+        deadline: float | None = None,
+        on_route: OnRoute | None = None,
+        rerun_failed: bool | None = None,
+    ) -> Task:
+        """`create_task`, then wait at that provider (see `AvatarRouter.generate`)."""
+        args = (image_url, audio_url, prompt, mode, callback_url)
+        return await self._drive(
+            self._generate_flow(args, timeout, on_update, deadline, on_route, rerun_failed)
+        )
+
+    async def upload_file(
+        self,
+        path_or_bytes: FileSource,
+        *,
+        content_type: str | None = None,
+        provider: Provider | str | None = None,
+    ) -> str:
+        """Uploads to `provider`, or to the first provider that takes it; its URL."""
+        return await self._drive(self._upload_flow(path_or_bytes, content_type, provider))
+
+    async def get_credits(self, provider: Provider | str) -> float:
+        """The credits left at `provider`."""
+        return await self._drive(self._credits_flow(provider))
+
+    async def balances(self) -> dict[Provider, float | None]:
+        """The credits left at every provider (None where the balance could not be read)."""
+        out: dict[Provider, float | None] = {}
+        for name in self.providers:
+            try:
+                out[name] = await self.get_credits(name)
+            except AvatarError as error:
+                logger.info("router: no balance from %s: %s", name, error)
+                out[name] = None
+        return out
+
+    async def close(self) -> None:
+        for client in self.clients.values():
+            await client.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def _drive(self, flow: RouterFlow[T]) -> T:
+        reply: object = None
+        error: BaseException | None = None
+        try:
+            while not isinstance(step := advance(flow, reply, error), Done):
+                reply, error = None, None
+                if isinstance(step, On):
+                    reply, error = await self.clients[step.provider]._perform(step.step)
+                elif isinstance(step, Sleep):
+                    await asyncio.sleep(step.seconds)
+                elif isinstance(step, Acquire):
+                    reply = await step.store.acquire_async(step.key, step.limit, step.token)
+                elif isinstance(step, Release):
+                    await step.store.release_async(step.key, step.limit, step.token)
+                else:
+                    result = step.callback(step.event)
+                    if inspect.isawaitable(result):
+                        await result
+            return step.value
+        finally:
+            flow.close()
