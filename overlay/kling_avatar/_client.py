@@ -44,7 +44,9 @@ class AvatarClient(BaseClient[httpx.Client, httpx.BaseTransport]):
     ``CRUN_BASE_URL`` / ``APIKLEY_BASE_URL``, then the provider's own address. Reads are retried
     up to `max_retries` times on 429, 455, 5xx and connection errors (first after about
     `retry_delay` seconds, doubling; a Retry-After is honoured); a creation only when the
-    connection could not be made. `transport` replaces the network (tests, benchmarks).
+    connection could not be made. `timeout` bounds each request as a whole (every read of it),
+    `max_answer_bytes` what one answer may hold, read and decompressed (ResponseTooLargeError).
+    `transport` replaces the network (tests, benchmarks).
     Use it as a context manager, or call `close()`.
     """
 
