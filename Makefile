@@ -8,13 +8,14 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(PYTHON)
 RUN := $(UV) run --frozen --no-sync
 
-.PHONY: help env mock demo generate check-generated lint typecheck pytest test bench contract refresh spec-diff clean
+.PHONY: help env mock serve demo generate check-generated lint typecheck pytest test bench contract refresh spec-diff clean
 
 help:
 	@echo "make demo             the main job: local mock, kling-avatar generate for both providers, videos in out/"
 	@echo "make test             build the environment from uv.lock, then run every check and test"
 	@echo "make contract [PROVIDER=crun|apikley CONTRACT_BASE_URL=...]  the contract suite (mock by default)"
 	@echo "make mock [PORT=8123] [MOCK_ARGS=...]  the local mock of both providers on 127.0.0.1"
+	@echo "make serve [PORT=8200]  the reference video service (examples/service) on 127.0.0.1"
 	@echo "make generate         regenerate generated/ from specs/"
 	@echo "make check-generated  fail with a diff when generated/ is not what specs/ give"
 	@echo "make lint             ruff on the hand-written code"
@@ -34,6 +35,12 @@ env: $(UV)
 PORT ?= 8123
 mock: env
 	$(RUN) python -m kling_avatar.testing --port $(PORT) $(MOCK_ARGS)
+
+# The reference service (examples/service/app.py): FastAPI + the callback receiver, on
+# 127.0.0.1; its own default port unless PORT is given. Reads CRUN_API_KEY, APIKLEY_API_KEY,
+# *_BASE_URL, APIKLEY_WEBHOOK_KEY, SERVICE_PUBLIC_URL.
+serve: env
+	$(RUN) python examples/service/app.py --port $(if $(filter command line environment,$(origin PORT)),$(PORT),8200)
 
 # The main job, end to end: the local mock (in-process, stopped however the runs end), then
 # kling-avatar generate for both providers on examples/media/, the videos downloaded into out/.

@@ -24,6 +24,7 @@ from ._exceptions import (
 )
 from ._models import Provider, RawTask, Task, TaskState
 from ._ratelimit import MemoryRateLimitStore, RateLimit, RateLimiterError, RedisRateLimitStore
+from ._receiver import Receiver
 from ._router import (
     AsyncAvatarRouter,
     AvatarRouter,
@@ -31,6 +32,7 @@ from ._router import (
     NoProviderError,
     RouteEvent,
 )
+from ._seen import MemorySeenStore, RedisSeenStore, SeenStore
 from ._uploads import MAX_UPLOAD_BYTES
 
 __all__ = [
@@ -51,6 +53,7 @@ __all__ = [
     "InvalidRequestError",
     "InvalidSignatureError",
     "MemoryRateLimitStore",
+    "MemorySeenStore",
     "NoProviderError",
     "NotFoundError",
     "Provider",
@@ -58,9 +61,12 @@ __all__ = [
     "RateLimitError",
     "RateLimiterError",
     "RawTask",
+    "Receiver",
     "RedisRateLimitStore",
+    "RedisSeenStore",
     "ResponseTooLargeError",
     "RouteEvent",
+    "SeenStore",
     "ServerError",
     "ServiceUnavailableError",
     "Task",

@@ -137,6 +137,13 @@ class Apikley(Adapter):
     def callback_data(self, body: Json) -> object:
         return body.get("data")
 
+    def registered_callback_url(self, task: Task) -> str | None:
+        # TaskRecord's `param` is the creation request as a JSON string, `callBackUrl` included.
+        param = getattr(task.raw, "param", None)
+        request = decode_json(param) if isinstance(param, str) else None
+        found = request.get("callBackUrl") if isinstance(request, Mapping) else None
+        return found if isinstance(found, str) else None
+
     def get_credits(self) -> Operation[float]:
         return Operation("getCredits", get_credits._get_kwargs, self._credits)
 

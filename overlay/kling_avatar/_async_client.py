@@ -7,7 +7,7 @@ import inspect
 import os
 from pathlib import Path
 from types import TracebackType
-from typing import Literal, Self, TypeVar
+from typing import TYPE_CHECKING, Literal, Self, TypeVar
 
 import httpx
 
@@ -32,6 +32,9 @@ from ._exceptions import AvatarError
 from ._models import Task
 from ._providers import Server
 from ._uploads import FileSource
+
+if TYPE_CHECKING:
+    from ._receiver import Receiver
 
 T = TypeVar("T")
 Media = str | os.PathLike[str]
@@ -69,6 +72,7 @@ class AsyncAvatarClient(BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport])
         timeout: float = DEFAULT_WAIT_TIMEOUT,  # noqa: ASYNC109 - a deadline, not a cancel scope
         on_update: OnUpdate | None = None,
         not_found_grace: float | None = None,
+        receiver: Receiver | None = None,
     ) -> Task:
         """Polls (first after `poll_interval`, then backing off) until the task succeeds.
 
@@ -76,8 +80,14 @@ class AsyncAvatarClient(BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport])
         task) when it fails, WaitTimeoutError after `timeout` seconds. A not-found answer within
         `not_found_grace` seconds (default: 30 for Apikley, which does not see a task it has
         just created, 0 for crun) counts as not there yet.
+
+        With a `receiver` (the task created with one of its callback URLs), returns as soon
+        as the receiver has confirmed the task's callback; polling then only backs it up, on
+        the receiver's slow `poll_interval`, so a lost callback still ends the wait.
         """
-        return await self._drive(self._wait_flow(task_id, timeout, on_update, not_found_grace))
+        return await self._drive(
+            self._wait_flow(task_id, timeout, on_update, not_found_grace, receiver)
+        )
 
     async def generate(
         self,
@@ -89,10 +99,14 @@ class AsyncAvatarClient(BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport])
         callback_url: str | None = None,
         timeout: float = DEFAULT_WAIT_TIMEOUT,  # noqa: ASYNC109 - a deadline, not a cancel scope
         on_update: OnUpdate | None = None,
+        receiver: Receiver | None = None,
     ) -> Task:
-        """`create_task` then `wait_for_task`: the finished task."""
+        """`create_task` then `wait_for_task`: the finished task. With a `receiver`, the task
+        is created with a callback URL it minted (unless `callback_url` is given) and the wait
+        ends when that callback arrives."""
+        callback_url = self._callback_url(callback_url, receiver)
         create = self._create_flow(image_url, audio_url, prompt, mode, callback_url)
-        return await self._drive(self._generate_flow(create, timeout, on_update))
+        return await self._drive(self._generate_flow(create, timeout, on_update, receiver))
 
     async def get_credits(self) -> float:
         """The account's remaining credits."""
@@ -189,7 +203,10 @@ class AsyncAvatarClient(BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport])
             except (httpx.HTTPError, httpx.InvalidURL, AvatarError) as exc:
                 return None, exc
         if isinstance(step, Sleep):
-            await asyncio.sleep(step.seconds)
+            if step.wake is None:
+                await asyncio.sleep(step.seconds)
+            else:  # the receiver may run on another loop or thread: a thread-safe wake
+                return await step.wake.wait_async(step.seconds), None
         elif isinstance(step, Notify):
             result = step.callback(step.task)
             if inspect.isawaitable(result):

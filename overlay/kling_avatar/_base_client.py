@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Generator
-from typing import Any, Generic, ParamSpec, TypeAlias, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeAlias, TypeVar, cast
 
 import attrs
 import httpx
@@ -32,6 +32,9 @@ from ._redact import Redactor
 from ._retry import Backoff, Retrier
 from ._uploads import FileSource, UploadFile, prepare_upload
 from ._wait import Poller
+
+if TYPE_CHECKING:
+    from ._receiver import Receiver, Watch
 
 T = TypeVar("T")
 StepT = TypeVar("StepT")
@@ -55,7 +58,10 @@ class Send:
 
 @attrs.frozen
 class Sleep:
+    """A pause; with `wake`, cut short by the receiver's callback, whose task is the reply."""
+
     seconds: float
+    wake: Watch | None = None
 
 
 @attrs.frozen
@@ -282,28 +288,49 @@ class BaseClient(Generic[HttpT, TransportT]):
         timeout: float,
         on_update: OnUpdate | None,
         not_found_grace: float | None,
+        receiver: Receiver | None = None,
     ) -> Flow[Task]:
         op = self._adapter.read_task(self._checked(check_task_id, task_id))
         if not_found_grace is None:
             not_found_grace = self._adapter.not_found_grace
-        poller = Poller(task_id, self._adapter.reader, timeout, self._poll_backoff, not_found_grace)
-        while True:
-            try:
-                # One attempt per poll: the poll loop itself is the retry loop, deadline-bound.
-                task = yield from self._call(
-                    op, max_retries=0, timeout=poller.request_timeout(self.timeout)
-                )
-            except AvatarError as error:
-                poller.tolerate(error)
-            else:
-                if poller.changed(task) and on_update is not None:
-                    yield Notify(on_update, task)
-                if poller.finished(task):
-                    return task
-            yield Sleep(poller.next_delay())
+        # With a receiver, polling is only the fallback for a lost callback: its slow schedule.
+        backoff = self._poll_backoff if receiver is None else receiver.fallback_backoff
+        poller = Poller(task_id, self._adapter.reader, timeout, backoff, not_found_grace)
+        watch = None if receiver is None else receiver.watch(self.provider, task_id)
+        woken: Task | None = None
+        try:
+            while True:
+                task: Task | None = woken  # confirmed by the receiver's own get_task
+                if task is None:
+                    try:
+                        # One attempt per poll: the poll loop itself is the retry loop.
+                        task = yield from self._call(
+                            op, max_retries=0, timeout=poller.request_timeout(self.timeout)
+                        )
+                    except AvatarError as error:
+                        poller.tolerate(error)
+                if task is not None:
+                    if poller.changed(task) and on_update is not None:
+                        yield Notify(on_update, task)
+                    if poller.finished(task):
+                        return task
+                reply = yield Sleep(poller.next_delay(), watch)
+                woken = reply if isinstance(reply, Task) else None
+        finally:
+            if watch is not None:
+                watch.close()
+
+    def _callback_url(self, callback_url: str | None, receiver: Receiver | None) -> str | None:
+        if callback_url is None and receiver is not None:
+            return receiver.callback_url(self.provider)
+        return callback_url
 
     def _generate_flow(
-        self, create: Flow[Task], timeout: float, on_update: OnUpdate | None
+        self,
+        create: Flow[Task],
+        timeout: float,
+        on_update: OnUpdate | None,
+        receiver: Receiver | None = None,
     ) -> Flow[Task]:
         task = yield from create
-        return (yield from self._wait_flow(task.id, timeout, on_update, None))
+        return (yield from self._wait_flow(task.id, timeout, on_update, None, receiver))

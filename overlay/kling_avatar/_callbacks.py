@@ -1,88 +1,202 @@
-"""Completion callbacks: reading them, and checking kie.ai-style signatures."""
+"""Completion callbacks: reading them, and checking kie.ai-style signatures.
+
+Both entry points take whatever arrived (bytes, str, or an already-decoded value of any JSON
+type) and headers in any common shape, and raise nothing but AvatarError subclasses. They read
+the task id from the same place, so a signature verified for one task can never vouch for a
+body that `parse_callback` reads as another.
+"""
 
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import hmac
+import math
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from typing import TypeAlias
 
-from ._exceptions import InvalidSignatureError, UnexpectedResponseError
+from ._exceptions import InvalidRequestError, InvalidSignatureError, UnexpectedResponseError
 from ._models import Task
-from ._providers import adapter_class, decode_json
+from ._providers import Adapter, adapter_class, decode_json
+from ._seen import SeenStore
 
-__all__ = ["parse_callback", "verify_callback_signature"]
+__all__ = ["callback_task_id", "parse_callback", "verify_callback_signature"]
 
-Payload = bytes | str | Mapping[str, object]
+Payload: TypeAlias = bytes | bytearray | str | object
+HeaderValue: TypeAlias = str | bytes
+Headers: TypeAlias = Mapping[str, str] | Mapping[str, HeaderValue] | Iterable[object]
+
+# kie.ai documents `data.taskId`; its own sample code reads `data.task_id`.
+_ID_KEYS = ("taskId", "task_id")
+_MAX_HEADER_COUNT = 200
+_TOO_MANY_HEADERS = "too many headers"
 
 
 def _body(payload: Payload, provider: str | None) -> Mapping[str, object]:
-    body = payload if isinstance(payload, Mapping) else decode_json(payload)
+    if isinstance(payload, bytes | bytearray | str):
+        body: object = decode_json(bytes(payload) if isinstance(payload, bytearray) else payload)
+    else:
+        body = payload
     if not isinstance(body, Mapping):
+        shown = payload if isinstance(payload, bytes | bytearray | str) else type(payload).__name__
         raise UnexpectedResponseError(
-            f"the callback body is not a JSON object: {str(payload)[:120]!r}", provider=provider
+            f"the callback body is not a JSON object: {str(shown)[:120]!r}", provider=provider
         )
     return body
+
+
+def _task_object(adapter: Adapter, body: Mapping[str, object]) -> Mapping[str, object]:
+    """The task object inside `body`, its id under both spellings (they must not disagree)."""
+    data = adapter.callback_data(body)
+    if not isinstance(data, Mapping):
+        raise adapter.reader.unexpected(f"the callback carries no task object: {data!r:.120}")
+    given = [data[key] for key in _ID_KEYS if key in data]
+    if not given:
+        return data
+    task_id = adapter.reader.text(given[0], "the callback's task id")
+    if any(other != task_id for other in given):
+        raise adapter.reader.unexpected("the callback names two different task ids")
+    return {**data, **dict.fromkeys(_ID_KEYS, task_id)}
+
+
+def _adapter(provider: object) -> Adapter:
+    return adapter_class(provider)()
+
+
+def callback_task_id(provider: str, payload: Payload) -> str:
+    """The task id a callback names (where both `parse_callback` and the signature read it)."""
+    adapter = _adapter(provider)
+    data = _task_object(adapter, _body(payload, adapter.name))
+    return adapter.reader.text(data.get("taskId"), "the callback's task id")
 
 
 def parse_callback(provider: str, payload: Payload) -> Task:
     """The task a completion callback reports.
 
     `payload` is the request body as bytes or str, or already decoded. crun's bare `TaskInfo`
-    and its envelope-wrapped form are both accepted, and Apikley's `{code, msg, data}`.
-    Anything else raises UnexpectedResponseError.
+    and its envelope-wrapped form are both accepted, and Apikley's `{code, msg, data}` (the id as
+    `taskId` or `task_id`). Anything else raises UnexpectedResponseError. The body is only the
+    provider's claim: a receiver confirms it with `get_task` (see `Receiver`).
     """
-    adapter = adapter_class(provider)()
-    return adapter.task(adapter.callback_data(_body(payload, adapter.name)))
+    adapter = _adapter(provider)
+    return adapter.task(_task_object(adapter, _body(payload, adapter.name)))
+
+
+def _headers(headers: object) -> dict[str, str]:
+    """Lower-cased names to values, from a mapping, pairs (ASGI's, bytes or str), or an
+    httpx/Starlette headers object; latin-1 for bytes, as HTTP has it."""
+    if isinstance(headers, Mapping):
+        items: Iterable[object] = headers.items()
+    elif isinstance(headers, Iterable) and not isinstance(headers, str | bytes | bytearray):
+        items = headers
+    else:
+        raise InvalidSignatureError(f"headers must be a mapping or pairs, not {type(headers)}")
+    found: dict[str, str] = {}
+    try:
+        for count, pair in enumerate(items):
+            if count >= _MAX_HEADER_COUNT:
+                raise InvalidSignatureError(_TOO_MANY_HEADERS)
+            if not (isinstance(pair, tuple | list) and len(pair) == 2):
+                raise InvalidSignatureError("headers must be (name, value) pairs")
+            name, value = (
+                part.decode("latin-1") if isinstance(part, bytes | bytearray) else part
+                for part in pair
+            )
+            if isinstance(name, str) and isinstance(value, str):
+                found.setdefault(name.lower(), value)
+    except InvalidSignatureError:
+        raise
+    except Exception as exc:  # a hostile headers object: whatever its iteration raises
+        raise InvalidSignatureError(f"unreadable headers: {type(exc).__name__}") from None
+    return found
+
+
+def _check_key(key: object) -> bytes:
+    if isinstance(key, str):
+        secret = key.encode()
+    elif isinstance(key, bytes | bytearray):
+        secret = bytes(key)
+    else:
+        raise InvalidRequestError("key: must be str or bytes", field="key")
+    if not secret:
+        # Anyone can compute an HMAC with the empty key.
+        raise InvalidRequestError("key: the webhook key is empty", field="key")
+    return secret
+
+
+def check_tolerance(tolerance: object) -> float:
+    if (
+        isinstance(tolerance, int | float)
+        and not isinstance(tolerance, bool)
+        and math.isfinite(tolerance)
+        and tolerance >= 0
+    ):
+        return float(tolerance)
+    raise InvalidRequestError(
+        f"tolerance: must be a finite number of seconds >= 0, got {tolerance!r:.40}",
+        field="tolerance",
+    )
 
 
 def verify_callback_signature(
     payload: Payload,
-    headers: Mapping[str, str],
+    headers: Headers,
     key: str | bytes,
     *,
     tolerance: float = 300,
     now: float | None = None,
-) -> None:
-    """Checks a kie.ai-style webhook signature, raising InvalidSignatureError when it fails.
+    provider: str = "apikley",
+    seen: SeenStore | None = None,
+) -> str:
+    """Checks a kie.ai-style webhook signature; returns the task id it vouches for.
 
     `X-Webhook-Signature` must be base64(HMAC-SHA256(key, taskId + "." + X-Webhook-Timestamp)),
-    compared in constant time, and the timestamp within `tolerance` seconds of `now`, so a
-    captured callback cannot be replayed later. The scheme signs the task id and the time only,
-    not the body: read the result with `get_task` when the body itself must be trusted.
+    compared in constant time, and the timestamp within `tolerance` seconds of `now`. The task id
+    is read where `parse_callback(provider, ...)` reads it. The scheme signs the task id and the
+    time only, not the body, so the same signature verifies any number of times inside the
+    window with any body: pass a `seen` store to refuse a signature a second time, and confirm
+    the body with `get_task` when it must be trusted (`Receiver` does both).
+
+    Raises InvalidSignatureError when it fails; InvalidRequestError for an empty key or a
+    tolerance that is negative, NaN or infinite; UnexpectedResponseError for a body that is not
+    a callback.
     """
-    lowered = {name.lower(): value for name, value in headers.items()}
-    stamp = lowered.get("x-webhook-timestamp")
-    signature = lowered.get("x-webhook-signature")
+    secret = _check_key(key)
+    window = check_tolerance(tolerance)
+    lowered = _headers(headers)
+    stamp = lowered.get("x-webhook-timestamp", "").strip()
+    signature = lowered.get("x-webhook-signature", "").strip()
     if not stamp or not signature:
         raise InvalidSignatureError("missing X-Webhook-Timestamp or X-Webhook-Signature header")
+    if not (stamp.isascii() and stamp.isdigit() and len(stamp) <= 12):
+        raise InvalidSignatureError(f"X-Webhook-Timestamp is not a Unix time: {stamp!r:.40}")
+    sent_at = int(stamp)
     try:
-        sent_at = int(stamp.strip())
-    except ValueError:
+        task_id = callback_task_id(provider, payload)
+    except UnexpectedResponseError as error:
         raise InvalidSignatureError(
-            f"X-Webhook-Timestamp is not a Unix time: {stamp!r:.40}"
+            f"the callback body carries no task id to check ({error.message})"
         ) from None
-    body = _body(payload, None)
-    data = body.get("data")
-    task_id = _task_id(data) if isinstance(data, Mapping) else None
-    task_id = task_id or _task_id(body)
-    if task_id is None:
-        raise InvalidSignatureError("the callback body carries no task id to check")
-    secret = key.encode() if isinstance(key, str) else key
+    try:
+        given = base64.b64decode(signature.encode("ascii"), validate=True)
+    except (UnicodeEncodeError, binascii.Error):
+        raise InvalidSignatureError("the signature is not base64") from None
     digest = hmac.new(secret, f"{task_id}.{sent_at}".encode(), hashlib.sha256).digest()
-    if not hmac.compare_digest(base64.b64encode(digest), signature.strip().encode()):
+    if not hmac.compare_digest(digest, given):
         raise InvalidSignatureError("the signature does not match")
-    age = (time.time() if now is None else now) - sent_at
-    if abs(age) > tolerance:
+    if now is None:
+        now = time.time()
+    elif not (isinstance(now, int | float) and math.isfinite(now)):
+        raise InvalidRequestError("now: must be a finite Unix time", field="now")
+    age = now - sent_at
+    if not abs(age) <= window:
         raise InvalidSignatureError(
-            f"the timestamp is {age:.0f}s off, outside the {tolerance:g}s window (a replay?)"
+            f"the timestamp is {age:.0f}s off, outside the {window:g}s window (a replay?)"
         )
-
-
-def _task_id(obj: Mapping[str, object]) -> str | None:
-    for key in ("taskId", "task_id"):
-        value = obj.get(key)
-        if isinstance(value, str) and value:
-            return value
-    return None
+    # What is signed, not the signature's text: base64 has several spellings of one digest.
+    # Kept long enough to outlive the window on either side of the timestamp.
+    if seen is not None and not seen.add(f"signed:{provider}:{task_id}.{sent_at}", 2 * window + 1):
+        raise InvalidSignatureError("this signed callback was already received (a replay?)")
+    return task_id

@@ -6,7 +6,7 @@ import os
 import time
 from pathlib import Path
 from types import TracebackType
-from typing import Literal, Self, TypeVar
+from typing import TYPE_CHECKING, Literal, Self, TypeVar
 
 import httpx
 
@@ -32,6 +32,9 @@ from ._limits import check_deadline, deadline, install_deadlines
 from ._models import Task
 from ._providers import Server
 from ._uploads import FileSource
+
+if TYPE_CHECKING:
+    from ._receiver import Receiver
 
 T = TypeVar("T")
 Media = str | os.PathLike[str]
@@ -74,6 +77,7 @@ class AvatarClient(BaseClient[httpx.Client, httpx.BaseTransport]):
         timeout: float = DEFAULT_WAIT_TIMEOUT,
         on_update: OnUpdate | None = None,
         not_found_grace: float | None = None,
+        receiver: Receiver | None = None,
     ) -> Task:
         """Polls (first after `poll_interval`, then backing off) until the task succeeds.
 
@@ -81,8 +85,12 @@ class AvatarClient(BaseClient[httpx.Client, httpx.BaseTransport]):
         task) when it fails, WaitTimeoutError after `timeout` seconds. A not-found answer within
         `not_found_grace` seconds (default: 30 for Apikley, which does not see a task it has
         just created, 0 for crun) counts as not there yet.
+
+        With a `receiver` (the task created with one of its callback URLs), returns as soon
+        as the receiver has confirmed the task's callback; polling then only backs it up, on
+        the receiver's slow `poll_interval`, so a lost callback still ends the wait.
         """
-        return self._drive(self._wait_flow(task_id, timeout, on_update, not_found_grace))
+        return self._drive(self._wait_flow(task_id, timeout, on_update, not_found_grace, receiver))
 
     def generate(
         self,
@@ -94,10 +102,14 @@ class AvatarClient(BaseClient[httpx.Client, httpx.BaseTransport]):
         callback_url: str | None = None,
         timeout: float = DEFAULT_WAIT_TIMEOUT,
         on_update: OnUpdate | None = None,
+        receiver: Receiver | None = None,
     ) -> Task:
-        """`create_task` then `wait_for_task`: the finished task."""
+        """`create_task` then `wait_for_task`: the finished task. With a `receiver`, the task
+        is created with a callback URL it minted (unless `callback_url` is given) and the wait
+        ends when that callback arrives."""
+        callback_url = self._callback_url(callback_url, receiver)
         create = self._create_flow(image_url, audio_url, prompt, mode, callback_url)
-        return self._drive(self._generate_flow(create, timeout, on_update))
+        return self._drive(self._generate_flow(create, timeout, on_update, receiver))
 
     def get_credits(self) -> float:
         """The account's remaining credits."""
@@ -186,7 +198,10 @@ class AvatarClient(BaseClient[httpx.Client, httpx.BaseTransport]):
             except (httpx.HTTPError, httpx.InvalidURL, AvatarError) as exc:
                 return None, exc
         if isinstance(step, Sleep):
-            time.sleep(step.seconds)
+            if step.wake is None:
+                time.sleep(step.seconds)
+            else:  # woken from the receiver's thread when the callback comes
+                return step.wake.wait(step.seconds), None
         elif isinstance(step, Notify):
             step.callback(step.task)
         return None, None

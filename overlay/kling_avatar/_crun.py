@@ -19,6 +19,7 @@ from kling_avatar_generated.crun.models import (
     KlingAvatarInputMode,
     TaskCreated,
     TaskInfo,
+    TaskParam,
     TaskResult,
     UploadUrl,
 )
@@ -130,6 +131,16 @@ class Crun(Adapter):
         if "data" in body and "code" in body and "task_id" not in body:
             return body["data"]
         return body
+
+    def registered_callback_url(self, task: Task) -> str | None:
+        # TaskInfo's `param` is the creation request, `callback_url` included.
+        param = getattr(task.raw, "param", None)
+        found = (
+            param.additional_properties.get("callback_url")
+            if isinstance(param, TaskParam)
+            else None
+        )
+        return found if isinstance(found, str) else None
 
     def get_credits(self) -> Operation[float]:
         return Operation("getBalance", get_balance._get_kwargs, self._balance)

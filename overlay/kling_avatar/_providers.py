@@ -333,6 +333,10 @@ class Adapter(abc.ABC):
     def callback_data(self, body: Json) -> object:
         """The task object inside a callback body."""
 
+    def registered_callback_url(self, task: Task) -> str | None:
+        """The callback URL the provider says `task` was created with, when it says."""
+        return None
+
 
 PROVIDERS: tuple[Provider, ...] = ("crun", "apikley")
 

@@ -1,10 +1,13 @@
 """Client-side rate limits per provider account, so that a burst waits here instead of
 collecting 429s there.
 
-A sliding-window log: at most `requests` creations are let through in any `per` seconds. A slot
-is taken when a creation is about to be sent and moved to the time its answer came back, because
-the provider counted the request somewhere in between: waiting a window after the answer can
-never be too early by the provider's clock, however long the request took on the way.
+A sliding-window log: at most `requests` creations are let through in any `per` seconds. The
+provider counts a request somewhere between its sending and its answer, so a slot's time is the
+answer's: waiting a window after the answer can never be too early by the provider's clock,
+however long the request took on the way. Until the answer comes back, the slot counts as taken
+at every moment (it is stored `LEASE` seconds ahead, and moved back to the answer's time by
+`release`), so that nobody, in this process or another, is let through on the strength of a
+request still in flight; a process that dies mid-request holds its slot for `LEASE` at most.
 
 Two stores: `MemoryRateLimitStore` (the default; one process) and `RedisRateLimitStore` (the
 ``redis`` extra; every process and machine using one account shares one window). The Redis one
@@ -64,6 +67,10 @@ DEFAULT_RATE_LIMITS: dict[Provider, RateLimit | None] = {
 }
 
 
+# Longer than any creation request may take (the clients' default timeout is 60 s).
+LEASE = 120.0
+
+
 class RateLimiterError(AvatarError):
     """The shared rate-limit store could not be reached; no task was created."""
 
@@ -76,8 +83,9 @@ def account_key(provider: str, api_key: str) -> str:
 
 class RateLimitStore(Protocol):
     """Where the slots of each account live. `acquire` takes a slot named `token` and answers
-    0, or answers the seconds until one may free up (taking nothing); `release` moves a slot
-    taken earlier to now, the time the creation's answer came back."""
+    0, or answers the seconds until one may free up (taking nothing; at most a window, since a
+    slot still in flight frees up no sooner than a window after its answer); `release` moves a
+    slot taken earlier to now, the time the creation's answer came back."""
 
     def acquire(self, key: str, limit: RateLimit, token: str) -> float: ...
 
@@ -106,15 +114,15 @@ class MemoryRateLimitStore:
             for old in [t for t, at in slots.items() if at <= now - limit.per]:
                 del slots[old]
             if len(slots) < limit.requests:
-                slots[token] = now
+                slots[token] = now + LEASE  # in flight: taken at every moment until released
                 return 0.0
-            return max(min(slots.values()) + limit.per - now, 1e-3)
+            return min(max(min(slots.values()) + limit.per - now, 1e-3), limit.per)
 
     def release(self, key: str, limit: RateLimit, token: str) -> None:
         with self._lock:
             slots = self._slots.get(key, {})
             if token in slots:
-                slots[token] = max(slots[token], self._clock())
+                slots[token] = self._clock()
 
     async def acquire_async(self, key: str, limit: RateLimit, token: str) -> float:
         return self.acquire(key, limit, token)  # no I/O: a lock held for microseconds
@@ -124,29 +132,31 @@ class MemoryRateLimitStore:
 
 
 # KEYS[1]: the account's sorted set (member: slot token, score: microseconds by Redis's clock,
-# exact in a double until the year 2255). ARGV: requests, window in microseconds, token.
-# Answers 0 when the slot was taken, else the microseconds to wait.
+# exact in a double until the year 2255). ARGV: requests, window and lease in microseconds,
+# token. A slot in flight is stored a lease ahead. Answers 0 when the slot was taken, else the
+# microseconds to wait (at most a window).
 _ACQUIRE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local window = tonumber(ARGV[2])
+local lease = tonumber(ARGV[3])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
 if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) then
-  redis.call('ZADD', KEYS[1], now, ARGV[3])
-  redis.call('PEXPIRE', KEYS[1], math.ceil(window / 500))
+  redis.call('ZADD', KEYS[1], now + lease, ARGV[4])
+  redis.call('PEXPIRE', KEYS[1], math.ceil((window + lease) / 500))
   return 0
 end
 local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-return math.max(1, tonumber(oldest[2]) + window - now)
+return math.min(window, math.max(1, tonumber(oldest[2]) + window - now))
 """
 
-# Moves a slot to now, if it is still there (XX: never re-adds one that has expired; GT: never
-# moves one back; both need Redis 6.2). ARGV: window in microseconds, token.
+# Moves a slot in flight back to now, the time its answer came (XX: never re-adds one that has
+# expired; needs Redis 3.0.2). ARGV: window and lease in microseconds, token.
 _RELEASE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-redis.call('ZADD', KEYS[1], 'XX', 'GT', now, ARGV[2])
-redis.call('PEXPIRE', KEYS[1], math.ceil(tonumber(ARGV[1]) / 500))
+redis.call('ZADD', KEYS[1], 'XX', now, ARGV[3])
+redis.call('PEXPIRE', KEYS[1], math.ceil((tonumber(ARGV[1]) + tonumber(ARGV[2])) / 500))
 return 0
 """
 
@@ -213,7 +223,7 @@ class RedisRateLimitStore:
         import redis
 
         try:
-            self._scripts()[2](keys=[key], args=[_window_us(limit), token])
+            self._scripts()[2](keys=[key], args=[_window_us(limit), _LEASE_US, token])
         except redis.RedisError as exc:
             raise _unreachable(exc) from exc
 
@@ -230,7 +240,7 @@ class RedisRateLimitStore:
         import redis
 
         try:
-            await self._async_scripts()[2](keys=[key], args=[_window_us(limit), token])
+            await self._async_scripts()[2](keys=[key], args=[_window_us(limit), _LEASE_US, token])
         except redis.RedisError as exc:
             raise _unreachable(exc) from exc
 
@@ -250,8 +260,11 @@ def _window_us(limit: RateLimit) -> int:
     return max(1, round(limit.per * 1e6))
 
 
+_LEASE_US = round(LEASE * 1e6)
+
+
 def _acquire_args(limit: RateLimit, token: str) -> list[int | str]:
-    return [limit.requests, _window_us(limit), token]
+    return [limit.requests, _window_us(limit), _LEASE_US, token]
 
 
 def _unreachable(exc: Exception) -> RateLimiterError:

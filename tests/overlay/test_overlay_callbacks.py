@@ -82,7 +82,7 @@ def test_crun_callback_bare_and_wrapped_give_the_same_task() -> None:
 )
 def test_malformed_callbacks_are_typed_errors(provider: str, payload: object) -> None:
     with pytest.raises(UnexpectedResponseError):
-        parse_callback(provider, payload)  # type: ignore[arg-type]
+        parse_callback(provider, payload)
 
 
 def test_unknown_provider_is_rejected_by_name() -> None:

@@ -39,8 +39,10 @@ def test_memory_store_admits_a_window_then_says_how_long_to_wait() -> None:
     store = MemoryRateLimitStore(clock)
     limit = RateLimit(2, 10.0)
     assert store.acquire("k", limit, "a") == 0.0
+    store.release("k", limit, "a")  # answered at once
     clock.now += 3.0
     assert store.acquire("k", limit, "b") == 0.0
+    store.release("k", limit, "b")
     assert store.acquire("k", limit, "c") == pytest.approx(7.0)  # until "a" is 10 s old
     assert store.acquire("other", limit, "c") == 0.0  # another account has its own window
     clock.now += 7.0
@@ -58,6 +60,22 @@ def test_memory_store_counts_a_slot_from_its_answer() -> None:
     store.release("k", limit, "a")
     clock.now += 7.0
     assert store.acquire("k", limit, "b") == pytest.approx(3.0)
+
+
+def test_memory_store_lets_nobody_through_on_a_creation_still_in_flight() -> None:
+    # Without an answer, the provider may count the request at any moment: the slot frees up
+    # no sooner than a window after the answer, however old the sending is.
+    clock = FakeClock()
+    store = MemoryRateLimitStore(clock)
+    limit = RateLimit(1, 10.0)
+    store.acquire("k", limit, "a")
+    clock.now += 30.0  # a request still in flight after three windows
+    assert store.acquire("k", limit, "b") == pytest.approx(10.0)
+    store.release("k", limit, "a")
+    clock.now += 9.9
+    assert store.acquire("k", limit, "b") > 0
+    clock.now += 0.1
+    assert store.acquire("k", limit, "b") == 0.0
 
 
 @pytest.mark.parametrize(
@@ -95,9 +113,23 @@ def test_redis_store_admits_a_window_then_says_how_long_to_wait(
 def test_redis_store_frees_a_slot_after_the_window(redis_store: RedisRateLimitStore) -> None:
     key, limit = f"test:{uuid.uuid4().hex}", RateLimit(1, 0.2)
     assert redis_store.acquire(key, limit, "a") == 0.0
+    redis_store.release(key, limit, "a")
     wait = redis_store.acquire(key, limit, "b")
     assert 0.0 < wait <= 0.2
     time.sleep(wait + 0.01)
+    assert redis_store.acquire(key, limit, "b") == 0.0
+
+
+def test_redis_store_lets_nobody_through_on_a_creation_still_in_flight(
+    redis_store: RedisRateLimitStore,
+) -> None:
+    key, limit = f"test:{uuid.uuid4().hex}", RateLimit(1, 0.2)
+    assert redis_store.acquire(key, limit, "a") == 0.0
+    time.sleep(0.3)  # "a" is older than a window, but its answer has not come back
+    assert redis_store.acquire(key, limit, "b") > 0.1
+    redis_store.release(key, limit, "a")
+    assert redis_store.acquire(key, limit, "b") > 0.1  # a window from the answer
+    time.sleep(0.21)
     assert redis_store.acquire(key, limit, "b") == 0.0
 
 
