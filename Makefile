@@ -8,12 +8,13 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(PYTHON)
 RUN := $(UV) run --frozen --no-sync
 
-.PHONY: help env mock serve demo generate check-generated lint typecheck pytest test bench contract refresh spec-diff clean
+.PHONY: help env mock serve demo generate check-generated lint typecheck pytest test bench contract contract-traffic refresh spec-diff clean
 
 help:
 	@echo "make demo             the main job: local mock, kling-avatar generate for both providers, videos in out/"
 	@echo "make test             build the environment from uv.lock, then run every check and test"
 	@echo "make contract [PROVIDER=crun|apikley CONTRACT_BASE_URL=...]  the contract suite (mock by default)"
+	@echo "make contract-traffic FILE=traffic.jsonl  check traffic a client recorded (record_traffic=) against the specs and the lifecycle"
 	@echo "make mock [PORT=8123] [MOCK_ARGS=...]  the local mock of both providers on 127.0.0.1"
 	@echo "make serve [PORT=8200]  the reference video service (examples/service) on 127.0.0.1"
 	@echo "make generate         regenerate generated/ from specs/"
@@ -70,6 +71,12 @@ test: check-generated lint typecheck pytest
 # Creates nothing on a real provider without CONTRACT_ALLOW_CREATE=1; JUnit XML in reports/.
 contract: env
 	$(RUN) python scripts/contract.py
+
+# Traffic a client recorded (AvatarClient(record_traffic=FILE)): every exchange against the specs
+# (openapi-core), each task's lifecycle; a coverage report in reports/.
+contract-traffic: env
+	$(if $(FILE),,$(error usage: make contract-traffic FILE=traffic.jsonl))
+	$(RUN) python -m scripts.contract_traffic "$(FILE)"
 
 # Each scripts/bench_*.py prints its own side-by-side ratios; none of them is a test.
 bench: env

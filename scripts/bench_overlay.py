@@ -1,41 +1,46 @@
 """What the overlay costs: `get_task` next to a bare httpx GET + json.loads, and the import.
 
-Three side-by-side measurements, each interleaved in rounds so both sides see the same machine:
+Side-by-side measurements, each interleaved in rounds so both sides see the same machine:
 
 1. `get_task` through `AvatarClient` against a bare `httpx.Client.get` + `json.loads` of the
    same answer, on the same in-process transport (no network: the overlay's own cost shows;
-   target: at most 1.5x);
-2. the same two against the local mock server over loopback (what a user sees; target: at most
-   1.1x);
-3. `import kling_avatar` against `import httpx`, each in fresh interpreters (target: at most 2x).
+   goal: at most 1.5x, wall and CPU);
+2. the same two against the local mock server (its own process) over loopback (what a user
+   sees; goal: at most 1.1x wall, 1.5x CPU of this process);
+3. in a fresh venv holding only the wheel and its runtime dependencies (no dev tools, whose
+   imports would make httpx look slower), each in fresh interpreters: `import kling_avatar`
+   against `import httpx` (goal: at most 2x), the first `AvatarClient` of each provider
+   against the first `httpx.Client` (goal: at most 2x), and the whole `kling-avatar --help`
+   process against a bare `python -c "import httpx"` (goal: under 2x).
 
-    python scripts/bench_overlay.py [--calls 100] [--loopback-calls 20] [--rounds 60]
+    python scripts/bench_overlay.py [--calls 100] [--loopback-calls 20] [--rounds 60] [--check]
 
 The machine is shared (2 cores, other jobs), so each side is timed in many short rounds taken
-in turns, and the ratio reported is the median of the per-round ratios: each round's overlay
-time is divided by the bare time measured right next to it, which cancels the machine's drift
-(comparing the best round of each side let one lucky bare round decide the result).
+in turns (which side goes first alternates), and the ratio reported is the median of the
+per-round ratios: each round's overlay time is divided by the bare time measured right next to
+it, which cancels the machine's drift.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
-import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+
+if __package__ in (None, ""):  # run as a file: make `scripts._bench` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
 from kling_avatar import AvatarClient
 
-ROOT = Path(__file__).resolve().parents[1]
-KEY = "ak_bench_0123456789abcdef0123456789"
+from scripts._bench import KEY, ROOT, Goals, mock_process, parser
+
 ANSWERS = {
     # crun's Get Task Info example for a finished task, and Apikley's recordInfo example.
     "crun": {
@@ -83,43 +88,51 @@ def overlay_get(client: AvatarClient, task_id: str) -> Callable[[], object]:
     return lambda: client.get_task(task_id)
 
 
-def per_call(fn: Callable[[], object], calls: int) -> float:
-    start = time.perf_counter()
+def per_call(fn: Callable[[], object], calls: int) -> tuple[float, float]:
+    """Wall and CPU seconds per call (this thread's CPU: the server, if any, is elsewhere)."""
+    wall, cpu = time.perf_counter(), time.thread_time()
     for _ in range(calls):
         fn()
-    return (time.perf_counter() - start) / calls
+    return (time.perf_counter() - wall) / calls, (time.thread_time() - cpu) / calls
+
+
+Timing = tuple[float, float, float, float]  # median overlay, median bare, wall ratio, CPU ratio
 
 
 def side_by_side(
     overlay: Callable[[], object], bare: Callable[[], object], calls: int, rounds: int
-) -> tuple[float, float, float]:
-    """Median per-call seconds of each side and the median of the paired per-round ratios,
-    over alternating rounds after a warm-up."""
+) -> Timing:
+    """Median per-call wall seconds of each side and the medians of the paired per-round wall
+    and CPU ratios, over rounds after a warm-up; which side goes first alternates."""
     per_call(overlay, max(1, calls // 10))
     per_call(bare, max(1, calls // 10))
-    o, b = [], []
-    for _ in range(rounds):
-        o.append(per_call(overlay, calls))
-        b.append(per_call(bare, calls))
-    ratio = statistics.median(oi / bi for oi, bi in zip(o, b, strict=True))
-    return statistics.median(o), statistics.median(b), ratio
-
-
-def report(
-    label: str, overlay: float, bare: float, target: float, ratio: float | None = None
-) -> bool:
-    ratio = overlay / bare if ratio is None else ratio
-    ok = ratio <= target
-    print(
-        f"  {label:<34} overlay {overlay * 1e6:8.1f} us  bare {bare * 1e6:8.1f} us  "
-        f"ratio {ratio:5.2f}x  (target <= {target}x) {'ok' if ok else 'OVER'}"
+    o: list[tuple[float, float]] = []
+    b: list[tuple[float, float]] = []
+    for index in range(rounds):
+        if index % 2:
+            b.append(per_call(bare, calls))
+            o.append(per_call(overlay, calls))
+        else:
+            o.append(per_call(overlay, calls))
+            b.append(per_call(bare, calls))
+    pairs = list(zip(o, b, strict=True))
+    return (
+        statistics.median(x[0] for x in o),
+        statistics.median(x[0] for x in b),
+        statistics.median(oi[0] / bi[0] for oi, bi in pairs),
+        statistics.median(oi[1] / bi[1] for oi, bi in pairs if bi[1] > 0),
     )
-    return ok
 
 
-def in_process(calls: int, rounds: int) -> bool:
+def report(goals: Goals, label: str, timing: Timing, wall_goal: float, cpu_goal: float) -> None:
+    overlay, bare, wall, cpu = timing
+    detail = f"overlay {overlay * 1e6:7.1f} us, bare {bare * 1e6:7.1f} us per call"
+    goals.at_most(f"{label}: wall overlay/bare", wall, wall_goal, detail)
+    goals.at_most(f"{label}: CPU overlay/bare", cpu, cpu_goal)
+
+
+def in_process(goals: Goals, calls: int, rounds: int) -> None:
     print("get_task on an in-process transport (the overlay's own cost):")
-    ok = True
     for provider, answer in ANSWERS.items():
         content = json.dumps(answer).encode()
         transport = httpx.MockTransport(
@@ -133,44 +146,15 @@ def in_process(calls: int, rounds: int) -> bool:
             AvatarClient(provider, api_key=KEY, base_url=base_url, transport=transport) as client,
             httpx.Client(base_url=base_url, headers=headers, transport=transport) as http,
         ):
-            overlay, bare, ratio = side_by_side(
+            timing = side_by_side(
                 overlay_get(client, "task-1"), bare_get(http, provider, "task-1"), calls, rounds
             )
-        ok &= report(provider, overlay, bare, 1.5, ratio)
-    return ok
+        report(goals, f"in process, {provider}", timing, 1.5, 1.5)
 
 
-@contextmanager
-def mock_process() -> Iterator[str]:
-    """The mock in its own process, as `make mock` runs it: its CPU is not this one's GIL."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    env = {**os.environ, "CRUN_API_KEY": KEY, "APIKLEY_API_KEY": KEY}
-    command = [sys.executable, "-m", "kling_avatar.testing", "--port", str(port), "--step", "0"]
-    process = subprocess.Popen(
-        command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("the mock server did not start") from None
-                time.sleep(0.05)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
-def loopback(calls: int, rounds: int) -> bool:
+def loopback(goals: Goals, calls: int, rounds: int) -> None:
     print("get_task against the local mock over loopback (what a caller sees):")
-    ok = True
-    with mock_process() as base_url:
+    with mock_process(["--step", "0"]) as (base_url, _):
         for provider in ("crun", "apikley"):
             headers = PATHS[provider][2]
             with (
@@ -180,52 +164,125 @@ def loopback(calls: int, rounds: int) -> bool:
                 task_id = client.create_task(
                     image_url=f"{base_url}/media/face.png", audio_url=f"{base_url}/media/voice.wav"
                 ).id
-                overlay, bare, ratio = side_by_side(
+                timing = side_by_side(
                     overlay_get(client, task_id), bare_get(http, provider, task_id), calls, rounds
                 )
-            ok &= report(provider, overlay, bare, 1.1, ratio)
-    return ok
+            report(goals, f"loopback, {provider}", timing, 1.1, 1.5)
 
 
-def import_seconds(module: str, runs: int) -> float:
-    code = (
-        "import time; s = time.perf_counter(); import " + module + "; "
-        "print(time.perf_counter() - s)"
-    )
-    times = []
-    for _ in range(runs):
-        out = subprocess.run(
-            [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
-        )
-        times.append(float(out.stdout))
-    return statistics.median(times)
+FIRST_CALL = """
+import json, time
+s = time.perf_counter()
+{body}
+print(time.perf_counter() - s)
+"""
+OVERLAY_FIRST = """
+import httpx
+from kling_avatar import AvatarClient
+answer = httpx.Response(200, content={content!r})
+transport = httpx.MockTransport(lambda request: answer)
+base_url = "https://x.example"
+with AvatarClient({provider!r}, api_key="k", base_url=base_url, transport=transport) as c:
+    c.get_task("task-1")
+"""
+BARE_FIRST = """
+import httpx
+answer = httpx.Response(200, content={content!r})
+transport = httpx.MockTransport(lambda request: answer)
+with httpx.Client(base_url="https://x.example", transport=transport) as http:
+    json.loads(http.get("/task", params={{"id": "task-1"}}).content)
+"""
 
 
-def imports(runs: int) -> bool:
-    print(f"import time, median of {runs} fresh interpreters each:")
-    ours, theirs = [], []
-    for _ in range(runs):  # alternate, so both see the same disk cache and load
-        ours.append(import_seconds("kling_avatar", 1))
-        theirs.append(import_seconds("httpx", 1))
-    return report(
-        "import kling_avatar vs httpx", statistics.median(ours), statistics.median(theirs), 2.0
-    )
+def runtime_venv(tmp: Path, source: Path) -> Path | None:
+    """A venv holding the wheel built from this checkout and its runtime dependencies only;
+    its python, or None without the pinned uv (`make env` bootstraps it)."""
+    uv = ROOT / ".tools" / "bin" / "uv"
+    if not uv.exists():
+        return None
+
+    def run(*command: str | Path) -> None:
+        subprocess.run(command, check=True, capture_output=True)
+
+    run(uv, "build", "--wheel", "--out-dir", tmp / "dist", source)
+    wheel = next((tmp / "dist").glob("*.whl"))
+    run(uv, "venv", "--quiet", "--python", sys.executable, tmp / "venv")
+    python = tmp / "venv" / "bin" / "python"
+    # Compiled now: with PYTHONDONTWRITEBYTECODE set, every run would compile every module.
+    run(uv, "pip", "install", "--quiet", "--compile-bytecode", "--python", python, wheel)
+    return python
+
+
+def fresh_seconds(command: list[str], cwd: Path, whole: bool) -> float:
+    """Seconds one fresh interpreter takes: the whole process, or what the code prints."""
+    start = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, check=True, cwd=cwd)
+    return time.perf_counter() - start if whole else float(done.stdout.split()[-1])
+
+
+def paired(ours: list[str], theirs: list[str], cwd: Path, runs: int, whole: bool) -> Timing:
+    o, b = [], []
+    for index in range(runs):  # alternate, so both see the same disk cache and load
+        first, second = (ours, theirs) if index % 2 == 0 else (theirs, ours)
+        x, y = fresh_seconds(first, cwd, whole), fresh_seconds(second, cwd, whole)
+        o.append(x if first is ours else y)
+        b.append(y if first is ours else x)
+    ratio = statistics.median(oi / bi for oi, bi in zip(o, b, strict=True))
+    return statistics.median(o), statistics.median(b), ratio, ratio
+
+
+def imports(goals: Goals, runs: int, source: Path) -> None:
+    print(f"in a runtime-only venv from the wheel, median of {runs} fresh interpreters each:")
+    with tempfile.TemporaryDirectory(prefix="bench-venv-") as tmp:
+        python = runtime_venv(Path(tmp), source)
+        if python is None:
+            print("  skipped: no .tools/bin/uv (run `make env`)")
+            goals.missed.append("runtime-only venv")
+            return
+        cwd = Path(tmp)  # not the checkout: only the installed wheel is importable
+        code = "import time; s = time.perf_counter(); {}; print(time.perf_counter() - s)"
+        ours = [str(python), "-c", code.format("from kling_avatar import AvatarClient")]
+        theirs = [str(python), "-c", code.format("import httpx")]
+        overlay, bare, ratio, _ = paired(ours, theirs, cwd, runs, whole=False)
+        detail = f"{overlay * 1e3:6.1f} ms vs {bare * 1e3:6.1f} ms"
+        goals.at_most("from kling_avatar import AvatarClient / httpx", ratio, 2.0, detail)
+        for provider, answer in ANSWERS.items():
+            content = json.dumps(answer).encode()
+            first = [
+                str(python),
+                "-c",
+                FIRST_CALL.format(body=OVERLAY_FIRST.format(content=content, provider=provider)),
+            ]
+            bare_first = [
+                str(python),
+                "-c",
+                FIRST_CALL.format(body=BARE_FIRST.format(content=content)),
+            ]
+            overlay, bare, ratio, _ = paired(first, bare_first, cwd, runs, whole=False)
+            detail = f"{overlay * 1e3:6.1f} ms vs {bare * 1e3:6.1f} ms"
+            goals.at_most(f"first AvatarClient get_task, {provider} / httpx", ratio, 2.0, detail)
+        cli = [str(python.parent / "kling-avatar"), "--help"]
+        bare_import = [str(python), "-c", "import httpx"]
+        overlay, bare, ratio, _ = paired(cli, bare_import, cwd, runs, whole=True)
+        detail = f"{overlay * 1e3:6.1f} ms vs {bare * 1e3:6.1f} ms, whole processes"
+        goals.at_most("kling-avatar --help / python -c 'import httpx'", ratio, 2.0, detail)
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--calls", type=int, default=100, help="calls per round, in-process")
-    parser.add_argument("--loopback-calls", type=int, default=20, help="calls per round, mock")
-    parser.add_argument("--rounds", type=int, default=60, help="alternating rounds per side")
-    parser.add_argument("--import-runs", type=int, default=7)
-    args = parser.parse_args()
-    results = [
-        in_process(args.calls, args.rounds),
-        loopback(args.loopback_calls, args.rounds),
-        imports(args.import_runs),
-    ]
-    print("all targets met" if all(results) else "some targets missed")
-    return 0
+    args_parser = parser(__doc__)
+    args_parser.add_argument("--calls", type=int, default=100, help="calls per round, in-process")
+    args_parser.add_argument("--loopback-calls", type=int, default=20, help="calls per round, mock")
+    args_parser.add_argument("--rounds", type=int, default=60, help="alternating rounds per side")
+    args_parser.add_argument("--import-runs", type=int, default=9)
+    args_parser.add_argument(
+        "--wheel-from", type=Path, default=ROOT, help="the checkout to build the wheel from"
+    )
+    args = args_parser.parse_args()
+    goals = Goals()
+    in_process(goals, args.calls, args.rounds)
+    loopback(goals, args.loopback_calls, args.rounds)
+    imports(goals, args.import_runs, args.wheel_from)
+    return goals.finish(args.check)
 
 
 if __name__ == "__main__":

@@ -14,24 +14,36 @@ Against a real provider nothing that costs credits is sent unless CONTRACT_ALLOW
 task creation and uploads get only requests that cannot succeed, and the stateful phase (which
 creates tasks) is skipped. A JUnit XML report of all runs goes to ``reports/contract.xml``.
 
+After the runs, the lifecycle checks (`scripts/contract_lifecycle.py`) follow tasks the suite
+creates to their end (the mock always; a real provider only with CONTRACT_ALLOW_CREATE=1), and
+a coverage report of the documented answers seen goes to ``reports/contract-coverage.{md,json}``
+(`scripts/contract_coverage.py`); against the mock its faults reach the answers the runs did not.
+
 Environment (each also a command-line option): PROVIDER (crun|apikley|all), CONTRACT_BASE_URL,
 CRUN_API_KEY / APIKLEY_API_KEY, CONTRACT_ALLOW_CREATE, CONTRACT_MAX_EXAMPLES (default 100),
 CONTRACT_SEED (default 0), CONTRACT_WORKERS, CONTRACT_RATE_LIMIT (e.g. ``5/s``),
-CONTRACT_REPORT_DIR, CONTRACT_BASELINE (+ CONTRACT_BASELINE_UPDATE=1 to record into it).
+CONTRACT_REPORT_DIR, CONTRACT_BASELINE (+ CONTRACT_BASELINE_UPDATE=1 to record into it; every
+entry needs a ``reason`` and an ``expires`` date, and an expired one fails the run),
+CONTRACT_COVERAGE_FAIL=1 (fail when a documented answer was never seen), and for live lifecycle
+runs CONTRACT_IMAGE_URL, CONTRACT_AUDIO_URL, CONTRACT_CALLBACK_URL, CONTRACT_CALLBACK_PORT,
+CONTRACT_LIFECYCLE_TIMEOUT.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import datetime
+import json
 import os
 import subprocess
 import sys
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import attrs
 
@@ -39,6 +51,16 @@ if __package__ in (None, ""):  # run as a file: make `scripts.contract_checks` i
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from scripts.contract_checks import REPLACED_CHECKS, TASK_CREATIONS, WRITE_OPERATIONS
+from scripts.contract_coverage import (
+    Coverage,
+    SweepProblem,
+    coverage,
+    seen_of,
+    sweep,
+    write_reports,
+)
+from scripts.contract_lifecycle import DriveSettings, drive
+from scripts.contract_lifecycle import Finding as LifecycleFinding
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "scripts" / "contract.toml"
@@ -108,10 +130,22 @@ class SuiteResult:
     seconds: float
     base_url: str | None = None  # None: the local mock
     allow_create: bool = False
+    lifecycle: tuple[LifecycleFinding, ...] = ()
+    lifecycle_tasks: int = 0
+    coverage: Coverage | None = None
+    sweep_problems: tuple[SweepProblem, ...] = ()
+    baseline_problems: tuple[str, ...] = ()
+    fail_on_unseen: bool = False
 
     @property
     def ok(self) -> bool:
-        return all(result.ok for result in self.results)
+        return (
+            all(result.ok for result in self.results)
+            and not self.lifecycle
+            and not self.sweep_problems
+            and not self.baseline_problems
+            and not (self.fail_on_unseen and self.coverage is not None and self.coverage.missing)
+        )
 
     def failures(self) -> list[Finding]:
         """Every failed test case of every run, from the JUnit reports."""
@@ -149,6 +183,21 @@ class SuiteResult:
             lines.append(f"  {result.run.name:<18} {state:<18} {result.seconds:6.1f} s")
             if not result.ok:
                 lines.append(f"    seed {self.seed}; replay: {self.replay_command(result.run)}")
+        if self.lifecycle_tasks or self.lifecycle:
+            lines.append(
+                f"  lifecycle          {len(self.lifecycle)} findings over "
+                f"{self.lifecycle_tasks} tasks followed to their end"
+            )
+        lines += [f"    {line}" for f in self.lifecycle for line in str(f).splitlines()]
+        lines += [f"  fault sweep: {problem}" for problem in self.sweep_problems]
+        lines += [f"  baseline: {problem}" for problem in self.baseline_problems]
+        if self.coverage is not None:
+            cov = self.coverage
+            fails = ", which fails the run" if self.fail_on_unseen and cov.missing else ""
+            lines.append(
+                f"  coverage           {cov.seen} of {cov.documented} documented answers seen "
+                f"({len(cov.missing)} never seen{fails})"
+            )
         verdict = "passed" if self.ok else "FAILED"
         lines.append(
             f"contract suite {verdict}: {len(self.results)} runs, {self.max_examples} examples "
@@ -254,6 +303,7 @@ def execute(
 ) -> RunResult:
     junit = report_dir / f"contract-{run.name}.xml"
     junit.unlink(missing_ok=True)
+    answers_file(report_dir, run).unlink(missing_ok=True)
     args = command(
         run,
         max_examples=max_examples,
@@ -272,10 +322,16 @@ def execute(
         "CONTRACT_API_KEY": key,
         "CONTRACT_ALLOW_CREATE": "1" if allow_create else "0",
         "CONTRACT_SAFE_URL": run.safe_url,
+        "CONTRACT_ANSWERS_FILE": str(answers_file(report_dir, run)),
         "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
     }
     for variable in KEY_VARIABLES.values():
         env.pop(variable, None)
+    if env.pop("PYTHONDONTWRITEBYTECODE", None):
+        # Each run is a fresh interpreter importing schemathesis, hypothesis and the specs'
+        # validators: compiling them from source every time costs about 2 s of CPU per run.
+        # Their bytecode goes to a cache inside the environment, never next to the sources.
+        env["PYTHONPYCACHEPREFIX"] = str(Path(sys.prefix) / ".contract-pycache")
     started = time.perf_counter()
     completed = subprocess.run(  # the pinned schemathesis of this environment
         args, cwd=ROOT, env=env, capture_output=True, text=True, check=False
@@ -287,6 +343,10 @@ def execute(
         junit=junit,
         seconds=time.perf_counter() - started,
     )
+
+
+def answers_file(report_dir: Path, run: Run) -> Path:
+    return report_dir / f"contract-{run.name}.answers.jsonl"
 
 
 def run_suite(
@@ -305,25 +365,52 @@ def run_suite(
     update_baseline: bool = False,
     shrink: bool = True,
     echo: bool = False,
+    schema: bool = True,
+    lifecycle: DriveSettings | bool = True,
+    fail_on_unseen: bool = False,
+    today: datetime.date | None = None,
+    only: Callable[[Run], bool] | None = None,
+    phases: str | None = None,
 ) -> SuiteResult:
     """Run the suite against ``base_url``, or against a fresh local mock when it is None.
 
     ``keys`` maps a provider to its API key (the mock's own keys when the mock is used).
     ``baseline`` is a schemathesis baseline file: failures recorded there (a provider's known
-    deviation, say) no longer fail the run; ``update_baseline`` records this run's failures.
+    deviation, say) no longer fail the run, until the entry's ``expires`` date; every entry
+    needs a ``reason`` and an ``expires`` date, and an expired one fails the run.
+    ``update_baseline`` records this run's failures (with an expiry CONTRACT_BASELINE_DAYS
+    ahead and an empty reason to fill in).
     ``shrink=False`` reports failures as found, without searching for the smallest example.
+    ``schema=False`` skips schemathesis's runs (the lifecycle and coverage parts still run).
+    ``lifecycle``: how tasks are driven to their end; True: against the mock, or a real
+    provider with ``allow_create``, as :func:`lifecycle_settings` says; False: not at all.
+    ``fail_on_unseen``: a documented answer no part of the run saw fails it.
+    ``only`` keeps the planned runs it is true for; ``phases`` replaces every run's
+    schemathesis phases (tests that need only part of the suite use both).
     """
     report_dir.mkdir(parents=True, exist_ok=True)
-    for stale in report_dir.glob("contract-*.xml"):  # an earlier run's, maybe of other runs
-        stale.unlink()
+    for stale in [*report_dir.glob("contract-*.xml"), *report_dir.glob("contract-*.answers.jsonl")]:
+        stale.unlink()  # an earlier run's, maybe of other runs
+    today = today or datetime.date.today()
+    baseline_problems = (
+        [] if baseline is None or update_baseline else check_baseline(baseline, today)
+    )
     started = time.perf_counter()
-    with _target(base_url, keys) as (url, target_keys, is_mock):
-        runs = [
-            # The mock fetches and calls back what it is given: keep that on loopback.
-            attrs.evolve(run, safe_url=f"{url}/media/contract-sink") if is_mock else run
-            for provider in providers
-            for run in plan(provider, url, allow_create=allow_create or is_mock)
-        ]
+    with _target(base_url, keys) as (url, target_keys, mock):
+        is_mock = mock is not None
+        runs = (
+            [
+                # The mock fetches and calls back what it is given: keep that on loopback.
+                attrs.evolve(run, safe_url=f"{url}/media/{SINK}") if is_mock else run
+                for provider in providers
+                for run in plan(provider, url, allow_create=allow_create or is_mock)
+                if only is None or only(run)
+            ]
+            if schema
+            else []
+        )
+        if phases is not None:
+            runs = [attrs.evolve(run, args=_with_phases(run.args, phases)) for run in runs]
         if echo:
             where = "the local mock" if is_mock else url
             print(f"contract suite: {len(runs)} runs against {where}, seed {seed}", flush=True)
@@ -350,6 +437,36 @@ def run_suite(
         # Runs that update one baseline file would overwrite each other's entries.
         with ThreadPoolExecutor(max_workers=1 if update_baseline else jobs) as pool:
             results = tuple(pool.map(one, runs))
+        seen = [
+            seen_of(run.provider, answer["operation_id"], answer["status"], answer, "schemathesis")
+            for run in runs
+            for answer in _answers(answers_file(report_dir, run))
+            if answer.get("method_matches", True)
+        ]
+        # Lifecycle checks after the runs: the balance must move by this part's tasks alone.
+        settings = lifecycle if isinstance(lifecycle, DriveSettings) else None
+        if lifecycle is True and (is_mock or allow_create):
+            settings = lifecycle_settings(mock)
+        findings: list[LifecycleFinding] = []
+        followed = 0
+        if settings is not None:
+            for provider in providers:
+                driven = drive(provider, url, target_keys[provider], settings)
+                findings += driven.findings
+                followed += len(driven.runs)
+                seen += [
+                    seen_of(provider, op, status, body, "lifecycle")
+                    for op, status, body in driven.answers
+                ]
+        cov = coverage(seen, providers)
+        problems: list[SweepProblem] = []
+        if mock is not None:
+            # The mock's faults reach what the runs did not; each answer is checked on the way.
+            swept, problems = sweep(mock, cov, target_keys)
+            cov = coverage([*seen, *swept], providers)
+    write_reports(cov, report_dir)
+    if update_baseline and baseline is not None:
+        _date_new_entries(baseline, today)
     suite = SuiteResult(
         results=results,
         seed=seed,
@@ -357,23 +474,132 @@ def run_suite(
         seconds=time.perf_counter() - started,
         base_url=base_url or None,
         allow_create=allow_create,
+        lifecycle=tuple(findings),
+        lifecycle_tasks=followed,
+        coverage=cov,
+        sweep_problems=tuple(problems),
+        baseline_problems=tuple(baseline_problems),
+        fail_on_unseen=fail_on_unseen,
     )
     _merge_reports(suite, report_dir / "contract.xml")
     return suite
 
 
+def _with_phases(args: tuple[str, ...], phases: str) -> tuple[str, ...]:
+    kept = list(args)
+    if "--phases" in kept:
+        at = kept.index("--phases")
+        del kept[at : at + 2]
+    return (*kept, "--phases", phases)
+
+
+def _answers(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+def lifecycle_settings(mock: Any = None) -> DriveSettings:
+    """How tasks are driven: against the mock fast, with one made to fail; against a real
+    provider from CONTRACT_IMAGE_URL / CONTRACT_AUDIO_URL (default: the spec's example),
+    CONTRACT_CALLBACK_URL (a public URL forwarding to 127.0.0.1:CONTRACT_CALLBACK_PORT;
+    without it no callback is asked for) and CONTRACT_LIFECYCLE_TIMEOUT (seconds per task)."""
+    env = os.environ
+    if mock is not None:
+        sink = f"{mock.base_url}/media/{SINK}"
+        return DriveSettings(
+            media=(sink, sink), fail_one=lambda op: mock.fault("task_fail", op), timeout=10.0
+        )
+    image, audio = env.get("CONTRACT_IMAGE_URL"), env.get("CONTRACT_AUDIO_URL")
+    return DriveSettings(
+        media=(image, audio) if image and audio else None,
+        callback_url=env.get("CONTRACT_CALLBACK_URL") or "",
+        callback_port=int(env.get("CONTRACT_CALLBACK_PORT") or 0),
+        poll=2.0,
+        timeout=float(env.get("CONTRACT_LIFECYCLE_TIMEOUT") or 900),
+        callback_wait=120.0 if env.get("CONTRACT_CALLBACK_URL") else 0.0,
+        extra_reads=2,
+    )
+
+
+BASELINE_DAYS = 30
+
+
+def check_baseline(path: Path, today: datetime.date) -> list[str]:
+    """What is wrong with the baseline's entries: no reason, no expiry date, or expired."""
+    if not path.exists():
+        return []
+    try:
+        entries = json.loads(path.read_text(encoding="utf-8")).get("entries", [])
+    except (ValueError, AttributeError) as exc:
+        return [f"{path} is not a baseline file: {exc}"]
+    problems = []
+    for entry in entries:
+        name = f"entry {entry.get('id', '?')} ({entry.get('operation')}, {entry.get('check')})"
+        reason = str(entry.get("reason") or "").strip()
+        expires = entry.get("expires")
+        if not reason:
+            problems.append(f"{name} has no reason: say why the deviation is accepted")
+        if not expires:
+            problems.append(f"{name} has no expiry date (expires: YYYY-MM-DD)")
+            continue
+        try:
+            day = datetime.date.fromisoformat(str(expires))
+        except ValueError:
+            problems.append(f"{name} expires on {expires!r}, not a YYYY-MM-DD date")
+            continue
+        if day < today:
+            problems.append(
+                f"{name} expired on {day.isoformat()}: look at the deviation again, then fix it, "
+                f"or extend the entry (reason: {reason or '-'})"
+            )
+    return problems
+
+
+def _date_new_entries(path: Path, today: datetime.date) -> None:
+    """Entries schemathesis just recorded get an expiry date and a reason to fill in."""
+    if not path.exists():
+        return
+    document = json.loads(path.read_text(encoding="utf-8"))
+    days = int(os.environ.get("CONTRACT_BASELINE_DAYS") or BASELINE_DAYS)
+    for entry in document.get("entries", []):
+        entry.setdefault("expires", (today + datetime.timedelta(days=days)).isoformat())
+        entry.setdefault("reason", "")
+    path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+
+
 @contextlib.contextmanager
 def _target(
     base_url: str | None, keys: dict[str, str] | None
-) -> Iterator[tuple[str, dict[str, str], bool]]:
+) -> Iterator[tuple[str, dict[str, str], Any]]:
+    """(base URL, keys, the MockServer or None for a real provider)."""
     if base_url:
-        yield base_url, dict(keys or {}), False
+        yield base_url, dict(keys or {}), None
         return
     from kling_avatar.testing import MockServer
 
     # Enough credits for every task the suite creates; tasks finish at their first read.
     with MockServer(step=0.0, credits=1e9, seed=0) as mock:
-        yield mock.base_url, {"crun": mock.crun_key, "apikley": mock.apikley_key}, True
+        _store_sink(mock)
+        yield mock.base_url, {"crun": mock.crun_key, "apikley": mock.apikley_key}, mock
+
+
+SINK = "contract-sink"
+
+
+def _store_sink(mock: Any) -> None:
+    """Put a file at the URL generated media URLs are pointed at (``/media/contract-sink``), so
+    the mock's fetches of it (URL uploads, download links) can succeed, as they would for a
+    real provider's own file."""
+    import httpx
+
+    answer = httpx.post(
+        f"{mock.base_url}/file-upload/api/file-base64-upload",
+        headers={"Authorization": f"Bearer {mock.apikley_key}"},
+        json={"base64Data": "Y29udHJhY3Qgc2luaw==", "uploadPath": "", "fileName": SINK},
+        timeout=30,
+    )
+    answer.raise_for_status()
 
 
 def _merge_reports(suite: SuiteResult, path: Path) -> None:
@@ -386,6 +612,24 @@ def _merge_reports(suite: SuiteResult, path: Path) -> None:
         for testsuite in tree.iter("testsuite"):
             testsuite.set("name", f"contract-{result.run.name}")
             merged.append(testsuite)
+    # The lifecycle findings, baseline problems and sweep problems, one test case each.
+    extra = [
+        *((f"{f.name} [{f.provider} {f.task_id}]", str(f)) for f in suite.lifecycle),
+        *(
+            (f"fault sweep {p.provider} {p.operation_id} {p.answer}", str(p))
+            for p in suite.sweep_problems
+        ),
+        *(("baseline", problem) for problem in suite.baseline_problems),
+    ]
+    if extra or suite.lifecycle_tasks:
+        testsuite = ET.SubElement(merged, "testsuite", name="contract-lifecycle")
+        testsuite.set("tests", str(max(len(extra), 1)))
+        testsuite.set("failures", str(len(extra)))
+        for name, text in extra:
+            case = ET.SubElement(testsuite, "testcase", name=name)
+            ET.SubElement(case, "failure", message=name).text = text
+        if not extra:
+            ET.SubElement(testsuite, "testcase", name=f"{suite.lifecycle_tasks} tasks followed")
     for name in ("tests", "failures", "errors", "skipped"):
         merged.set(name, str(sum(int(s.get(name, "0")) for s in merged)))
     merged.set("time", f"{suite.seconds:.3f}")
@@ -414,6 +658,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         type=Path,
         default=env.get("CONTRACT_BASELINE") or None,
         help="schemathesis baseline file: the failures it records do not fail the run",
+    )
+    parser.add_argument(
+        "--fail-on-unseen",
+        action="store_true",
+        default=_flag("CONTRACT_COVERAGE_FAIL"),
+        help="fail when a documented answer (HTTP status, envelope code) was never seen",
     )
     parser.add_argument(
         "--update-baseline",
@@ -448,10 +698,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         baseline=args.baseline,
         update_baseline=args.update_baseline,
         echo=True,
+        fail_on_unseen=args.fail_on_unseen,
     )
     print()
     print(suite.summary())
     print(f"JUnit report: {args.report_dir / 'contract.xml'}")
+    coverage_md = args.report_dir / "contract-coverage.md"
+    print(f"coverage: {coverage_md} and {coverage_md.with_suffix('.json')}")
+    summary = env.get("GITHUB_STEP_SUMMARY")
+    if summary:  # a GitHub Actions job summary
+        with open(summary, "a", encoding="utf-8") as file:
+            file.write(coverage_md.read_text(encoding="utf-8"))
     return 0 if suite.ok else 1
 
 

@@ -1,39 +1,49 @@
-"""A typed client for the Kling Avatar video API at crun.ai and Apikley, sync and async."""
+"""A typed client for the Kling Avatar video API at crun.ai and Apikley, sync and async.
 
-from ._async_client import AsyncAvatarClient
-from ._callbacks import parse_callback, verify_callback_signature
-from ._client import AvatarClient
-from ._exceptions import (
-    APIConnectionError,
-    APITimeoutError,
-    AuthenticationError,
-    AvatarError,
-    DownloadError,
-    FeatureDisabledError,
-    GenerationFailedError,
-    InsufficientCreditsError,
-    InvalidRequestError,
-    InvalidSignatureError,
-    NotFoundError,
-    RateLimitError,
-    ResponseTooLargeError,
-    ServerError,
-    ServiceUnavailableError,
-    UnexpectedResponseError,
-    WaitTimeoutError,
-)
-from ._models import Provider, RawTask, Task, TaskState
-from ._ratelimit import MemoryRateLimitStore, RateLimit, RateLimiterError, RedisRateLimitStore
-from ._receiver import Receiver
-from ._router import (
-    AsyncAvatarRouter,
-    AvatarRouter,
-    DeadlineExceededError,
-    NoProviderError,
-    RouteEvent,
-)
-from ._seen import MemorySeenStore, RedisSeenStore, SeenStore
-from ._uploads import MAX_UPLOAD_BYTES
+Names load on first use (PEP 562): the sync command line never imports asyncio, and a
+provider's generated client is imported only when a client for that provider is made.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._async_client import AsyncAvatarClient
+    from ._callbacks import parse_callback, verify_callback_signature
+    from ._client import AvatarClient
+    from ._exceptions import (
+        APIConnectionError,
+        APITimeoutError,
+        AuthenticationError,
+        AvatarError,
+        DownloadError,
+        FeatureDisabledError,
+        GenerationFailedError,
+        InsufficientCreditsError,
+        InvalidRequestError,
+        InvalidSignatureError,
+        NotFoundError,
+        RateLimitError,
+        ResponseTooLargeError,
+        ServerError,
+        ServiceUnavailableError,
+        UnexpectedResponseError,
+        WaitTimeoutError,
+    )
+    from ._models import Provider, RawTask, Task, TaskState
+    from ._ratelimit import MemoryRateLimitStore, RateLimit, RateLimiterError, RedisRateLimitStore
+    from ._receiver import Receiver
+    from ._router import (
+        AsyncAvatarRouter,
+        AvatarRouter,
+        DeadlineExceededError,
+        NoProviderError,
+        RouteEvent,
+    )
+    from ._seen import MemorySeenStore, RedisSeenStore, SeenStore
+    from ._uploads import MAX_UPLOAD_BYTES
 
 __all__ = [
     "MAX_UPLOAD_BYTES",
@@ -76,3 +86,41 @@ __all__ = [
     "parse_callback",
     "verify_callback_signature",
 ]
+
+# Where each public name lives; everything not listed comes from `_exceptions`.
+_HOMES = {
+    "AsyncAvatarClient": "_async_client",
+    "AvatarClient": "_client",
+    "parse_callback": "_callbacks",
+    "verify_callback_signature": "_callbacks",
+    "Provider": "_models",
+    "RawTask": "_models",
+    "Task": "_models",
+    "TaskState": "_models",
+    "MAX_UPLOAD_BYTES": "_uploads",
+    "MemoryRateLimitStore": "_ratelimit",
+    "RateLimit": "_ratelimit",
+    "RateLimiterError": "_ratelimit",
+    "RedisRateLimitStore": "_ratelimit",
+    "AsyncAvatarRouter": "_router",
+    "AvatarRouter": "_router",
+    "DeadlineExceededError": "_router",
+    "NoProviderError": "_router",
+    "RouteEvent": "_router",
+    "Receiver": "_receiver",
+    "MemorySeenStore": "_seen",
+    "RedisSeenStore": "_seen",
+    "SeenStore": "_seen",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in __all__:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_HOMES.get(name, '_exceptions')}", __name__), name)
+    globals()[name] = value  # the next lookup is a plain module attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -58,9 +58,11 @@ class Apikley(Adapter):
     client_class = AuthenticatedClient
     default_base_url = "https://api.apikley.ru"
     upload_prefix = "/file-upload"
-    # Apikley answers "recordInfo is null" for a task it has just accepted; 30 s after the wait
-    # began, it means the task does not exist.
+    # Apikley answers "recordInfo is null" for a task it has just accepted: 30 s after this
+    # client created it, it means the task does not exist. An id of unknown age may also have
+    # been created a moment ago (by another process): a short grace, then not found.
     not_found_grace = 30.0
+    unknown_age_grace = 6.0
 
     def create_task(self, task: TaskInput, image_url: str, audio_url: str) -> Operation[Task]:
         body = KlingAiAvatarV1ProBody(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import os
+from functools import cached_property
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Literal, Self, TypeVar
@@ -46,6 +47,8 @@ class AsyncAvatarClient(BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport])
     ``await client.close()``.
     """
 
+    _asynchronous = True
+
     async def create_task(
         self,
         *,
@@ -74,12 +77,13 @@ class AsyncAvatarClient(BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport])
         not_found_grace: float | None = None,
         receiver: Receiver | None = None,
     ) -> Task:
-        """Polls (first after `poll_interval`, then backing off) until the task succeeds.
+        """Polls, on the provider's schedule by the task's age, until the task succeeds.
 
         Calls `on_update(task)` on every state change. Raises GenerationFailedError (with the
         task) when it fails, WaitTimeoutError after `timeout` seconds. A not-found answer within
-        `not_found_grace` seconds (default: 30 for Apikley, which does not see a task it has
-        just created, 0 for crun) counts as not there yet.
+        `not_found_grace` seconds counts as not there yet (default, for Apikley, which does not
+        see a task it has just created: 30 s from the creation of a task this client created,
+        6 s from the start of the wait for any other id; 0 for crun).
 
         With a `receiver` (the task created with one of its callback URLs), returns as soon
         as the receiver has confirmed the task's callback; polling then only backs it up, on
@@ -137,9 +141,15 @@ class AsyncAvatarClient(BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport])
         plan = self._download_plan(task, to, overwrite, max_bytes, timeout)
         return await download_async(self._client("external"), plan, self.provider)
 
+    @cached_property
+    def _slots(self) -> asyncio.Semaphore:
+        """At most `max_connections` requests in flight; the rest wait here, in order."""
+        return asyncio.Semaphore(self.max_connections)
+
     async def close(self) -> None:
         """Closes the connections (the client opens new ones if used again)."""
         clients, self._http = self._http, {}
+        self.__dict__.pop("_slots", None)  # a semaphore belongs to one event loop
         for client in clients.values():
             await client.aclose()
 
@@ -199,7 +209,8 @@ class AsyncAvatarClient(BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport])
         (The router performs its clients' steps through this too.)"""
         if isinstance(step, Send):
             try:
-                return await self._send(step), None
+                async with self._slots:
+                    return await self._send(step), None
             except (httpx.HTTPError, httpx.InvalidURL, AvatarError) as exc:
                 return None, exc
         if isinstance(step, Sleep):

@@ -18,7 +18,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from kling_avatar import (
     APIConnectionError,
@@ -26,7 +26,6 @@ from kling_avatar import (
     AuthenticationError,
     AvatarClient,
     AvatarError,
-    AvatarRouter,
     DownloadError,
     FeatureDisabledError,
     GenerationFailedError,
@@ -34,7 +33,6 @@ from kling_avatar import (
     InvalidRequestError,
     NotFoundError,
     RateLimitError,
-    RouteEvent,
     ServerError,
     ServiceUnavailableError,
     Task,
@@ -46,6 +44,9 @@ from kling_avatar._inputs import check_task_input
 from kling_avatar._progress import Progress
 from kling_avatar._redact import RedactingFilter, printable
 from kling_avatar._uploads import UploadFile
+
+if TYPE_CHECKING:  # the router imports asyncio (its async form): only routed runs load it
+    from kling_avatar import RouteEvent
 
 __all__ = ["EXIT_STATUSES", "main"]
 
@@ -345,6 +346,8 @@ def _generate(ctx: _Context) -> int:
 
 def _generate_routed(ctx: _Context) -> int:
     """`generate` over several providers: the router picks, the progress says who and why."""
+    from kling_avatar import AvatarRouter
+
     args = ctx.args
     for name in ctx.providers:
         if not os.environ.get(KEY_VARIABLES[name]):

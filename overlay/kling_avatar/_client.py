@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
+from functools import cached_property
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Literal, Self, TypeVar
@@ -50,6 +52,10 @@ class AvatarClient(BaseClient[httpx.Client, httpx.BaseTransport]):
     connection could not be made. `timeout` bounds each request as a whole (every read of it),
     `max_answer_bytes` what one answer may hold, read and decompressed (ResponseTooLargeError).
     `transport` replaces the network (tests, benchmarks).
+    `record_traffic` (a file path) appends every exchange, redacted, as JSON Lines for
+    `make contract-traffic`.
+    At most `max_connections` requests are in flight at once (default 64, across threads);
+    further calls wait their turn in the client, however many there are.
     Use it as a context manager, or call `close()`.
     """
 
@@ -79,12 +85,13 @@ class AvatarClient(BaseClient[httpx.Client, httpx.BaseTransport]):
         not_found_grace: float | None = None,
         receiver: Receiver | None = None,
     ) -> Task:
-        """Polls (first after `poll_interval`, then backing off) until the task succeeds.
+        """Polls, on the provider's schedule by the task's age, until the task succeeds.
 
         Calls `on_update(task)` on every state change. Raises GenerationFailedError (with the
         task) when it fails, WaitTimeoutError after `timeout` seconds. A not-found answer within
-        `not_found_grace` seconds (default: 30 for Apikley, which does not see a task it has
-        just created, 0 for crun) counts as not there yet.
+        `not_found_grace` seconds counts as not there yet (default, for Apikley, which does not
+        see a task it has just created: 30 s from the creation of a task this client created,
+        6 s from the start of the wait for any other id; 0 for crun).
 
         With a `receiver` (the task created with one of its callback URLs), returns as soon
         as the receiver has confirmed the task's callback; polling then only backs it up, on
@@ -137,6 +144,11 @@ class AvatarClient(BaseClient[httpx.Client, httpx.BaseTransport]):
         URL is fetched, without the API key."""
         plan = self._download_plan(task, to, overwrite, max_bytes, timeout)
         return download_sync(self._client("external"), plan, self.provider)
+
+    @cached_property
+    def _slots(self) -> threading.BoundedSemaphore:
+        """At most `max_connections` requests in flight, across threads."""
+        return threading.BoundedSemaphore(self.max_connections)
 
     def close(self) -> None:
         """Closes the connections (the client opens new ones if used again)."""
@@ -194,7 +206,8 @@ class AvatarClient(BaseClient[httpx.Client, httpx.BaseTransport]):
         (The router performs its clients' steps through this too.)"""
         if isinstance(step, Send):
             try:
-                return self._send(step), None
+                with self._slots:
+                    return self._send(step), None
             except (httpx.HTTPError, httpx.InvalidURL, AvatarError) as exc:
                 return None, exc
         if isinstance(step, Sleep):

@@ -11,7 +11,6 @@ caller says `overwrite=True`. Redirects are followed by hand so each hop's URL i
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import errno
 import os
@@ -272,6 +271,8 @@ def download_sync(client: httpx.Client, plan: DownloadPlan, provider: str | None
 async def download_async(
     client: httpx.AsyncClient, plan: DownloadPlan, provider: str | None
 ) -> Path:
+    import asyncio  # here: the sync client, and the command line, never load asyncio
+
     job = Download(plan, provider)
     try:
         async with asyncio.timeout(plan.timeout):

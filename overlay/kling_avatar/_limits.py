@@ -227,10 +227,14 @@ class _DeadlineBackend(httpcore.NetworkBackend):
 
 
 def install_deadlines(client: httpx.Client) -> httpx.Client:
-    """Puts the deadline backend under `client`'s own transports (a caller's `transport=`
-    is left alone: only the time between its chunks is then checked)."""
+    """Puts the deadline backend under `client`'s own transports, also under a wrapper that
+    keeps its inner transport as `_inner` (a caller's own `transport=` that is no
+    HTTPTransport is left alone: only the time between its chunks is then checked)."""
     transports = [getattr(client, "_transport", None), *getattr(client, "_mounts", {}).values()]
-    for transport in transports:
+    for outer in transports:
+        transport = outer
+        while transport is not None and not isinstance(transport, httpx.HTTPTransport):
+            transport = getattr(transport, "_inner", None)  # under a wrapper (traffic recorder)
         if not isinstance(transport, httpx.HTTPTransport):
             continue
         pool = getattr(transport, "_pool", None)

@@ -41,6 +41,7 @@ from ._models import Provider, Task, TaskState
 from ._redact import Redactor, cut
 from ._retry import parse_retry_after
 from ._uploads import UploadFile
+from ._wait import DOCUMENTED_SCHEDULE, PollSchedule
 
 if TYPE_CHECKING:
     from kling_avatar_generated.apikley.models import TaskCreated as ApikleyTaskCreated
@@ -267,8 +268,11 @@ class Adapter(abc.ABC):
     base_url_env: ClassVar[str]
     default_base_url: ClassVar[str]
     upload_prefix: ClassVar[str | None] = None  # where the file-upload server lives
-    # How long after a wait begins a not-found answer still means "not there yet".
+    # How long after its creation a not-found answer still means "not there yet", for a task
+    # this client created; for an id of unknown age, how long after the wait began.
     not_found_grace: ClassVar[float] = 0.0
+    unknown_age_grace: ClassVar[float] = 0.0
+    poll_schedule: ClassVar[PollSchedule] = DOCUMENTED_SCHEDULE
     auth_header: ClassVar[str]
     auth_prefix: ClassVar[str]
     client_class: ClassVar[Callable[..., GeneratedClient]]

@@ -233,7 +233,7 @@ class BaseRouter(Generic[ClientT, TransportT]):
         timeout: float = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
         retry_delay: float = 0.5,
-        poll_interval: float = 1.0,
+        poll_interval: float | None = None,
         transport: TransportT | None = None,
     ) -> None:
         if isinstance(providers, str) or not providers:

@@ -10,6 +10,11 @@ fault, so a contract suite run against it must report exactly those operations:
 - valid input rejected (every answer turned into an envelope 422), for Apikley only: on crun the
   one operation left is task creation, which the stateful phase needs.
 
+With :class:`LifecycleFaults` it breaks the job instead, with answers that each stay
+spec-valid: a finished task reads as running again, result URLs are dead, callbacks leave the
+spec's ``callbacks`` schema. For that the proxy puts itself in the path of the result URLs
+(answers name the proxy, not the mock) and of the callbacks (it relays them).
+
 It is a Starlette app served by uvicorn on 127.0.0.1, like the mock itself.
 """
 
@@ -22,6 +27,7 @@ import threading
 import time
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import quote
 
 import attrs
 import httpx
@@ -81,36 +87,116 @@ def apikley_faults(key: str) -> Faults:
     )
 
 
+@attrs.frozen
+class LifecycleFaults:
+    """Breaks of the job whose every answer still matches the spec."""
+
+    regress: bool = False  # a task read after it finished reads as running again
+    dead_results: bool = False  # result URLs answer 404
+    bad_callback: bool = False  # callbacks arrive off the spec's callbacks schema
+
+
+# The state a regressed task reads as, and the field holding it, per provider's read path.
+_READS = {
+    "/api/v1/client/job/TaskInfo": ("task_id", "status", "running", ("success", "failed")),
+    "/api/v1/jobs/recordInfo": ("taskId", "state", "generating", ("success", "fail")),
+}
+_CALLBACK_FIELDS = ("callback_url", "callBackUrl")
+
+
 # Hop-by-hop and length headers are the proxy's own business.
 _DROPPED = {"host", "content-length", "transfer-encoding", "connection", "content-encoding"}
 
 
-def broken_app(upstream: str, faults: Faults) -> Starlette:
+def broken_app(
+    upstream: str, faults: Faults | None = None, lifecycle: LifecycleFaults | None = None
+) -> Starlette:
     client = httpx.AsyncClient(timeout=30)
+    lifecycle = lifecycle or LifecycleFaults()
+    finished: set[str] = set()  # tasks read as finished once
+    # In the path of result URLs and callbacks only when a break needs it, so that the
+    # callbacks and the answers always name the same URLs.
+    in_path = lifecycle.dead_results or lifecycle.bad_callback
 
     async def forward(request: Request) -> Response:
         path = request.url.path
+        own = str(request.base_url).rstrip("/")
         headers = {k: v for k, v in request.headers.items() if k.lower() not in _DROPPED}
-        if path == faults.ignores_auth:
+        if faults is not None and path == faults.ignores_auth:
             headers = {k: v for k, v in headers.items() if k.lower() != faults.auth_header}
             headers[faults.auth_header] = faults.auth_value
+        if lifecycle.dead_results and path.startswith("/media/results/"):
+            return Response(b"gone", status_code=404, media_type="text/plain")
+        content = await request.body()
+        if in_path and request.method == "POST":
+            content = _relay_callbacks(content, own)
         # The path and query go upstream byte for byte, however odd the generated values are.
         target = request.scope["raw_path"].decode("latin-1")
         if request.scope["query_string"]:
             target += "?" + request.scope["query_string"].decode("latin-1")
         answer = await client.request(
-            request.method, upstream + target, headers=headers, content=await request.body()
+            request.method, upstream + target, headers=headers, content=content
         )
         content = answer.content
         body = _json(content)
         if isinstance(body, dict):
-            body = _spoil(path, body, faults)
+            if faults is not None:
+                body = _spoil(path, body, faults)
+            if lifecycle.regress:
+                _regress(path, body, finished)
             content = json.dumps(body).encode()
+            if in_path:  # result URLs name the proxy, so it answers them (or not)
+                content = content.replace(upstream.encode(), own.encode())
         out_headers = {k: v for k, v in answer.headers.items() if k.lower() not in _DROPPED}
         return Response(content, status_code=answer.status_code, headers=out_headers)
 
+    async def relay(request: Request) -> Response:
+        """A callback from the mock, spoiled and passed on to the URL the caller gave."""
+        body = _json(await request.body())
+        own = str(request.base_url).rstrip("/")
+        if isinstance(body, dict) and lifecycle.bad_callback:
+            if isinstance(body.get("data"), dict):
+                body["data"].pop("state", None)  # Apikley: the record without its state
+                body["code"] = 299
+            else:
+                body["status"] = "finished"  # crun: a state the enum does not have
+        content = json.dumps(body).encode().replace(upstream.encode(), own.encode())
+        await client.post(
+            request.query_params["to"],
+            content=content,
+            headers={"content-type": "application/json"},
+        )
+        return Response(b"{}", media_type="application/json")
+
     methods = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "TRACE"]
-    return Starlette(routes=[Route("/{path:path}", forward, methods=methods)])
+    return Starlette(
+        routes=[
+            Route("/contract-relay", relay, methods=["POST"]),
+            Route("/{path:path}", forward, methods=methods),
+        ]
+    )
+
+
+def _relay_callbacks(content: bytes, own: str) -> bytes:
+    body = _json(content)
+    if not isinstance(body, dict):
+        return content
+    for field in _CALLBACK_FIELDS:
+        if isinstance(body.get(field), str):
+            body[field] = f"{own}/contract-relay?to={quote(body[field], safe='')}"
+    return json.dumps(body).encode()
+
+
+def _regress(path: str, body: dict[str, Any], finished: set[str]) -> None:
+    if path not in _READS or not isinstance(body.get("data"), dict):
+        return
+    id_field, state_field, running, terminal = _READS[path]
+    data = body["data"]
+    task_id = data.get(id_field)
+    if data.get(state_field) in terminal:
+        if task_id in finished:
+            data[state_field] = running
+        finished.add(task_id)
 
 
 def _spoil(path: str, body: dict[str, Any], faults: Faults) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -20,3 +21,11 @@ def test_mock_matches_spec(provider: str, tmp_path: Path) -> None:
 
     failed = [result for result in suite.results if not result.ok]
     assert not failed, "\n\n".join([result.output for result in failed] + [suite.summary()])
+    # The mock's job holds up too: a success and a failure followed to their end, no finding.
+    assert suite.lifecycle == () and suite.lifecycle_tasks == 2, suite.summary()
+    # The runs and the mock's faults reach every answer the spec documents, each spec-valid.
+    assert suite.coverage is not None and suite.coverage.missing == [], suite.summary()
+    assert suite.sweep_problems == ()
+    report = json.loads((tmp_path / "contract-coverage.json").read_text())
+    assert report["seen"] == report["documented"] > 0
+    assert "| provider | operation |" in (tmp_path / "contract-coverage.md").read_text()
