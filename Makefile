@@ -12,7 +12,8 @@ RUN := $(UV) run --frozen --no-sync
 
 help:
 	@echo "make demo             the main job: local mock, kling-avatar generate for both providers, videos in out/"
-	@echo "make test             build the environment from uv.lock, then run every check and test"
+	@echo "make test [V=1]       build the environment from uv.lock, then run every check and test (V=1: every test's name)"
+	@echo "make wheel            build dist/kling_avatar-*.whl, to pip install elsewhere (see README, Installing)"
 	@echo "make contract [PROVIDER=crun|apikley CONTRACT_BASE_URL=...]  the contract suite (mock by default)"
 	@echo "make contract-traffic FILE=traffic.jsonl  check traffic a client recorded (record_traffic=) against the specs and the lifecycle"
 	@echo "make mock [PORT=8123] [MOCK_ARGS=...]  the local mock of both providers on 127.0.0.1"
@@ -61,8 +62,9 @@ lint: env
 typecheck: env
 	$(RUN) mypy
 
+# A dot per test and the failures by default; V=1 lists every test by name.
 pytest: env
-	$(RUN) pytest -v
+	$(RUN) pytest $(if $(filter 1,$(V)),-v,-q)
 
 test: check-generated lint typecheck pytest
 
@@ -92,5 +94,10 @@ spec-diff: env
 	$(if $(and $(OLD),$(NEW)),,$(error usage: make spec-diff OLD=<file|rev:path> NEW=<file|rev:path> [FAIL_ON_BREAKING=1]))
 	$(RUN) python -m scripts.specdiff "$(OLD)" "$(NEW)" $(if $(filter 1,$(FAIL_ON_BREAKING)),--fail-on-breaking)
 
+# The installable wheel (both generated clients, the overlay, the mock's specs) in dist/.
+.PHONY: wheel
+wheel: $(UV)
+	$(UV) build --wheel --out-dir dist
+
 clean:
-	rm -rf .venv .tools .mypy_cache .ruff_cache .pytest_cache
+	rm -rf .venv .tools .mypy_cache .ruff_cache .pytest_cache dist

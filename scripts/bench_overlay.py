@@ -37,7 +37,7 @@ import httpx
 if __package__ in (None, ""):  # run as a file: make `scripts._bench` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from kling_avatar import AvatarClient
+from kling_avatar import AvatarClient, as_provider
 
 from scripts._bench import KEY, ROOT, Goals, mock_process, parser
 
@@ -143,7 +143,9 @@ def in_process(goals: Goals, calls: int, rounds: int) -> None:
         headers = PATHS[provider][2]
         base_url = "https://api.example"
         with (
-            AvatarClient(provider, api_key=KEY, base_url=base_url, transport=transport) as client,
+            AvatarClient(
+                as_provider(provider), api_key=KEY, base_url=base_url, transport=transport
+            ) as client,
             httpx.Client(base_url=base_url, headers=headers, transport=transport) as http,
         ):
             timing = side_by_side(

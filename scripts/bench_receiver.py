@@ -31,7 +31,7 @@ import httpx
 if __package__ in (None, ""):  # run as a file: make `scripts.serving` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from kling_avatar import AvatarClient, Receiver
+from kling_avatar import AvatarClient, Receiver, as_provider
 from kling_avatar.testing import MockServer
 
 from scripts.serving import serve
@@ -92,7 +92,12 @@ def main() -> int:
             for provider in PROVIDERS:
                 key = mock.crun_key if provider == "crun" else mock.apikley_key
                 clients[step, provider] = stack.enter_context(
-                    AvatarClient(provider, api_key=key, base_url=mock.base_url, transport=transport)
+                    AvatarClient(
+                        as_provider(provider),
+                        api_key=key,
+                        base_url=mock.base_url,
+                        transport=transport,
+                    )
                 )
         # The receiver confirms through a client per provider; each mock knows only its own
         # tasks, so one receiver per mock.

@@ -39,6 +39,7 @@ from kling_avatar import (
     SeenStore,
     Task,
     TaskState,
+    as_provider,
 )
 from pydantic import BaseModel, Field
 
@@ -130,7 +131,7 @@ def create_app(env: Mapping[str, str] | None = None, port: int = DEFAULT_PORT) -
         for provider, variable in KEY_ENV.items():
             if env.get(variable):
                 clients[provider] = AsyncAvatarClient(
-                    provider,
+                    as_provider(provider),
                     api_key=env[variable],
                     base_url=env.get(f"{provider.upper()}_BASE_URL") or None,
                 )

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
         AuthenticationError,
         AvatarError,
         DownloadError,
+        EndpointNotFoundError,
         FeatureDisabledError,
         GenerationFailedError,
         InsufficientCreditsError,
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
         WaitTimeoutError,
     )
     from ._models import Provider, RawTask, Task, TaskState
+    from ._providers import as_provider
     from ._ratelimit import MemoryRateLimitStore, RateLimit, RateLimiterError, RedisRateLimitStore
     from ._receiver import Receiver
     from ._router import (
@@ -44,6 +46,8 @@ if TYPE_CHECKING:
     )
     from ._seen import MemorySeenStore, RedisSeenStore, SeenStore
     from ._uploads import MAX_UPLOAD_BYTES
+
+from ._version import __version__
 
 __all__ = [
     "MAX_UPLOAD_BYTES",
@@ -57,6 +61,7 @@ __all__ = [
     "AvatarRouter",
     "DeadlineExceededError",
     "DownloadError",
+    "EndpointNotFoundError",
     "FeatureDisabledError",
     "GenerationFailedError",
     "InsufficientCreditsError",
@@ -83,6 +88,8 @@ __all__ = [
     "TaskState",
     "UnexpectedResponseError",
     "WaitTimeoutError",
+    "__version__",
+    "as_provider",
     "parse_callback",
     "verify_callback_signature",
 ]
@@ -94,6 +101,7 @@ _HOMES = {
     "parse_callback": "_callbacks",
     "verify_callback_signature": "_callbacks",
     "Provider": "_models",
+    "as_provider": "_providers",
     "RawTask": "_models",
     "Task": "_models",
     "TaskState": "_models",

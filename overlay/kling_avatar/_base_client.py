@@ -126,7 +126,7 @@ class BaseClient(Generic[HttpT, TransportT]):
 
     def __init__(
         self,
-        provider: Provider | str,
+        provider: Provider,
         *,
         api_key: str | None = None,
         base_url: str | None = None,

@@ -16,7 +16,6 @@ import shlex
 import sys
 import traceback
 from collections.abc import Callable, Sequence
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -27,6 +26,7 @@ from kling_avatar import (
     AvatarClient,
     AvatarError,
     DownloadError,
+    EndpointNotFoundError,
     FeatureDisabledError,
     GenerationFailedError,
     InsufficientCreditsError,
@@ -38,6 +38,8 @@ from kling_avatar import (
     Task,
     UnexpectedResponseError,
     WaitTimeoutError,
+    __version__,
+    as_provider,
 )
 from kling_avatar._base_client import DEFAULT_TIMEOUT
 from kling_avatar._inputs import check_task_input
@@ -79,6 +81,7 @@ EXIT_STATUSES: dict[type[AvatarError], int] = {
     APITimeoutError: 13,
     WaitTimeoutError: 14,
     UnexpectedResponseError: 15,
+    EndpointNotFoundError: 18,
     AvatarError: 16,
 }
 
@@ -96,23 +99,23 @@ _MEANINGS = {
     APITimeoutError: "the provider did not answer in time",
     WaitTimeoutError: "the task did not finish within --timeout",
     UnexpectedResponseError: "the provider answered something undocumented",
+    EndpointNotFoundError: "HTTP 404: nothing at that address; check --base-url",
     AvatarError: "any other client error",
 }
 
 
 def _epilog() -> str:
-    rows = [
-        f"  {EXIT_OK:>3}  success",
-        f"  {EXIT_UNEXPECTED:>3}  unexpected error (a bug: rerun with --debug and report it)",
-        f"  {EXIT_USAGE:>3}  bad arguments (usage)",
-    ]
-    rows += [
-        f"  {status:>3}  {cls.__name__}: {_MEANINGS[cls]}" for cls, status in EXIT_STATUSES.items()
-    ]
-    rows += [
-        f"  {EXIT_DOWNLOAD:>3}  --output: the video could not be downloaded or saved",
-        f"  {EXIT_INTERRUPTED:>3}  interrupted (Ctrl-C); a task already created keeps running",
-    ]
+    meanings = {
+        EXIT_OK: "success",
+        EXIT_UNEXPECTED: "unexpected error (a bug: rerun with --debug and report it)",
+        EXIT_USAGE: "bad arguments (usage)",
+        EXIT_DOWNLOAD: "--output: the video could not be downloaded or saved",
+        EXIT_INTERRUPTED: "interrupted (Ctrl-C); a task already created keeps running",
+    }
+    meanings.update(
+        {status: f"{cls.__name__}: {_MEANINGS[cls]}" for cls, status in EXIT_STATUSES.items()}
+    )
+    rows = [f"  {status:>3}  {meaning}" for status, meaning in sorted(meanings.items())]
     return (
         "environment:\n"
         "  CRUN_API_KEY, APIKLEY_API_KEY    the API keys (never taken on the command line)\n"
@@ -194,7 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=_epilog(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(name: str, help: str) -> argparse.ArgumentParser:
@@ -259,13 +262,6 @@ def _add_wait_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _version() -> str:
-    try:
-        return version("kling-avatar")
-    except PackageNotFoundError:
-        return "unknown"
-
-
 # --- the commands --------------------------------------------------------------------------
 
 
@@ -291,11 +287,12 @@ class _Context:
             raise AuthenticationError(
                 f"no API key: set {KEY_VARIABLES[self.provider]}", provider=self.provider
             )
+        provider = as_provider(self.provider)  # one name here: the parser saw to it
         if self.args.request_timeout is not None:
             return AvatarClient(
-                self.provider, base_url=self.args.base_url, timeout=self.args.request_timeout
+                provider, base_url=self.args.base_url, timeout=self.args.request_timeout
             )
-        return AvatarClient(self.provider, base_url=self.args.base_url)
+        return AvatarClient(provider, base_url=self.args.base_url)
 
     def emit(self, payload: dict[str, object], lines: Sequence[str]) -> None:
         if self.args.json:
@@ -305,10 +302,21 @@ class _Context:
         self.stdout.flush()
 
     def resume_command(self, task_id: str) -> str:
-        command = f"{PROG} wait {shlex.quote(task_id)} --provider {self.provider}"
-        if self.args.base_url:
-            command += f" --base-url {shlex.quote(self.args.base_url)}"
-        return command
+        """The `wait` that picks the task up again with the options that shape its result: the
+        same address, limits, output format, and the file the video was to be saved to."""
+        args = self.args
+        words = [PROG, "wait", task_id, "--provider", self.provider]
+        if args.base_url:
+            words += ["--base-url", args.base_url]
+        if args.request_timeout is not None:
+            words += ["--request-timeout", f"{args.request_timeout:g}"]
+        if args.timeout != DEFAULT_WAIT_TIMEOUT:
+            words += ["--timeout", f"{args.timeout:g}"]
+        if args.output is not None:
+            words += ["--output", args.output]
+        if args.json:
+            words.append("--json")
+        return shlex.join(words)
 
 
 def _generate(ctx: _Context) -> int:

@@ -68,15 +68,25 @@ class InsufficientCreditsError(AvatarError):
 
 
 class NotFoundError(AvatarError):
-    """404, or Apikley's "recordInfo is null" once the grace period after creation is over."""
+    """No such task: the body code 404, or Apikley's "recordInfo is null" once the grace period
+    after creation is over."""
+
+
+class EndpointNotFoundError(AvatarError):
+    """HTTP 404: nothing answers at that address, so the base URL (or a URL from an answer) is
+    wrong. Not a NotFoundError: neither provider answers a missing task with an HTTP 404 (they
+    send HTTP 200 and the code in the body), so catching "no such task" must not catch this."""
 
 
 class InvalidRequestError(AvatarError):
-    """422 from the provider, or input rejected before anything was sent (`field` names it)."""
+    """422 (or 400) from the provider, or input rejected before anything was sent (`field`
+    names it). A local rejection has `code` 422 too, as the providers answer it, so a service
+    maps both the same way."""
 
     def __init__(
         self, message: str, *, field: str | None = None, **fields: Unpack[ErrorFields]
     ) -> None:
+        fields.setdefault("code", 422)
         super().__init__(message, **fields)
         self.field = field
 

@@ -33,8 +33,9 @@ class Progress:
 
     On a terminal a background thread redraws ``<spinner> <label>: <state>  <elapsed>`` every
     tenth of a second, because the provider may stay in one state for minutes and a frozen line
-    looks like a hang. Elsewhere (a pipe, a log file, CI) each state change is one plain line and
-    nothing is ever redrawn, so the output reads well in a file.
+    looks like a hang. Elsewhere (a pipe, a log file, CI) each state the provider reports is one
+    plain line, printed only when it differs from the line before, and nothing is ever redrawn,
+    so the output reads well in a file.
     """
 
     def __init__(self, stream: TextIO, *, live: bool) -> None:
@@ -43,6 +44,10 @@ class Progress:
         self._lock = threading.Lock()
         self._label: str | None = None
         self._state = ""
+        # The last state written as a plain line: the state `start` is given is only what the
+        # caller assumes (a task just created is "pending"), so in a pipe it is not written; the
+        # provider's first report, "pending (waiting)" say, is then one line, not a second one.
+        self._written: str | None = None
         self._started = 0.0
         self._frame = 0
         self._stop = threading.Event()
@@ -63,12 +68,11 @@ class Progress:
         with self._lock:
             self._label = label
             self._state = state or ""
+            self._written = None
             self._started = time.monotonic()
             if self._live:
                 self._draw()
                 self._stream.flush()
-            elif state:
-                self._line()
         if self._live:
             self._stop.clear()
             self._thread = threading.Thread(target=self._tick, name="kling-avatar-progress")
@@ -78,13 +82,15 @@ class Progress:
     def state(self, state: str) -> None:
         """Called on every state change the client reports."""
         with self._lock:
-            if state == self._state or self._label is None:
+            if self._label is None:
                 return
-            self._state = state
             if self._live:
-                self._draw()
-                self._stream.flush()
-            else:
+                if state != self._state:
+                    self._state = state
+                    self._draw()
+                    self._stream.flush()
+            elif state != self._written:
+                self._state = self._written = state
                 self._line()
 
     def stop(self) -> None:

@@ -31,6 +31,7 @@ import httpx
 
 from ._exceptions import (
     AvatarError,
+    EndpointNotFoundError,
     GenerationFailedError,
     InvalidRequestError,
     UnexpectedResponseError,
@@ -113,6 +114,8 @@ class Reader:
     def envelope(self, response: httpx.Response) -> tuple[Json, object]:
         """The envelope and its `data` when both HTTP status and body `code` say success."""
         status = response.status_code
+        if status == 404:
+            raise self.endpoint_not_found(response)
         body = decode_json(response.content)
         if not 200 <= status < 300:
             raise self._error(response, status, body, f"HTTP {status}")
@@ -133,6 +136,23 @@ class Reader:
         if code != 200:
             raise self._error(response, code, body, f"code {code}")
         return body, body.get("data")
+
+    def endpoint_not_found(self, response: httpx.Response) -> EndpointNotFoundError:
+        # A missing task is HTTP 200 with the code in the body; an HTTP 404, whatever its body
+        # says, is a router that knows no such path: the address is wrong, not the task id.
+        try:
+            request = response.request
+            # Query and user info are dropped: a presigned URL carries its signature there.
+            url = request.url.copy_with(userinfo=b"", query=None, fragment=None)
+            where = f" for {request.method} {url}"
+        except RuntimeError:  # a response built without a request (tests, fakes)
+            where = ""
+        return EndpointNotFoundError(
+            self.redact(f"HTTP 404{where}: no such endpoint there; check the base URL"),
+            provider=self.provider,
+            code=404,
+            request_id=_request_id(response),
+        )
 
     def _error(
         self, response: httpx.Response, code: int, body: object, fallback: str
@@ -345,16 +365,25 @@ class Adapter(abc.ABC):
 PROVIDERS: tuple[Provider, ...] = ("crun", "apikley")
 
 
+def as_provider(value: object) -> Provider:
+    """`value` as a `Provider`, for a name known only at run time (a setting, an argument):
+    the client signatures take the `Literal`, so that a typo is a type error, and this is the
+    checked way from a `str` to it. Anything else raises InvalidRequestError (code 422)."""
+    if value == "crun":
+        return "crun"
+    if value == "apikley":
+        return "apikley"
+    raise InvalidRequestError(
+        f"provider: must be 'crun' or 'apikley', got {value!r:.80}", field="provider"
+    )
+
+
 def adapter_class(provider: object) -> type[Adapter]:
     """The provider's adapter; its generated client is imported on first use only."""
-    if provider == "crun":
+    if as_provider(provider) == "crun":
         from ._crun import Crun
 
         return Crun
-    if provider == "apikley":
-        from ._apikley import Apikley
+    from ._apikley import Apikley
 
-        return Apikley
-    raise InvalidRequestError(
-        f"provider: must be 'crun' or 'apikley', got {provider!r}", field="provider"
-    )
+    return Apikley

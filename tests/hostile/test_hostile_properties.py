@@ -8,13 +8,13 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from kling_avatar import AvatarClient, AvatarError
+from kling_avatar import AvatarClient, AvatarError, Provider
 
 from .provider import KEY
 
@@ -90,7 +90,7 @@ def test_any_json_answer_gives_a_result_or_an_avatar_error(provider: str, entry:
     ran: list[int] = []
     transport = httpx.MockTransport(answers)
     with AvatarClient(
-        provider,
+        cast(Provider, provider),
         api_key=KEY,
         transport=transport,
         max_retries=0,

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
 import json
 import time
+from typing import Any
 
 import httpx
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from kling_avatar.testing import MockServer
 
 from .helpers import (
@@ -168,3 +172,106 @@ def test_the_outgoing_transport_only_passes_loopback_hosts_on() -> None:
     assert seen == ["http://127.0.0.1:9/a", "http://localhost/b", "http://[::1]/c"]
     assert results["http://10.1.2.3/d"] == "the mock only contacts loopback hosts, not '10.1.2.3'"
     assert "only contacts loopback" in str(results["https://example.com/e"])
+
+
+_TERMINAL = {"crun": {"success", "failed"}, "apikley": {"success", "fail"}}
+
+
+def _described_state(provider: str, body: dict[str, Any]) -> str:
+    return str(body["status"] if provider == "crun" else body["data"]["state"])
+
+
+def test_a_task_settled_by_its_timer_is_terminal_even_before_the_clock_says_so() -> None:
+    """The timer that ends a task can fire a hair early; its callback still says it ended."""
+    from kling_avatar.testing._callbacks import callback_payload
+    from kling_avatar.testing._specs import Provider
+    from kling_avatar.testing._state import MockState, Task
+
+    state = MockState(
+        step=30.0,
+        credits=10.0,
+        seed=0,
+        webhook_key=None,
+        crun_key="k",
+        apikley_key="k",
+        apikley_null_reads=0,
+    )
+    providers: tuple[Provider, ...] = ("crun", "apikley")
+    for provider in providers:
+        task = Task(
+            provider=provider,
+            id=f"t-{provider}",
+            model="m",
+            param={},
+            callback_url=None,
+            cost=1.0,
+            created_wall=state.wall(),
+            created_mono=state.monotonic(),
+        )
+        state.add_task(task)
+        assert state.phase(task) in ("pending", "waiting")  # the clock: still in its first state
+        state.settle(task)  # what the timer does
+        body = callback_payload(state, task)
+        assert _described_state(provider, body) == "success"
+        assert state.phase(task) == "success"  # and a status read agrees
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    step=st.one_of(st.sampled_from([0.0, 0.001, 0.1]), st.floats(0.0, 0.15)),
+    advance=st.one_of(st.none(), st.floats(0.0, 1.0)),
+    fail_rate=st.sampled_from([0.0, 0.3]),
+)
+def test_every_completion_callback_describes_a_finished_task(
+    step: float, advance: float | None, fail_rate: float
+) -> None:
+    """40 concurrent tasks per provider, any step, the clock moved or not: every callback
+    body is terminal, and matches what a status read says afterwards."""
+    per_provider = 40
+    with Receiver() as receiver, MockServer(step=step, seed=1, credits=1e6) as mock:
+        if fail_rate:
+            mock.fault("task_fail", times=None, rate=fail_rate)
+
+        async def create_all() -> None:
+            async with httpx.AsyncClient(base_url=mock.base_url, timeout=30) as client:
+                crun = crun_body(callback_url=f"{receiver.url}/crun")
+                apikley = apikley_body(callBackUrl=f"{receiver.url}/apikley")
+                await asyncio.gather(
+                    *(
+                        client.post(CRUN_CREATE, json=crun, headers=crun_headers(mock))
+                        for _ in range(per_provider)
+                    ),
+                    *(
+                        client.post(APIKLEY_CREATE, json=apikley, headers=apikley_headers(mock))
+                        for _ in range(per_provider)
+                    ),
+                )
+
+        asyncio.run(create_all())
+        if advance is not None:
+            mock.advance(advance)
+        mock.wait_callbacks(2 * per_provider, timeout=60)
+        mock.wait_idle(timeout=60)  # every delivery made, retried ones included
+        deliveries = mock.callbacks
+        delivered = {str(d.body) for d in deliveries if d.status == 200}
+        assert len(delivered) == 2 * per_provider  # one accepted callback per task
+        with httpx.Client(base_url=mock.base_url) as http:
+            for delivery in deliveries:
+                provider = "crun" if delivery.url.endswith("/crun") else "apikley"
+                described = _described_state(provider, delivery.body)
+                assert described in _TERMINAL[provider], delivery.body
+                if provider == "crun":
+                    task_id = delivery.body["task_id"]
+                    assert delivery.body["result"] is not None
+                    read = http.get(
+                        CRUN_INFO, params={"task_id": task_id}, headers=crun_headers(mock)
+                    ).json()["data"]
+                    assert read["status"] == described
+                else:
+                    task_id = delivery.body["data"]["taskId"]
+                    assert delivery.body["code"] == (200 if described == "success" else 501)
+                    read = http.get(
+                        APIKLEY_RECORD, params={"taskId": task_id}, headers=apikley_headers(mock)
+                    ).json()["data"]
+                    assert read["state"] == described
+        assert len(receiver.posts) == len([d for d in deliveries if d.status is not None])

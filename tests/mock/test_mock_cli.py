@@ -29,7 +29,9 @@ def _free_port() -> int:
 
 
 @contextmanager
-def _cli(*args: str, env: dict[str, str] | None = None) -> Iterator[tuple[str, list[str]]]:
+def _cli(
+    *args: str, env: dict[str, str] | None = None, more: list[str] | None = None
+) -> Iterator[tuple[str, list[str]]]:
     port = _free_port()
     environment = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}
     process = subprocess.Popen(  # noqa: S603  (our own module, fixed arguments)
@@ -41,11 +43,13 @@ def _cli(*args: str, env: dict[str, str] | None = None) -> Iterator[tuple[str, l
     )
     try:
         assert process.stdout is not None
-        lines = [process.stdout.readline() for _ in range(4)]
+        lines = [process.stdout.readline() for _ in range(7)]
         yield f"http://127.0.0.1:{port}", lines
     finally:
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=10) == 0
+        if more is not None and process.stdout is not None:
+            more.extend(process.stdout.read().splitlines())
 
 
 def test_cli_takes_keys_from_the_environment_without_printing_them() -> None:
@@ -72,7 +76,7 @@ def test_cli_prints_the_default_keys_and_takes_faults_clock_and_credits() -> Non
         "http@createTask:status=429,retry_after=7",
     ) as (url, lines):
         assert url in lines[0]
-        assert DEFAULT_CRUN_KEY in lines[1] and DEFAULT_APIKLEY_KEY in lines[2]
+        assert DEFAULT_CRUN_KEY in lines[3] and DEFAULT_APIKLEY_KEY in lines[5]
         headers = {"x-api-key": DEFAULT_CRUN_KEY}
         refused = httpx.post(url + CRUN_CREATE, json=crun_body(), headers=headers)
         assert (refused.status_code, refused.headers["retry-after"]) == (429, "7")
@@ -91,14 +95,22 @@ def test_cli_prints_the_default_keys_and_takes_faults_clock_and_credits() -> Non
         assert balance["data"] == {"balance": 5.0 - COST_PRO}
 
 
-def test_cli_rejects_a_malformed_fault() -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "kling_avatar.testing", "--fault", "explode"],
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--fault", "explode", "unknown fault kind"),
+        ("--rate-limit", "apikley=20", "not PROVIDER=CREATIONS/SECONDS"),
+        ("--rate-limit", "kie=20/10", "unknown provider"),
+    ],
+)
+def test_cli_rejects_a_malformed_option(option: str, value: str, message: str) -> None:
+    done = subprocess.run(  # noqa: S603  (our own module, the test's own arguments)
+        [sys.executable, "-m", "kling_avatar.testing", option, value],
         capture_output=True,
         text=True,
         timeout=60,
     )
-    assert done.returncode == 2 and "unknown fault kind" in done.stderr
+    assert done.returncode == 2 and option in done.stderr and message in done.stderr
 
 
 def test_readme_curl_example_works_as_written(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -118,3 +130,53 @@ def test_readme_curl_example_works_as_written(monkeypatch: pytest.MonkeyPatch) -
     with MockServer() as mock:
         answer = httpx.post(mock.base_url + url.group(1), content=data.group(1), headers=headers)
     assert answer.json()["code"] == 200, answer.text
+
+
+def test_cli_prints_export_lines_and_one_line_per_request() -> None:
+    later: list[str] = []
+    env = {"APIKLEY_API_KEY": "env-secret"}
+    with _cli("--step", "0", "--fault", "drop@getBalance", env=env, more=later) as (url, lines):
+        exports = [line.strip() for line in lines if line.startswith("export ")]
+        assert exports == [
+            f"export CRUN_BASE_URL={url}",
+            f"export CRUN_API_KEY={DEFAULT_CRUN_KEY}",
+            f"export APIKLEY_BASE_URL={url}",
+        ]  # a key from the environment is neither printed nor replaced
+        assert "$APIKLEY_API_KEY" in lines[5]
+        headers = {"x-api-key": DEFAULT_CRUN_KEY}
+        created = httpx.post(url + CRUN_CREATE, json=crun_body(), headers=headers).json()
+        httpx.get(url + CRUN_INFO, params={"task_id": "nope"}, headers=headers)
+        httpx.get(url + "/elsewhere")
+        with pytest.raises(httpx.TransportError):
+            httpx.get(url + CRUN_BALANCE, headers=headers)
+    assert later[:4] == [
+        f"POST {CRUN_CREATE} createTask -> HTTP 200, code 200",
+        f"GET {CRUN_INFO} getTaskInfo -> HTTP 200, code 404",
+        "GET /elsewhere - -> HTTP 404, code 404",
+        f"GET {CRUN_BALANCE} getBalance -> no answer (connection dropped)",
+    ]
+    assert created["data"]["task_id"] not in "\n".join(later)  # paths only, no query
+
+
+def test_cli_quiet_prints_no_request_lines() -> None:
+    later: list[str] = []
+    with _cli("--quiet", more=later) as (url, lines):
+        assert "one line per request" not in lines[6]
+        httpx.get(url + CRUN_BALANCE, headers={"x-api-key": DEFAULT_CRUN_KEY})
+    assert later == []
+
+
+def test_cli_on_a_taken_port_suggests_another() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(  # noqa: S603  (our own module, fixed arguments)
+            [sys.executable, "-m", "kling_avatar.testing", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode == 1
+    suggestion = re.search(r"make mock PORT=(\d+)", done.stderr)
+    assert suggestion is not None and int(suggestion.group(1)) != port, done.stderr

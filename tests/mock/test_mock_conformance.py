@@ -186,6 +186,8 @@ def test_callbacks_conform_to_the_specs_callbacks(provider: str, path: str) -> N
                 )
         deliveries = mock.wait_callbacks(2)
     bodies: list[Any] = [delivery.body for delivery in deliveries]
-    assert [body for _, body in receiver.posts] == bodies
+    # Both were delivered, whichever first: the two tasks may end in the same instant.
+    received = [body for _, body in receiver.posts]
+    assert sorted(map(json.dumps, received)) == sorted(map(json.dumps, bodies))
     for body in bodies:
         assert validation_errors(spec, schema, body) == [], json.dumps(body)

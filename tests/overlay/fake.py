@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
-from kling_avatar import AvatarClient
+from kling_avatar import AvatarClient, as_provider
 
 Handler = Callable[[httpx.Request], httpx.Response]
 
@@ -25,7 +25,9 @@ def answer(body: object = None, status: int = 200, **headers: str) -> httpx.Resp
 
 def fake_client(provider: str, handler: Handler, **kwargs: Any) -> AvatarClient:
     options: dict[str, Any] = {"retry_delay": 0.001, "poll_interval": 0.001, **kwargs}
-    return AvatarClient(provider, api_key=KEY, transport=httpx.MockTransport(handler), **options)
+    return AvatarClient(
+        as_provider(provider), api_key=KEY, transport=httpx.MockTransport(handler), **options
+    )
 
 
 def always(response: httpx.Response) -> Handler:

@@ -10,6 +10,7 @@ from kling_avatar import (
     AuthenticationError,
     AvatarClient,
     AvatarError,
+    EndpointNotFoundError,
     FeatureDisabledError,
     GenerationFailedError,
     InsufficientCreditsError,
@@ -18,6 +19,7 @@ from kling_avatar import (
     RateLimitError,
     ServerError,
     ServiceUnavailableError,
+    as_provider,
 )
 from kling_avatar.testing import MockServer
 
@@ -50,6 +52,10 @@ CODES: dict[int, type[AvatarError]] = {
     505: FeatureDisabledError,
 }
 
+# As an HTTP status, 404 is the one code that means something else: nothing at that address
+# (a missing task is HTTP 200 with code 404 in the body).
+HTTP_STATUSES: dict[int, type[AvatarError]] = {**CODES, 404: EndpointNotFoundError}
+
 # Small pauses so that retries and polls cost milliseconds, not seconds.
 FAST: dict[str, Any] = {"retry_delay": 0.01, "poll_interval": 0.01, "timeout": 10.0}
 
@@ -60,12 +66,12 @@ def key_of(mock: MockServer, provider: str) -> str:
 
 def make_client(mock: MockServer, provider: str, **kwargs: Any) -> AvatarClient:
     options = {**FAST, "api_key": key_of(mock, provider), "base_url": mock.base_url, **kwargs}
-    return AvatarClient(provider, **options)
+    return AvatarClient(as_provider(provider), **options)
 
 
 def make_async_client(mock: MockServer, provider: str, **kwargs: Any) -> AsyncAvatarClient:
     options = {**FAST, "api_key": key_of(mock, provider), "base_url": mock.base_url, **kwargs}
-    return AsyncAvatarClient(provider, **options)
+    return AsyncAvatarClient(as_provider(provider), **options)
 
 
 class MediaUrls(TypedDict):

@@ -23,11 +23,22 @@ from kling_avatar import (
     ServiceUnavailableError,
     TaskState,
     UnexpectedResponseError,
+    as_provider,
 )
 from kling_avatar.testing import MockServer
 from kling_avatar_generated.crun.models import TaskInfo
 
-from .helpers import CODES, OPS, PORTRAIT, VOICE, Calls, make_async_client, make_client, media_urls
+from .helpers import (
+    CODES,
+    HTTP_STATUSES,
+    OPS,
+    PORTRAIT,
+    VOICE,
+    Calls,
+    make_async_client,
+    make_client,
+    media_urls,
+)
 
 
 def test_every_method_end_to_end(
@@ -98,7 +109,7 @@ def test_every_body_code_raises_its_class(
     assert caught.value.provider == provider and caught.value.message
 
 
-@pytest.mark.parametrize(("code", "cls"), CODES.items())
+@pytest.mark.parametrize(("code", "cls"), HTTP_STATUSES.items())
 def test_every_http_status_raises_the_same_class(
     mock: MockServer, provider: str, code: int, cls: type[AvatarError]
 ) -> None:
@@ -239,7 +250,9 @@ def test_a_creation_that_could_not_connect_is_retried(
 
 def test_connection_refused_gives_up_after_the_retries(provider: str) -> None:
     # Nothing listens on port 9 of the loopback: a real refused connection.
-    client = AvatarClient(provider, api_key="k", base_url="http://127.0.0.1:9", retry_delay=0.001)
+    client = AvatarClient(
+        as_provider(provider), api_key="k", base_url="http://127.0.0.1:9", retry_delay=0.001
+    )
     with client, pytest.raises(APIConnectionError) as caught:
         client.get_credits()
     assert caught.value.request_sent is False

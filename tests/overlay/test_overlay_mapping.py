@@ -21,7 +21,7 @@ from kling_avatar_generated.apikley.models import TaskRecord
 from kling_avatar_generated.crun.models import TaskInfo
 
 from .fake import always, answer, envelope, fake_client, task_data
-from .helpers import CODES
+from .helpers import CODES, HTTP_STATUSES
 
 
 def get(provider: str, response: httpx.Response, task_id: str = "t-1") -> Task:
@@ -144,7 +144,7 @@ def test_body_code_maps_to_its_class(provider: str, code: int, cls: type[AvatarE
 
 
 @pytest.mark.parametrize("provider", ["crun", "apikley"])
-@pytest.mark.parametrize(("code", "cls"), CODES.items())
+@pytest.mark.parametrize(("code", "cls"), HTTP_STATUSES.items())
 def test_http_status_maps_to_the_same_class(
     provider: str, code: int, cls: type[AvatarError]
 ) -> None:

@@ -8,7 +8,7 @@ from contextlib import ExitStack, contextmanager
 from typing import Any
 
 import attrs
-from kling_avatar import AvatarClient, Receiver, Task
+from kling_avatar import AvatarClient, Receiver, Task, as_provider
 from kling_avatar.testing import MockServer
 from overlay.helpers import key_of, media_urls
 
@@ -20,7 +20,9 @@ SECRET = "receiver-test-secret-0123456789"
 
 
 def client(mock: MockServer, provider: str, **kwargs: Any) -> AvatarClient:
-    return AvatarClient(provider, api_key=key_of(mock, provider), base_url=mock.base_url, **kwargs)
+    return AvatarClient(
+        as_provider(provider), api_key=key_of(mock, provider), base_url=mock.base_url, **kwargs
+    )
 
 
 media = media_urls  # URLs of media the mock serves itself

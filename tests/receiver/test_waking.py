@@ -7,7 +7,7 @@ import asyncio
 import time
 from collections.abc import Callable
 
-from kling_avatar import AsyncAvatarClient, Receiver, Task, TaskState
+from kling_avatar import AsyncAvatarClient, Receiver, Task, TaskState, as_provider
 from kling_avatar.testing import MockServer
 
 from .helpers import SECRET, client, media, served_receiver
@@ -60,7 +60,8 @@ def test_async_wait_on_another_loop_is_woken_thread_safely(
         key = slow_mock.crun_key if provider == "crun" else slow_mock.apikley_key
 
         async def main() -> Task:
-            async with AsyncAvatarClient(provider, api_key=key, base_url=slow_mock.base_url) as c:
+            name = as_provider(provider)
+            async with AsyncAvatarClient(name, api_key=key, base_url=slow_mock.base_url) as c:
                 url = served.receiver.callback_url(provider)
                 created = await c.create_task(**media(slow_mock), callback_url=url)
                 return await c.wait_for_task(

@@ -4,9 +4,23 @@ Needs the ``mock`` extra (``pip install kling-avatar[mock]``). The client packag
 imports this one.
 """
 
-from ._faults import FAULT_KINDS, Fault
-from ._server import DEFAULT_APIKLEY_KEY, DEFAULT_CRUN_KEY, MockServer
-from ._state import COST_PRO, COST_STD, CallbackDelivery
+import importlib.util as _importlib_util
+
+# Without the extra, the first failure would be a bare "No module named 'uvicorn'" from deep
+# inside; looking the modules up (without importing them) names the extra instead.
+_MOCK_EXTRA = ("uvicorn", "connexion", "yaml", "rfc3986_validator")
+_missing = [name for name in _MOCK_EXTRA if _importlib_util.find_spec(name) is None]
+if _missing:
+    raise ModuleNotFoundError(
+        f"kling_avatar.testing (the mock server) needs the `mock` extra, which is not installed"
+        f" (no module {_missing[0]!r}): pip install 'kling-avatar[mock]', or the same extra of"
+        f" the wheel or git URL you installed from",
+        name=_missing[0],
+    )
+
+from ._faults import FAULT_KINDS, Fault  # noqa: E402 (after the check above, on purpose)
+from ._server import DEFAULT_APIKLEY_KEY, DEFAULT_CRUN_KEY, MockServer  # noqa: E402
+from ._state import COST_PRO, COST_STD, CallbackDelivery  # noqa: E402
 
 __all__ = [
     "COST_PRO",

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import errno
+import gc
 import os
 import signal
+import socket
 import sys
 import threading
 from collections.abc import Sequence
@@ -12,6 +15,7 @@ from collections.abc import Sequence
 from ._faults import FAULT_KINDS, parse_fault
 from ._ratelimit import parse_rate_limit
 from ._server import DEFAULT_APIKLEY_KEY, DEFAULT_CRUN_KEY, MockServer
+from ._state import DEFAULT_EXPIRE_AFTER
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -58,7 +62,28 @@ def _parser() -> argparse.ArgumentParser:
             "e.g. apikley=20/10 as kie.ai documents (repeatable; off by default)"
         ),
     )
+    parser.add_argument(
+        "--expire-after",
+        type=float,
+        default=DEFAULT_EXPIRE_AFTER,
+        metavar="SECONDS",
+        help=f"forget finished tasks and files after this long (default {DEFAULT_EXPIRE_AFTER:g})",
+    )
+    parser.add_argument(
+        "--quiet", action="store_true", help="no line per request (the start-up lines stay)"
+    )
     return parser
+
+
+def _log(line: str) -> None:
+    print(line, flush=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -73,15 +98,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:
         print(f"--rate-limit: {exc}", file=sys.stderr)
         return 2
-    mock = MockServer(
-        step=args.step,
-        credits=args.credits,
-        seed=args.seed,
-        webhook_key=args.webhook_key,
-        apikley_null_reads=args.null_reads,
-        port=args.port,
-        rate_limits=rate_limits or None,
-    )
+    try:
+        mock = MockServer(
+            step=args.step,
+            credits=args.credits,
+            seed=args.seed,
+            webhook_key=args.webhook_key,
+            apikley_null_reads=args.null_reads,
+            port=args.port,
+            rate_limits=rate_limits or None,
+            expire_after=args.expire_after,
+            log=None if args.quiet else _log,
+        )
+    except ValueError as exc:
+        print(f"python -m kling_avatar.testing: {exc}", file=sys.stderr)
+        return 2
     for fault in faults:
         mock.state.faults.add(fault)
     stop = threading.Event()
@@ -91,21 +122,35 @@ def main(argv: Sequence[str] | None = None) -> int:
         mock.start()
     except (OSError, RuntimeError) as exc:
         print(f"cannot serve on 127.0.0.1:{args.port}: {exc}", file=sys.stderr)
+        if isinstance(exc, OSError) and exc.errno == errno.EADDRINUSE:
+            print(
+                f"port {args.port} is taken (another mock?); choose another: "
+                f"make mock PORT={_free_port()}",
+                file=sys.stderr,
+            )
         return 1
-    print(f"kling-avatar mock serving crun and Apikley on {mock.base_url}", flush=True)
+    # What is loaded by now (both specs, connexion's operations) lives as long as the process:
+    # the garbage collector need not walk it again at every collection.
+    gc.freeze()
+    print(f"# kling-avatar mock serving crun and Apikley on {mock.base_url}", flush=True)
+    print("# point the client (or kling-avatar) at it:", flush=True)
     # Keys from the environment are never printed; the documented defaults are, so a README
-    # curl works as written.
+    # curl works as written and the lines can be pasted (or eval'ed) as they are.
     for provider, variable, default in (
-        ("crun", "CRUN_API_KEY", DEFAULT_CRUN_KEY),
-        ("Apikley", "APIKLEY_API_KEY", DEFAULT_APIKLEY_KEY),
+        ("crun", "CRUN", DEFAULT_CRUN_KEY),
+        ("Apikley", "APIKLEY", DEFAULT_APIKLEY_KEY),
     ):
-        if os.environ.get(variable):
-            print(f"  {provider} key: the one in ${variable}", flush=True)
+        print(f"export {variable}_BASE_URL={mock.base_url}", flush=True)
+        if os.environ.get(f"{variable}_API_KEY"):
+            print(f"# {provider} key: the one already in ${variable}_API_KEY", flush=True)
         else:
-            print(f"  {provider} key: {default}  (set ${variable} to choose another)", flush=True)
-    print(f"  step {args.step} s, credits {args.credits}, faults {len(faults)}", flush=True)
-    for provider, (creations, window) in rate_limits.items():
-        print(f"  {provider}: at most {creations} creations per {window:g} s", flush=True)
+            print(f"export {variable}_API_KEY={default}", flush=True)
+    limits = ", ".join(f"{p} {n}/{w:g} s" for p, (n, w) in rate_limits.items()) or "none"
+    print(
+        f"# step {args.step:g} s, credits {args.credits:g}, faults {len(faults)}, "
+        f"rate limits {limits}{'' if args.quiet else '; one line per request follows'}",
+        flush=True,
+    )
     stop.wait()
     mock.stop()
     return 0

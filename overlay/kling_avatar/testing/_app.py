@@ -10,7 +10,10 @@ from __future__ import annotations
 import asyncio
 import hmac
 import json
+import re
+from collections.abc import Callable
 from typing import Any
+from urllib.parse import parse_qs
 
 from ._asgi import (
     ROUTE_KEY,
@@ -22,11 +25,12 @@ from ._asgi import (
     content_type,
     send_json,
 )
+from ._fastpath import NO_BODY
 from ._faults import Fault
 from ._handlers import envelope, media_lookup
 from ._specs import Provider, Route, routes
 from ._state import MockState
-from ._validation import validator
+from ._validation import fast_operations, run_handler, validator
 
 MAX_BODY = 24 * 1024 * 1024  # a 10 MB file in base64, with room to spare
 MAX_DEPTH = 64  # no request of either API nests deeper than 3
@@ -71,22 +75,28 @@ async def _read_body(scope: Scope, receive: Receive) -> bytes:
     return b"".join(chunks)
 
 
-def _check_json(body: bytes) -> None:
-    """Reject what connexion's JSON parsing or jsonschema would crash on."""
+def _parse_json(body: bytes) -> Any:
+    """The JSON body, parsed once; NO_BODY when connexion should answer it (not JSON, empty).
+
+    Rejects what connexion's JSON parsing or jsonschema would crash on: bytes that are not
+    UTF-8, nesting past MAX_DEPTH, an integer too long for Python to convert.
+    """
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise _Rejected(f"request body is not valid UTF-8 (byte {exc.start})") from None
     if not text.strip():
-        return  # connexion answers "Request body must not be empty" itself
-    if body.count(b"[") + body.count(b"{") <= MAX_DEPTH:
-        return  # cannot nest deeper than the limit; let connexion parse it once
+        return NO_BODY  # connexion answers "Request body must not be empty" itself
     try:
         value = json.loads(text)
     except RecursionError:
         raise _Rejected("request body is nested too deeply") from None
-    except ValueError:
-        return  # connexion answers invalid JSON with the parser's message
+    except json.JSONDecodeError:
+        return NO_BODY  # connexion answers invalid JSON with the parser's message
+    except ValueError as exc:  # e.g. an integer of more than 4,300 digits
+        raise _Rejected(f"request body is not valid JSON: {exc}") from None
+    if body.count(b"[") + body.count(b"{") <= MAX_DEPTH:
+        return value  # cannot nest deeper than the limit
     stack = [(value, 1)]
     while stack:
         node, depth = stack.pop()
@@ -96,6 +106,7 @@ def _check_json(body: bytes) -> None:
             node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
         )
         stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return value
 
 
 def _authorized(scope: Scope, route: Route, key: str) -> bool:
@@ -119,9 +130,11 @@ def _retry_after(value: Any) -> list[tuple[bytes, bytes]]:
 class MockApp:
     """The ASGI app one MockServer serves."""
 
-    def __init__(self, state: MockState) -> None:
+    def __init__(self, state: MockState, log: Callable[[str], None] | None = None) -> None:
         self.state = state
+        self.log = log
         self.inner = validator()
+        self.fast = fast_operations()
         self.routes = routes()
         methods: dict[str, list[str]] = {}
         for method, path in self.routes:
@@ -135,6 +148,18 @@ class MockApp:
         if scope["type"] != "http":
             return
         route = self.routes.get((scope["method"], scope["path"]))
+        if self.log is None:
+            await self._serve(scope, receive, send, route)
+            return
+        seen = _Seen(send)
+        try:
+            await self._serve(scope, receive, seen.send, route)
+        finally:
+            operation = route.operation_id if route is not None else "-"
+            # The path only: a query string can carry a presigned URL's signature.
+            self.log(f"{scope['method']} {scope['path']} {operation} -> {seen.outcome()}")
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send, route: Route | None) -> None:
         if route is None:
             await self._other(scope, receive, send)
             return
@@ -155,38 +180,50 @@ class MockApp:
             refusal = envelope(route.provider, 401, "Unauthorized: missing or invalid API key")
             await send_json(send, refusal)
             return
+        parsed: Any = NO_BODY
+        length: int | None = None
         if scope["method"] in ("POST", "PUT", "PATCH"):
             try:
                 body = await _read_body(scope, receive)
                 if content_type(scope) != "multipart/form-data":
-                    _check_json(body)
+                    parsed = _parse_json(body)
             except _Rejected as rejected:
                 await send_json(send, envelope(route.provider, 422, rejected.message))
                 return
             receive = _replay(body, receive)
+            length = len(body)
+        answer: Send = send
+        if fault is not None and fault.kind == "truncated":
+            answer = _truncating(send)
+        elif answer_later:
+            answer = _discard
+        fast = self.fast.get(route.operation_id)
+        kwargs = fast.accept(scope, parsed) if fast is not None else None
+        if kwargs is not None:
+            await run_handler(state, route, kwargs, answer)
+        else:
+            await self.inner(self._inner_scope(scope, route, length), receive, answer)
+        if answer is _discard:
+            await _drop_connection(send)
+
+    def _inner_scope(self, scope: Scope, route: Route, length: int | None) -> Scope:
+        inner = dict(scope)
+        if length is not None:
             # The body is read whole now; connexion looks for it by its Content-Length, which
             # a chunked request does not carry.
-            scope = dict(scope)
-            scope["headers"] = [
+            inner["headers"] = [
                 *(
                     h
                     for h in scope["headers"]
                     if h[0] not in (b"content-length", b"transfer-encoding")
                 ),
-                (b"content-length", str(len(body)).encode()),
+                (b"content-length", str(length).encode()),
             ]
-        inner_scope = dict(scope)
-        inner_scope["path"] = route.inner_path
-        inner_scope["raw_path"] = route.inner_path.encode()
-        inner_scope[STATE_KEY] = state
-        inner_scope[ROUTE_KEY] = route
-        if fault is not None and fault.kind == "truncated":
-            await self.inner(inner_scope, receive, _truncating(send))
-        elif answer_later:
-            await self.inner(inner_scope, receive, _discard)
-            await _drop_connection(send)
-        else:
-            await self.inner(inner_scope, receive, send)
+        inner["path"] = route.inner_path
+        inner["raw_path"] = route.inner_path.encode()
+        inner[STATE_KEY] = self.state
+        inner[ROUTE_KEY] = route
+        return inner
 
     async def _fault(self, fault: Fault, provider: Provider, send: Send) -> None:
         if fault.kind == "envelope":
@@ -217,7 +254,7 @@ class MockApp:
         method, path = scope["method"], scope["path"]
         if path.startswith("/media/") and method in ("GET", "HEAD"):
             # uvicorn hands over the path percent-decoded, as media is stored.
-            found = media_lookup(self.state, path[len("/media/") :])
+            found = await media_lookup(self.state, path[len("/media/") :])
             if found is None:
                 await send_json(send, {"code": 404, "message": "Not found", "data": None}, 404)
                 return
@@ -243,18 +280,25 @@ class MockApp:
 
     async def _presigned_put(self, scope: Scope, receive: Receive, send: Send) -> None:
         # crun's upload flow: PUT the raw bytes to the presigned URL, then use file_url.
-        name = path_name = scope["path"][len("/upload/") :]
+        name = scope["path"][len("/upload/") :]
         expected = self.state.presigned.get(name)
         if expected is None:
             await send_json(send, {"code": 404, "message": "Not found", "data": None}, 404)
+            return
+        mime_asked, signature = expected
+        given = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("signature", [""])
+        # The signature is that URL's own: no other URL's signature writes this name, so one
+        # caller cannot overwrite another's upload.
+        if not hmac.compare_digest(given[-1].encode(), signature.encode()):
+            refusal = {"code": 403, "message": "SignatureDoesNotMatch", "data": None}
+            await send_json(send, refusal, 403)
             return
         try:
             body = await _read_body(scope, receive)
         except _Rejected as rejected:
             await send_json(send, {"code": 413, "message": rejected.message, "data": None}, 413)
             return
-        mime = content_type(scope) or expected
-        self.state.media[f"uploads/{path_name}"] = (body, mime)
+        self.state.store_media(f"uploads/{name}", body, content_type(scope) or mime_asked)
         await send(
             {"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"0")]}
         )
@@ -293,6 +337,33 @@ _TEXT = {
 
 
 _ENVELOPE_CODES = frozenset({200, 401, 402, 404, 422, 429, 455, 500, 501, 505})
+
+
+class _Seen:
+    """What was answered: the HTTP status and the envelope's code, for the request log."""
+
+    def __init__(self, send: Send) -> None:
+        self._send = send
+        # What a dropping fault closes (see _drop_connection): the server's own transport.
+        self.transport = getattr(getattr(send, "__self__", None), "transport", None)
+        self.status: int | None = None
+        self.code: str | None = None
+
+    async def send(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.status = message["status"]
+        elif self.code is None and message.get("body"):
+            found = _CODE.match(message["body"])
+            self.code = found.group(1).decode() if found else ""
+        await self._send(message)
+
+    def outcome(self) -> str:
+        if self.status is None:
+            return "no answer (connection dropped)"
+        return f"HTTP {self.status}" + (f", code {self.code}" if self.code else "")
+
+
+_CODE = re.compile(rb'\{"code":(\d+)')
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

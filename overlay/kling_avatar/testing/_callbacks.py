@@ -111,13 +111,15 @@ async def deliver(state: MockState, task: Task) -> None:
             await asyncio.sleep(state.callback_backoff * 2 ** (attempt - 1))
 
 
-async def fetch(state: MockState, url: str, limit: int) -> tuple[bytes, str] | str:
+async def fetch(
+    state: MockState, url: str, limit: int, seconds: float = 10.0
+) -> tuple[bytes, str] | str:
     """The bytes and content type at ``url``, or why they could not be had."""
     client = state.http
     if client is None:
         return "the server is not running"
     try:
-        async with client.stream("GET", url, timeout=httpx.Timeout(10.0)) as response:
+        async with client.stream("GET", url, timeout=httpx.Timeout(seconds)) as response:
             if response.status_code != 200:
                 return f"HTTP {response.status_code}"
             chunks: list[bytes] = []

@@ -7,6 +7,7 @@ envelope as a dict, sent with HTTP 200 as the providers do.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import json
@@ -17,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
-from ._media import TINY_MP4, VIDEO_CONTENT_TYPE
+from ._media import VIDEO_CONTENT_TYPE, render
 from ._ratelimit import RateLimited
 from ._specs import Provider
 from ._state import COST_PRO, COST_STD, STATES, MockState, Task
@@ -193,9 +194,11 @@ async def crun_get_balance(state: MockState, **_: Any) -> Body:
 
 async def crun_get_upload_url(state: MockState, content_type: str, ext: str, **_: Any) -> Body:
     name = _safe(f"{state.token()}{ext if ext.startswith('.') else '.' + ext}")
-    state.presigned[name] = content_type
+    signature = state.token()
+    state.presigned[name] = (content_type, signature)
+    state.expire_later("presigned", name)
     data = {
-        "presigned_url": f"{state.base_url}/upload/{quote(name)}?signature={state.token()}",
+        "presigned_url": f"{state.base_url}/upload/{quote(name)}?signature={signature}",
         "file_url": media_url(state, f"uploads/{name}"),
     }
     return envelope("crun", 200, "success", data)
@@ -234,7 +237,7 @@ async def apikley_get_credits(state: MockState, **_: Any) -> Body:
 async def apikley_get_download_url(state: MockState, body: Body, **_: Any) -> Body:
     url: str = body["url"]
     path = _media_path(state, url)
-    if path is None or media_lookup(state, path) is None:
+    if path is None or not media_exists(state, path):
         return envelope("apikley", 404, "no file generated or uploaded by this account at url")
     expires = _ms(state.wall() + 20 * 60)
     return envelope("apikley", 200, "success", f"{media_url(state, path)}?expires={expires}")
@@ -243,14 +246,49 @@ async def apikley_get_download_url(state: MockState, body: Body, **_: Any) -> Bo
 # -- files -------------------------------------------------------------------------------
 
 
-def media_lookup(state: MockState, path: str) -> tuple[bytes, str] | None:
-    """The bytes and content type served at ``/media/<path>``, if any."""
+def _result_task(state: MockState, path: str) -> Task | None:
+    """The task whose video ``results/<id>.mp4`` is, once it has succeeded."""
     if path.startswith("results/") and path.endswith(".mp4"):
         task = state.tasks.get(path[len("results/") : -len(".mp4")])
         if task is not None and task.settled and task.outcome == "success":
-            return TINY_MP4, VIDEO_CONTENT_TYPE
-        return None
+            return task
+    return None
+
+
+def media_exists(state: MockState, path: str) -> bool:
+    return _result_task(state, path) is not None or path in state.media
+
+
+async def media_lookup(state: MockState, path: str) -> tuple[bytes, str] | None:
+    """The bytes and content type served at ``/media/<path>``, if any."""
+    task = _result_task(state, path)
+    if task is not None:
+        return await result_video(state, task), VIDEO_CONTENT_TYPE
     return state.media.get(path)
+
+
+async def _input(state: MockState, url: Any) -> bytes | None:
+    """One of a task's inputs: a file stored here, or fetched from a loopback URL."""
+    from ._callbacks import fetch  # needs the server's HTTP client
+
+    if not isinstance(url, str):
+        return None
+    own = _media_path(state, url)
+    if own is not None:
+        found = state.media.get(own)
+        return found[0] if found is not None else None
+    fetched = await fetch(state, url, MAX_UPLOAD, seconds=5.0)
+    return fetched[0] if isinstance(fetched, tuple) else None
+
+
+async def result_video(state: MockState, task: Task) -> bytes:
+    """The task's video, made from its portrait and audio (see _media)."""
+    inputs = task.param.get("input")
+    inputs = inputs if isinstance(inputs, dict) else {}
+    image = await _input(state, inputs.get("image_url"))
+    audio = await _input(state, inputs.get("audio_url"))
+    # Rendering is CPU work: off the loop, so other requests are answered meanwhile.
+    return await asyncio.to_thread(render, image, audio)
 
 
 def _store(
@@ -262,7 +300,7 @@ def _store(
     name = _safe(file_name or f"{state.token()}{mimetypes.guess_extension(mime or '') or '.bin'}")
     path = "/".join([*segments, name])
     mime = mime or mimetypes.guess_type(name)[0] or "application/octet-stream"
-    state.media[path] = (data, mime)
+    state.store_media(path, data, mime)
     uploaded_at = (
         datetime.fromtimestamp(state.wall(), UTC)
         .isoformat(timespec="milliseconds")
@@ -313,7 +351,7 @@ async def apikley_upload_url(state: MockState, body: Body, **_: Any) -> Body:
 
     url: str = body["fileUrl"]
     own = _media_path(state, url)
-    found = media_lookup(state, own) if own is not None else None
+    found = await media_lookup(state, own) if own is not None else None
     if found is None:
         fetched = await fetch(state, url, MAX_UPLOAD)
         if isinstance(fetched, str):

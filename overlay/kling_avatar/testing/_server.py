@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import os
 import socket
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import Any, Self
 
@@ -17,12 +18,60 @@ import uvicorn
 from ._app import MockApp
 from ._faults import Fault, make_fault
 from ._specs import Provider
-from ._state import CallbackDelivery, MockState
+from ._state import DEFAULT_EXPIRE_AFTER, CallbackDelivery, MockState
 
 DEFAULT_CRUN_KEY = "ak_mockmockmockmockmockmockmockmock"
 DEFAULT_APIKLEY_KEY = "apikley-mock-key"
 
 _START_TIMEOUT = 10.0
+# Seconds a client has to send a request's headers, from connecting or from the previous
+# answer: uvicorn arms no timer until the first request is read, so a client sending a byte
+# now and then would hold its connection forever.
+DEFAULT_HEADER_TIMEOUT = 10.0
+
+
+def _guarded_protocol(timeout: float) -> type[asyncio.Protocol]:
+    """uvicorn's HTTP protocol, closing connections whose headers do not arrive in time."""
+    try:
+        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol as Base
+    except ImportError:  # uvicorn without httptools: the h11 implementation has the same hooks
+        from uvicorn.protocols.http.h11_impl import H11Protocol as Base  # type: ignore[assignment]
+
+    class Guarded(Base):
+        _header_timer: asyncio.TimerHandle | None = None
+
+        def connection_made(self, transport: Any) -> None:
+            super().connection_made(transport)
+            self._arm()
+
+        def data_received(self, data: bytes) -> None:
+            super().data_received(data)
+            cycle = self.cycle
+            if cycle is not None and not cycle.response_complete:
+                self._disarm()  # the headers are in; the app's own limits take over
+
+        def on_response_complete(self) -> None:
+            super().on_response_complete()
+            self._arm()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._disarm()
+            super().connection_lost(exc)
+
+        def _arm(self) -> None:
+            self._disarm()
+            self._header_timer = self.loop.call_later(timeout, self._too_slow)
+
+        def _disarm(self) -> None:
+            if self._header_timer is not None:
+                self._header_timer.cancel()
+                self._header_timer = None
+
+        def _too_slow(self) -> None:
+            if not self.transport.is_closing():
+                self.transport.close()
+
+    return Guarded
 
 
 class _Server(uvicorn.Server):
@@ -69,6 +118,13 @@ class MockServer:
             client = SomeClient(base_url=mock.base_url, api_key=mock.crun_key)
             mock.fault("envelope", operation="getTaskInfo", code=455, times=2)
 
+    Finished tasks, stored files and unused upload URLs are forgotten ``expire_after`` seconds
+    (of the mock's clock) after they finished or were stored, so a mock left running stays
+    small; a task read after that is not found. A connection that takes longer than
+    ``header_timeout`` seconds to send a request's headers is closed. ``log``, when given,
+    is called with one line per request (method, path, operation, HTTP status and envelope
+    code); paths only, so no query string (a presigned signature) is ever in it.
+
     ``rate_limits`` enforces creation limits per provider, e.g. ``{"apikley": (20, 10.0)}``
     (kie.ai's documented 20 creations per 10 s per account): at most that many tasks created
     per account (API key) in any sliding window of that many seconds, on the mock's clock
@@ -90,7 +146,12 @@ class MockServer:
         port: int = 0,
         callback_attempts: int = 3,
         rate_limits: Mapping[str, tuple[int, float]] | None = None,
+        expire_after: float = DEFAULT_EXPIRE_AFTER,
+        header_timeout: float = DEFAULT_HEADER_TIMEOUT,
+        log: Callable[[str], None] | None = None,
     ) -> None:
+        if not (isinstance(header_timeout, int | float) and 0 < header_timeout < math.inf):
+            raise ValueError("header_timeout must be a finite number of seconds > 0")
         self.crun_key = crun_key or os.environ.get("CRUN_API_KEY") or DEFAULT_CRUN_KEY
         self.apikley_key = apikley_key or os.environ.get("APIKLEY_API_KEY") or DEFAULT_APIKLEY_KEY
         self.state = MockState(
@@ -103,7 +164,10 @@ class MockServer:
             apikley_null_reads=apikley_null_reads,
             callback_attempts=callback_attempts,
             rate_limits=rate_limits,
+            expire_after=expire_after,
         )
+        self._header_timeout = float(header_timeout)
+        self._log = log
         self._port = port
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -125,7 +189,8 @@ class MockServer:
         self.base_url = f"http://127.0.0.1:{port}"
         self.state.base_url = self.base_url
         config = uvicorn.Config(
-            MockApp(self.state),
+            MockApp(self.state, log=self._log),
+            http=_guarded_protocol(self._header_timeout),
             lifespan="on",
             log_level="warning",
             access_log=False,

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
+import math
 import random
 import threading
 import time
 import uuid
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -25,6 +28,14 @@ STATES: dict[Provider, tuple[str, ...]] = {
 }
 SUCCESS: dict[Provider, str] = {"crun": "success", "apikley": "success"}
 FAILURE: dict[Provider, str] = {"crun": "failed", "apikley": "fail"}
+
+# How long a finished task (and a stored file) is kept, in seconds of the mock's clock:
+# long enough for any test or demo, short enough that a mock left running stays small.
+DEFAULT_EXPIRE_AFTER = 3600.0
+# Seconds early a task may be settled by its timer (above the loop's clock resolution).
+_EARLY = 0.005
+# Callback attempts remembered for `MockServer.callbacks` (the oldest are forgotten).
+MAX_CALLBACK_RECORDS = 10_000
 
 # Credits per task. Neither provider publishes a price for this model; the figures only have
 # to be distinct so tests can tell pro from standard.
@@ -82,10 +93,14 @@ class MockState:
         callback_attempts: int = 3,
         callback_backoff: float = 0.05,
         rate_limits: Mapping[str, tuple[int, float]] | None = None,
+        expire_after: float = DEFAULT_EXPIRE_AFTER,
     ) -> None:
-        if step < 0:
-            raise ValueError("step must be >= 0")
-        self.step = step
+        if not (isinstance(step, int | float) and math.isfinite(step) and step >= 0):
+            raise ValueError("step must be a finite number of seconds >= 0")
+        if not (isinstance(expire_after, int | float) and expire_after > 0):  # inf: never
+            raise ValueError("expire_after must be a number of seconds > 0")
+        self.step = float(step)
+        self.expire_after = float(expire_after)
         self.webhook_key = webhook_key
         self.keys: dict[Provider, str] = {"crun": crun_key, "apikley": apikley_key}
         self.apikley_null_reads = apikley_null_reads
@@ -98,14 +113,23 @@ class MockState:
         self.balances: dict[Provider, float] = {"crun": credits, "apikley": credits}
         self.tasks: dict[str, Task] = {}
         self.media: dict[str, tuple[bytes, str]] = {}
-        self.presigned: dict[str, str] = {}  # crun upload name -> the content type asked for
+        # crun upload name -> (the content type asked for, the URL's signature)
+        self.presigned: dict[str, tuple[str, str]] = {}
         self.calls: Counter[str] = Counter()
-        self.callbacks: list[CallbackDelivery] = []
+        self.callbacks: deque[CallbackDelivery] = deque(maxlen=MAX_CALLBACK_RECORDS)
         self.errors: list[str] = []
         self.loop: asyncio.AbstractEventLoop | None = None
         self.offset = 0.0  # seconds the clock was moved forward by advance()
         self.http: httpx.AsyncClient | None = None  # for callbacks and URL uploads
         self.background: set[asyncio.Future[Any]] = set()
+        # Unsettled tasks by due time, so the clock's moves settle only what is due.
+        self._due: list[tuple[float, int, Task]] = []
+        self._order = itertools.count()
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_due = 0.0
+        # (expiry time, kind, key) in the order things were finished or stored: the mock's
+        # clock never goes back, so the oldest is always first.
+        self._expiring: deque[tuple[float, str, str]] = deque()
         # Seeded so a run replays the same task ids; nothing here is a secret.
         self._random = random.Random(seed)  # noqa: S311
 
@@ -147,6 +171,8 @@ class MockState:
 
     def advance(self, seconds: float) -> None:
         """Move the clock forward: tasks progress (and finish, with callbacks) at once."""
+        if not (isinstance(seconds, int | float) and math.isfinite(seconds)):
+            raise ValueError("advance takes a finite number of seconds")
         if seconds < 0:
             raise ValueError("the clock only moves forward")
         with self.lock:
@@ -156,25 +182,58 @@ class MockState:
             loop.call_soon_threadsafe(self.settle_due)
 
     def settle_due(self) -> None:
-        for task in list(self.tasks.values()):
-            if not task.settled:
-                self.phase(task)
+        """Settle every task whose time is up (on the loop), then forget what has expired."""
+        if self._timer is not None:  # called by advance(), not by the timer: one timer only
+            self._timer.cancel()
+            self._timer = None
+        # The loop's timers may fire a little early (its clock's resolution): what is due
+        # within that is due now, as a timer per task would have settled it.
+        now = self.monotonic()
+        while self._due and self._due[0][0] <= now + _EARLY:
+            self.settle(heapq.heappop(self._due)[2])
+        self.expire(now)
+        self._wake_for_next()
+
+    def _wake_for_next(self) -> None:
+        """One timer, for the next task due (not one per task)."""
+        loop = self.loop
+        if loop is None or not self._due:  # not serving (a unit test of the state alone)
+            return
+        due = self._due[0][0]
+        if self._timer is not None:
+            if self._timer_due <= due:
+                return
+            self._timer.cancel()
+        self._timer_due = due
+        self._timer = loop.call_later(max(0.0, due - self.monotonic()), self.settle_due)
 
     # -- tasks -------------------------------------------------------------------------
 
     def add_task(self, task: Task) -> None:
         with self.lock:
             self.tasks[task.id] = task
-        self.schedule_finish(task)
+        heapq.heappush(
+            self._due, (task.created_mono + self.run_time(task), next(self._order), task)
+        )
+        self.expire(task.created_mono)
+        self._wake_for_next()
 
     def phase(self, task: Task) -> str:
-        """The task's state now; settles it (refund, callback) when it has just ended."""
-        states = STATES[task.provider]
-        if self.step > 0:
-            index = int((self.monotonic() - task.created_mono) // self.step)
-            if index < len(states):
-                return states[index]
-        self.settle(task)
+        """The task's state now; settles it (refund, callback) when it has just ended.
+
+        A settled task is terminal whatever the clock says: the timer that settles it may fire
+        a hair before the clock reaches the end of its last state.
+        """
+        if not task.settled:
+            states = STATES[task.provider]
+            if self.step > 0:
+                index = int((self.monotonic() - task.created_mono) // self.step)
+                if index < len(states):
+                    return states[index]
+            self.settle(task)
+        return self.final_state(task)
+
+    def final_state(self, task: Task) -> str:
         return SUCCESS[task.provider] if task.outcome == "success" else FAILURE[task.provider]
 
     def run_time(self, task: Task) -> float:
@@ -186,12 +245,6 @@ class MockState:
     def result_url(self, task: Task) -> str:
         return f"{self.base_url}/media/results/{task.id}.mp4"
 
-    def schedule_finish(self, task: Task) -> None:
-        loop = self.loop
-        if loop is None:  # not serving (a unit test of the state alone)
-            return
-        loop.call_later(self.run_time(task), self.settle, task)
-
     def settle(self, task: Task) -> None:
         """End a task once: refund a failure, publish the result, send the callback."""
         with self.lock:
@@ -200,10 +253,35 @@ class MockState:
             task.settled = True
             if task.outcome == "fail":
                 self.balances[task.provider] += task.cost
+        self.expire_later("task", task.id)
         if task.callback_url and self.loop is not None:
             from ._callbacks import deliver  # the callback module needs httpx only when used
 
             self.spawn(deliver(self, task))
+
+    # -- expiry ------------------------------------------------------------------------
+
+    def expire_later(self, kind: str, key: str) -> None:
+        """Forget a finished task or a stored file ``expire_after`` seconds from now."""
+        self._expiring.append((self.monotonic() + self.expire_after, kind, key))
+
+    def store_media(self, path: str, data: bytes, mime: str) -> None:
+        with self.lock:
+            self.media[path] = (data, mime)
+        self.expire_later("media", path)
+        self.expire(self.monotonic())
+
+    def expire(self, now: float) -> None:
+        expiring = self._expiring
+        while expiring and expiring[0][0] <= now:
+            _, kind, key = expiring.popleft()
+            with self.lock:
+                if kind == "task":
+                    self.tasks.pop(key, None)
+                elif kind == "media":
+                    self.media.pop(key, None)
+                else:
+                    self.presigned.pop(key, None)
 
     def spawn(self, coroutine: Any) -> None:
         assert self.loop is not None

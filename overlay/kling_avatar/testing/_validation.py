@@ -35,6 +35,8 @@ from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 
 from ._asgi import ROUTE_KEY, STATE_KEY, Receive, Scope, Send, content_type, dumps, send_json
+from ._fastpath import FastOperation
+from ._fastpath import fast_operations as _fast_operations
 from ._handlers import HANDLERS, envelope
 from ._ratelimit import RateLimited
 from ._specs import Route, spec_parts
@@ -46,26 +48,16 @@ logger = logging.getLogger("kling_avatar.testing")
 logging.getLogger("connexion.validators").setLevel(logging.CRITICAL)
 
 
-async def _dispatch(scope: Scope, receive: Receive, send: Send) -> None:
-    """The app behind connexion's validation: the request is valid, run its handler."""
-    state: MockState = scope[STATE_KEY]
-    route: Route = scope[ROUTE_KEY]
-    kwargs: dict[str, Any] = {
+def query_kwargs(scope: Scope) -> dict[str, Any]:
+    """The query parameters by name (the first of repeated ones), as the handlers take them."""
+    return {
         name: values[0]
         for name, values in parse_qs(scope["query_string"].decode("latin-1")).items()
     }
-    if route.method == "POST":
-        if content_type(scope) == "multipart/form-data":
-            try:
-                form = await Request(scope, receive).form()
-            except MultiPartException as exc:
-                await send_json(send, envelope(route.provider, 422, f"multipart body: {exc}"))
-                return
-            kwargs["body"] = {k: v for k, v in form.items() if isinstance(v, str)}
-            kwargs["file"] = form.get("file")
-        else:
-            chunks = [message.get("body", b"") async for message in _drain(receive)]
-            kwargs["body"] = json.loads(b"".join(chunks))
+
+
+async def run_handler(state: MockState, route: Route, kwargs: dict[str, Any], send: Send) -> None:
+    """Run a validated request's handler and send its answer."""
     try:
         body = await HANDLERS[route.operation_id](state, **kwargs)
     except RateLimited as limited:
@@ -80,6 +72,26 @@ async def _dispatch(scope: Scope, receive: Receive, send: Send) -> None:
         state.record_error(f"{route.operation_id}: {type(exc).__name__}: {exc}")
         body = envelope(route.provider, 500, "Server error")
     await send_json(send, body)
+
+
+async def _dispatch(scope: Scope, receive: Receive, send: Send) -> None:
+    """The app behind connexion's validation: the request is valid, run its handler."""
+    state: MockState = scope[STATE_KEY]
+    route: Route = scope[ROUTE_KEY]
+    kwargs = query_kwargs(scope)
+    if route.method == "POST":
+        if content_type(scope) == "multipart/form-data":
+            try:
+                form = await Request(scope, receive).form()
+            except MultiPartException as exc:
+                await send_json(send, envelope(route.provider, 422, f"multipart body: {exc}"))
+                return
+            kwargs["body"] = {k: v for k, v in form.items() if isinstance(v, str)}
+            kwargs["file"] = form.get("file")
+        else:
+            chunks = [message.get("body", b"") async for message in _drain(receive)]
+            kwargs["body"] = json.loads(b"".join(chunks))
+    await run_handler(state, route, kwargs, send)
 
 
 async def _drain(receive: Receive) -> Any:
@@ -138,6 +150,15 @@ class _CachedJSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
 
 _build_lock = threading.Lock()
 _built: list[ConnexionMiddleware] = []
+_fast: list[dict[str, FastOperation]] = []
+
+
+def fast_operations() -> dict[str, FastOperation]:
+    """The compiled checks of the operations served without connexion (see _fastpath)."""
+    with _build_lock:
+        if not _fast:
+            _fast.append(_fast_operations())
+        return _fast[0]
 
 
 def validator() -> ConnexionMiddleware:
