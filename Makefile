@@ -8,7 +8,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(PYTHON)
 RUN := $(UV) run --frozen --no-sync
 
-.PHONY: help env mock serve demo generate check-generated lint typecheck pytest test bench contract contract-traffic refresh spec-diff clean
+.PHONY: help env mock serve demo generate check-generated lint typecheck pytest test bench contract contract-traffic refresh spec-diff spec-lint spec-prism clean
 
 help:
 	@echo "make demo             the main job: local mock, kling-avatar generate for both providers, videos in out/"
@@ -21,8 +21,11 @@ help:
 	@echo "make generate         regenerate generated/ from specs/"
 	@echo "make check-generated  fail with a diff when generated/ is not what specs/ give"
 	@echo "make lint             ruff on the hand-written code"
+	@echo "make spec-lint        Spectral and Redocly (pinned in package-lock.json) on both specs"
+	@echo "make spec-prism       Prism compiles every schema and its proxy flags a wrong answer per operation"
 	@echo "make typecheck        mypy --strict on the overlay, scripts, tests and generated clients"
 	@echo "make refresh [APIKLEY_SOURCE=url-or-file]  rebuild specs/apikley.yaml, diff, regenerate, test"
+	@echo "make refresh CRUN_SOURCE=file  diff a new copy of crun's page; name the spec elements whose sentence changed"
 	@echo "make spec-diff OLD=.. NEW=.. [FAIL_ON_BREAKING=1]  what changed between two specs, and what breaks"
 
 $(UV):
@@ -66,7 +69,24 @@ typecheck: env
 pytest: env
 	$(RUN) pytest $(if $(filter 1,$(V)),-v,-q)
 
-test: check-generated lint typecheck pytest
+test: check-generated lint typecheck spec-lint spec-prism pytest
+
+# The spec tools are npm packages pinned by package-lock.json; `npm ci` installs exactly those.
+NODE_BIN := node_modules/.bin
+export REDOCLY_TELEMETRY := off
+export REDOCLY_SUPPRESS_UPDATE_NOTICE := true
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
+# 0 errors and 0 warnings: a rule is fixed in the spec or turned off, with its reason, in
+# .spectral.yaml / redocly.yaml.
+spec-lint: node_modules/.package-lock.json
+	$(NODE_BIN)/spectral lint --fail-severity=warn specs/crun.yaml specs/apikley.yaml
+	$(NODE_BIN)/redocly lint specs/crun.yaml specs/apikley.yaml
+
+spec-prism: env node_modules/.package-lock.json
+	node scripts/spectools/prism_compile.cjs specs/crun.yaml specs/apikley.yaml
+	$(RUN) python -m scripts.spectools.prism_proxy_check
 
 # The contract suite (scripts/contract.py): schemathesis over both specs against the local mock,
 # or against CONTRACT_BASE_URL with PROVIDER=crun|apikley and CRUN_API_KEY / APIKLEY_API_KEY.
@@ -85,9 +105,11 @@ bench: env
 	@for script in scripts/bench_*.py; do [ -e "$$script" ] || continue; $(RUN) python "$$script" || exit 1; done
 
 # Apikley's spec is built: its published document (kept verbatim) + specs/apikley.additions.yaml.
-# Without APIKLEY_SOURCE it rebuilds from the upstream copy already kept.
+# Without APIKLEY_SOURCE it rebuilds from the upstream copy already kept. With CRUN_SOURCE it
+# diffs a new copy of crun's page instead (scripts/refresh_crun.py) and fails naming the spec
+# elements whose cited sentence (x-source-quote) is gone.
 refresh: env
-	$(RUN) python -m scripts.refresh $(if $(APIKLEY_SOURCE),--source "$(APIKLEY_SOURCE)") $(if $(filter 1,$(FAIL_ON_BREAKING)),--fail-on-breaking)
+	$(RUN) python -m scripts.refresh $(if $(APIKLEY_SOURCE),--source "$(APIKLEY_SOURCE)") $(if $(CRUN_SOURCE),--crun-source "$(CRUN_SOURCE)") $(if $(filter 1,$(FAIL_ON_BREAKING)),--fail-on-breaking)
 
 # OLD and NEW: files, or git objects such as HEAD:specs/crun.yaml.
 spec-diff: env

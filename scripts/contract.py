@@ -71,7 +71,19 @@ KEY_VARIABLES = {"crun": "CRUN_API_KEY", "apikley": "APIKLEY_API_KEY"}
 # operation; its URL is the API's base URL plus `/file-upload` (on the mock too).
 GROUPS: dict[str, tuple[tuple[str, str, tuple[str, ...]], ...]] = {
     "crun": (
-        ("crun", "", ("createTask", "getTaskInfo", "estimateTask", "getBalance", "getUploadUrl")),
+        (
+            "crun",
+            "",
+            (
+                "createTask",
+                "getTaskInfo",
+                "estimateTask",
+                "getBalance",
+                "getUploadUrl",
+                "listModels",
+                "describeModel",
+            ),
+        ),
     ),
     "apikley": (
         (

@@ -57,8 +57,13 @@ TASK_CREATIONS = frozenset({"createTask", "kling-ai-avatar-v1-pro"})
 # unknown one the answer is "not found", which is a correct answer to a well-formed request.
 # crun says 404; Apikley says 422 "recordInfo is null" (its spec documents it), which is also
 # what it answers right after creation.
-LOOKUP_OPERATIONS = frozenset({"getTaskInfo", "getTaskDetails", "getDownloadUrl", "uploadFileUrl"})
+LOOKUP_OPERATIONS = frozenset(
+    {"getTaskInfo", "getTaskDetails", "getDownloadUrl", "uploadFileUrl", "describeModel"}
+)
 APIKLEY_NOT_FOUND = (422, "recordInfo is null")
+# The file-upload API has no 404 in its own code set (200/400/401/405/500): a fileUrl it cannot
+# fetch is answered 400 there.
+FILE_URL_NOT_FOUND = ("uploadFileUrl", 400)
 
 # Real HTTP statuses a provider may answer any request with (rate limit, outage); they say
 # nothing about the request's validity, and `not_a_server_error` judges the 5xx ones.
@@ -116,7 +121,7 @@ def _is_not_found(response: Response, case: AnyCase) -> bool:
     if case.operation.definition.raw.get("operationId") not in LOOKUP_OPERATIONS:
         return False
     status = effective_status(response)
-    if status == 404:
+    if status == 404 or (_operation_id(case), status) == FILE_URL_NOT_FOUND:
         return True
     body = envelope(response) or {}
     message = body.get("msg", body.get("message"))

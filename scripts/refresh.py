@@ -3,6 +3,7 @@
     python -m scripts.refresh --source URL-OR-FILE   # take a new published document
     python -m scripts.refresh                        # rebuild from the upstream copy we keep
     python -m scripts.refresh --check                # fail when specs/apikley.yaml is stale
+    python -m scripts.refresh --crun-source FILE     # crun: which spec elements' sentence changed
 
 ``specs/apikley.yaml`` is built, never edited: it is ``specs/upstream/apikley.yaml`` (Apikley's
 document, kept byte for byte as published) with ``specs/apikley.additions.yaml`` applied, an
@@ -377,8 +378,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-generate", action="store_true", help="skip regeneration")
     parser.add_argument("--no-checks", action="store_true", help="skip mypy and pytest")
     parser.add_argument("--fail-on-breaking", action="store_true")
+    parser.add_argument(
+        "--crun-source", help="URL or file of a new copy of crun's kling/avatar page"
+    )
     args = parser.parse_args(argv)
     paths = Paths(ROOT)
+    if args.crun_source:
+        from scripts.refresh_crun import main_crun
+
+        return main_crun(paths.root, read_source(args.crun_source))
     if args.check:
         return check(paths)
     return refresh(

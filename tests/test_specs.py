@@ -227,7 +227,9 @@ def test_creation_links_to_the_task_query(
 
 # --- provenance -------------------------------------------------------------------------------
 
-PROVENANCE = {"doc", "code", "guess"}
+PROVENANCE = {"doc", "provider-code", "code", "guess"}
+# The marks that name the provider's own word (its docs, its own repository) must say where.
+SOURCED = {"doc", "provider-code"}
 
 
 def provenance_gaps(node: Any, stated: set[str], where: str, covered: bool) -> Iterator[str]:
@@ -261,8 +263,8 @@ def test_every_non_seed_operation_and_field_says_where_it_comes_from(provider: s
     for operation_id, (_, path, op) in operations(spec).items():
         if operation_id not in seed_operation_ids(provider):
             assert op.get("x-provenance") in PROVENANCE, f"{operation_id} ({path})"
-            if op["x-provenance"] == "doc":
-                assert op.get("x-source"), f"{operation_id}: a doc provenance names its source"
+            if op["x-provenance"] in SOURCED:
+                assert op.get("x-source"), f"{operation_id}: {op['x-provenance']} names its source"
     seed = CRUN_SEED if provider == "crun" else APIKLEY_SEED
     stated = set(re.findall(r"[A-Za-z_]+", seed))
     gaps = list(provenance_gaps(spec, stated, provider, covered=False))
@@ -318,3 +320,36 @@ def test_our_apikley_keeps_the_published_text() -> None:
     assert yaml.safe_dump(spec["components"]["securitySchemes"]) == yaml.safe_dump(
         upstream["components"]["securitySchemes"]
     )
+
+
+def marked(
+    node: Any, where: str = "", sourced: bool = False
+) -> Iterator[tuple[str, dict[str, Any], bool]]:
+    """(JSON pointer, node, whether it or an enclosing node has an ``x-source``) for every
+    object in ``node`` that carries an ``x-provenance``."""
+    if isinstance(node, list):
+        for i, item in enumerate(node):
+            yield from marked(item, f"{where}/{i}", sourced)
+    elif isinstance(node, dict):
+        sourced = sourced or "x-source" in node
+        if "x-provenance" in node:
+            yield where or "/", node, sourced
+        for key, value in node.items():
+            yield from marked(value, f"{where}/{key}", sourced)
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_provider_code_always_names_the_repository(provider: str) -> None:
+    unsourced = [
+        where
+        for where, node, sourced in marked(load_spec(provider))
+        if node["x-provenance"] == "provider-code" and not sourced
+    ]
+    assert unsourced == []
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_every_provenance_mark_is_in_the_legend(provider: str) -> None:
+    spec = load_spec(provider)
+    used = {node["x-provenance"] for _, node, _ in marked(spec)}
+    assert used <= set(spec["info"]["x-provenance-legend"])

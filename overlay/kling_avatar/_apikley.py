@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from io import BytesIO
-from typing import Any
+from types import MappingProxyType
+from typing import Any, ClassVar
 
 import httpx
 from kling_avatar_generated.apikley import AuthenticatedClient
@@ -26,7 +27,7 @@ from kling_avatar_generated.apikley.models import (
 from kling_avatar_generated.apikley.types import UNSET, File
 
 from ._exceptions import AvatarError, NotFoundError
-from ._inputs import TaskInput
+from ._inputs import MAX_PROMPT, TaskInput
 from ._models import Task, TaskState
 from ._providers import (
     Adapter,
@@ -46,7 +47,6 @@ _APIKLEY_STATES = {
     "success": TaskState.SUCCEEDED,
     "fail": TaskState.FAILED,
 }
-_APIKLEY_MODELS = {"pro": "kling/ai-avatar-v1-pro", "std": "kling/v1-avatar-standard"}
 
 
 class Apikley(Adapter):
@@ -62,12 +62,23 @@ class Apikley(Adapter):
     # client created it, it means the task does not exist. An id of unknown age may also have
     # been created a moment ago (by another process): a short grace, then not found.
     not_found_grace = 30.0
+    max_prompt = MAX_PROMPT  # kie.ai's documented limit for the model
+    # Apikley picks standard or pro by model name. Its docs name only the pro model; the standard
+    # name is the one kie.ai's model table and most public clients use. specs/apikley.yaml
+    # (x-model-names) records what each source says; `models=` picks another.
+    default_models: ClassVar[Mapping[str, str]] = MappingProxyType(
+        {"pro": "kling/ai-avatar-v1-pro", "std": "kling/ai-avatar-standard"}
+    )
+
+    def known_models(self) -> frozenset[str]:
+        return frozenset(model.value for model in KlingAiAvatarV1ProBodyModel)
+
     unknown_age_grace = 6.0
 
     def create_task(self, task: TaskInput, image_url: str, audio_url: str) -> Operation[Task]:
         body = KlingAiAvatarV1ProBody(
             # Apikley picks standard or pro by model name, not by a mode field.
-            model=KlingAiAvatarV1ProBodyModel(_APIKLEY_MODELS[task.mode]),
+            model=KlingAiAvatarV1ProBodyModel((self.models or {})[task.mode]),
             input_=KlingAiAvatarV1ProBodyInput(
                 image_url=image_url, audio_url=audio_url, prompt=task.prompt
             ),

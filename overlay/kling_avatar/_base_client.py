@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Mapping
 from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeAlias, TypeVar, cast
 
 import attrs
@@ -137,8 +137,11 @@ class BaseClient(Generic[HttpT, TransportT]):
         transport: TransportT | None = None,
         record_traffic: str | os.PathLike[str] | TrafficRecorder | None = None,
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        models: Mapping[str, str] | None = None,
         max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
     ) -> None:
+        """`models` names the model sent for each mode (``{"std": ...}``) where the provider
+        picks the mode by model name (Apikley); the defaults are the adapter's."""
         kind = adapter_class(provider)
         name: Provider = kind.name
         key = api_key if api_key is not None else os.environ.get(kind.key_env, "")
@@ -167,7 +170,7 @@ class BaseClient(Generic[HttpT, TransportT]):
         self.max_connections = max_connections
         self.max_answer_bytes = int(max_answer_bytes)
         # URLs in answers may name this machine only when the API itself is here (the mock).
-        self._adapter: Adapter = kind(key, allow_loopback=is_loopback_url(self.base_url))
+        self._adapter: Adapter = kind(key, models, allow_loopback=is_loopback_url(self.base_url))
         self._retry_backoff = Backoff(retry_delay, factor=2.0, maximum=max(8.0, retry_delay))
         schedule = self._adapter.poll_schedule
         # A poll_interval given scales the provider's schedule (its shortest pause becomes it).
@@ -322,7 +325,15 @@ class BaseClient(Generic[HttpT, TransportT]):
         mode: object,
         callback_url: object,
     ) -> Flow[Task]:
-        task = self._checked(check_task_input, image_url, audio_url, prompt, mode, callback_url)
+        task = self._checked(
+            check_task_input,
+            image_url,
+            audio_url,
+            prompt,
+            mode,
+            callback_url,
+            max_prompt=self._adapter.max_prompt,
+        )
         image = yield from self._media(task.image)
         audio = yield from self._media(task.audio)
         return (yield from self._call(self._adapter.create_task(task, image, audio)))

@@ -44,6 +44,7 @@ from kling_avatar import (
 from kling_avatar._base_client import DEFAULT_TIMEOUT
 from kling_avatar._inputs import check_task_input
 from kling_avatar._progress import Progress
+from kling_avatar._providers import adapter_class
 from kling_avatar._redact import RedactingFilter, printable
 from kling_avatar._uploads import UploadFile
 
@@ -325,7 +326,13 @@ def _generate(ctx: _Context) -> int:
     # first upload, so a bad --prompt does not cost two uploads first.
     try:
         checked = check_task_input(
-            args.image, args.audio, args.prompt, args.mode, args.callback_url
+            args.image,
+            args.audio,
+            args.prompt,
+            args.mode,
+            args.callback_url,
+            # A routed generate may land on any of them: the prompt must fit each one's limit.
+            max_prompt=min(adapter_class(name).max_prompt for name in ctx.providers),
         )
     except InvalidRequestError as exc:
         raise _in_option_terms(exc, ctx.provider) from exc

@@ -46,6 +46,8 @@ class Crun(Adapter):
     auth_prefix = ""
     client_class = AuthenticatedClient
     default_base_url = "https://api.crun.ai"
+    # crun states no limit; 2500 is the Kling avatar model's own (specs/crun.yaml, prompt).
+    max_prompt = 2500
 
     def create_task(self, task: TaskInput, image_url: str, audio_url: str) -> Operation[Task]:
         body = self._request(task, image_url, audio_url)

@@ -13,6 +13,7 @@ import attrs
 from ._exceptions import InvalidRequestError
 from ._uploads import UploadFile, prepare_upload
 
+# Apikley's (kie.ai's) documented limit; each adapter states its own (`Adapter.max_prompt`).
 MAX_PROMPT = 5000
 MODES = ("std", "pro")
 
@@ -120,13 +121,19 @@ class TaskInput:
 
 
 def check_task_input(
-    image_url: object, audio_url: object, prompt: object, mode: object, callback_url: object
+    image_url: object,
+    audio_url: object,
+    prompt: object,
+    mode: object,
+    callback_url: object,
+    *,
+    max_prompt: int = MAX_PROMPT,
 ) -> TaskInput:
     if not isinstance(prompt, str):
         raise InvalidRequestError("prompt: must be a string", field="prompt")
-    if len(prompt) > MAX_PROMPT:
+    if len(prompt) > max_prompt:
         raise InvalidRequestError(
-            f"prompt: {len(prompt)} characters, at most {MAX_PROMPT} allowed", field="prompt"
+            f"prompt: {len(prompt)} characters, at most {max_prompt} allowed", field="prompt"
         )
     if mode not in MODES:
         raise InvalidRequestError(f"mode: must be 'std' or 'pro', got {mode!r}", field="mode")

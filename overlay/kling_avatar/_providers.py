@@ -291,15 +291,53 @@ class Adapter(abc.ABC):
     # How long after its creation a not-found answer still means "not there yet", for a task
     # this client created; for an id of unknown age, how long after the wait began.
     not_found_grace: ClassVar[float] = 0.0
+    # The longest prompt the provider's spec allows (its `prompt.maxLength`).
+    max_prompt: ClassVar[int]
     unknown_age_grace: ClassVar[float] = 0.0
     poll_schedule: ClassVar[PollSchedule] = DOCUMENTED_SCHEDULE
     auth_header: ClassVar[str]
     auth_prefix: ClassVar[str]
     client_class: ClassVar[Callable[..., GeneratedClient]]
 
-    def __init__(self, secret: str = "", *, allow_loopback: bool = True) -> None:
+    # The model name sent for each mode, where the provider picks the mode by model name
+    # (None: the provider has a `mode` field instead). The client's `models=` overrides it.
+    default_models: ClassVar[Mapping[str, str] | None] = None
+
+    def __init__(
+        self,
+        secret: str = "",
+        models: Mapping[str, str] | None = None,
+        *,
+        allow_loopback: bool = True,
+    ) -> None:
         self._key = secret
         self.reader = Reader(self.name, secret, allow_loopback=allow_loopback)
+        self.models = self.checked_models(models)
+
+    def checked_models(self, models: Mapping[str, str] | None) -> Mapping[str, str] | None:
+        """The default names with ``models`` applied; only modes, only names the spec knows."""
+        if models is None:
+            return self.default_models
+        if self.default_models is None:
+            raise InvalidRequestError(
+                f"models: {self.name} picks the mode with its `mode` field, not a model name",
+                field="models",
+                provider=self.name,
+            )
+        known = self.known_models()
+        for mode, model in models.items():
+            if mode not in self.default_models or model not in known:
+                raise InvalidRequestError(
+                    f"models: {mode!r} -> {model!r}: modes are {sorted(self.default_models)}, "
+                    f"names one of {sorted(known)}",
+                    field="models",
+                    provider=self.name,
+                )
+        return {**self.default_models, **models}
+
+    def known_models(self) -> frozenset[str]:
+        """The model names the provider's spec accepts."""
+        return frozenset()
 
     def client(self, base_url: str, timeout: float, httpx_args: dict[str, Any]) -> GeneratedClient:
         """The generated AuthenticatedClient, carrying the key the provider's way."""

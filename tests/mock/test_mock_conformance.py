@@ -16,7 +16,8 @@ from typing import Any
 import httpx
 import pytest
 from kling_avatar.testing import MockServer
-from kling_avatar.testing._specs import routes
+from kling_avatar.testing._handlers import UPLOAD_OPERATIONS
+from kling_avatar.testing._specs import routes, templated_route
 
 from specs import load_spec, operations, resolve, validation_errors
 
@@ -67,6 +68,9 @@ def _drive(mock: MockServer, http: httpx.Client, receiver: Receiver) -> None:
     http.get(CRUN_BALANCE, headers=bad_c)
     http.get(CRUN_UPLOAD_URL, params={"content_type": "image/png", "ext": ".png"}, headers=c)
     http.get(CRUN_UPLOAD_URL, params={"content_type": "image/png", "ext": "png"}, headers=c)
+    http.get("/api/v1/client/job/Models", params={"modality": "video"}, headers=c)
+    http.get("/api/v1/client/job/Models/kling/avatar", headers=c)
+    http.get("/api/v1/client/job/Models/kling/none", headers=c)
 
     # Apikley
     body = apikley_body(callBackUrl=f"{receiver.url}/apikley")
@@ -108,9 +112,11 @@ def _drive(mock: MockServer, http: httpx.Client, receiver: Receiver) -> None:
     mock.set_credits(100.0)
     for route in routes().values():
         headers = c if route.provider == "crun" else a
+        # The file-upload API has codes of its own (200/400/401/405/500), not the Market's.
+        codes = (401, 500) if route.operation_id in UPLOAD_OPERATIONS else (455, 505)
         for kind, params in (
-            ("envelope", {"code": 455}),
-            ("envelope", {"code": 505}),
+            ("envelope", {"code": codes[0]}),
+            ("envelope", {"code": codes[1]}),
             ("http", {"status": 429, "retry_after": 3}),
             ("http", {"status": 500}),
             ("http", {"status": 503, "retry_after": "Wed, 21 Oct 2026 07:28:00 GMT"}),
@@ -138,7 +144,8 @@ def test_every_answer_conforms_to_the_spec() -> None:
     checked: dict[str, set[int]] = defaultdict(set)
     problems: list[str] = []
     for response in seen:
-        route = ROUTES.get((response.request.method, response.request.url.path))
+        method, path = response.request.method, response.request.url.path
+        route = ROUTES.get((method, path)) or templated_route(method, path)
         if route is None:
             continue  # media and presigned PUTs are not spec operations
         spec = load_spec(route.provider)

@@ -91,10 +91,10 @@ def test_apikley_base64_upload(mock: MockServer, http: httpx.Client, prefix: str
     assert served.headers["content-type"] == "image/png"
 
 
-def test_apikley_base64_that_cannot_be_decoded_is_422(mock: MockServer, http: httpx.Client) -> None:
+def test_apikley_base64_that_cannot_be_decoded_is_400(mock: MockServer, http: httpx.Client) -> None:
     body = {"base64Data": "A", "uploadPath": "kling"}  # one character: no byte at all
     answer = http.post(APIKLEY_BASE64, json=body, headers=apikley_headers(mock)).json()
-    assert answer["code"] == 422 and "base64Data" in answer["msg"]
+    assert answer["code"] == 400 and "base64Data" in answer["msg"]
 
 
 def test_apikley_url_upload_fetches_the_file(mock: MockServer, http: httpx.Client) -> None:
@@ -106,21 +106,23 @@ def test_apikley_url_upload_fetches_the_file(mock: MockServer, http: httpx.Clien
     assert http.get(data["downloadUrl"]).content == b"ID3fake-mp3"
 
 
-def test_apikley_url_upload_of_a_missing_file_is_404(mock: MockServer, http: httpx.Client) -> None:
+def test_apikley_url_upload_of_a_missing_file_is_400(mock: MockServer, http: httpx.Client) -> None:
     with Receiver() as origin:
         body = {"fileUrl": f"{origin.url}/missing.png", "uploadPath": "kling"}
         answer = http.post(APIKLEY_URL, json=body, headers=apikley_headers(mock)).json()
-    assert answer["code"] == 404 and "fileUrl" in answer["msg"]
+    # The file-upload API's own code set has no 404 (200/400/401/405/500).
+    assert answer == {"success": False, "code": 400, "msg": answer["msg"], "data": None}
+    assert "fileUrl" in answer["msg"]
 
 
 @pytest.mark.parametrize("url", ["https://example.com/face.png", "https://xn--0.com/face.png"])
-def test_apikley_url_upload_from_another_host_is_refused_as_404(
+def test_apikley_url_upload_from_another_host_is_refused_as_400(
     mock: MockServer, http: httpx.Client, url: str
 ) -> None:
     """The mock never fetches off the machine, and a host IDNA rejects is no server error."""
     body = {"fileUrl": url, "uploadPath": "kling"}
     answer = http.post(APIKLEY_URL, json=body, headers=apikley_headers(mock)).json()
-    assert answer["code"] == 404 and "could not be downloaded" in answer["msg"]
+    assert answer["code"] == 400 and "could not be downloaded" in answer["msg"]
     assert mock.errors == []
 
 

@@ -11,6 +11,8 @@ import pytest
 from kling_avatar import MAX_UPLOAD_BYTES, AvatarClient, InvalidRequestError
 from kling_avatar._uploads import sniff
 
+from specs import load_spec, request_schema, resolve
+
 from .fake import answer, envelope, fake_client
 from .helpers import PORTRAIT, VOICE
 
@@ -58,10 +60,28 @@ def test_bad_input_is_rejected_before_sending(
     assert sent == []
 
 
+# The prompt limit each spec gives (crun: the Kling model's 2500; Apikley: kie.ai's 5000).
+PROMPT_LIMITS = {"crun": 2500, "apikley": 5000}
+
+
 def test_limits_are_inclusive(recorded: tuple[AvatarClient, list[httpx.Request]]) -> None:
     client, sent = recorded
-    client.create_task(**URLS, prompt="x" * 5000, mode="std")
+    limit = PROMPT_LIMITS[client.provider]
+    client.create_task(**URLS, prompt="x" * limit, mode="std")
     assert len(sent) == 1
+    with pytest.raises(InvalidRequestError, match=f"at most {limit} allowed"):
+        client.create_task(**URLS, prompt="x" * (limit + 1), mode="std")
+    assert len(sent) == 1
+
+
+@pytest.mark.parametrize("provider", sorted(PROMPT_LIMITS))
+def test_prompt_limit_is_the_specs(provider: str) -> None:
+    """The client refuses exactly what the spec (and so the mock) would refuse."""
+    spec = load_spec(provider)
+    create = {"crun": "createTask", "apikley": "kling-ai-avatar-v1-pro"}[provider]
+    request = resolve(spec, request_schema(spec, create))
+    prompt = resolve(spec, request["properties"]["input"])["properties"]["prompt"]
+    assert prompt["maxLength"] == PROMPT_LIMITS[provider]
 
 
 def test_empty_task_id_is_rejected(recorded: tuple[AvatarClient, list[httpx.Request]]) -> None:

@@ -89,8 +89,8 @@ CASES: dict[str, list[Row]] = {
         (
             True,
             Kind.SERVER_CHANGED,
-            "servers (every operation): servers ['https://api.crun.ai']"
-            " -> ['https://api.crun.example']",
+            "servers (every operation): servers ['https://api.crun.ai', 'https://api.crunai.com']"
+            " -> ['https://api.crun.example', 'https://api.crunai.com']",
         ),
         (
             True,

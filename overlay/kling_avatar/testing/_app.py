@@ -27,8 +27,8 @@ from ._asgi import (
 )
 from ._fastpath import NO_BODY
 from ._faults import Fault
-from ._handlers import envelope, media_lookup
-from ._specs import Provider, Route, routes
+from ._handlers import envelope, media_lookup, rejection
+from ._specs import Provider, Route, routes, templated_allow, templated_route
 from ._state import MockState
 from ._validation import fast_operations, run_handler, validator
 
@@ -147,7 +147,9 @@ class MockApp:
             return
         if scope["type"] != "http":
             return
-        route = self.routes.get((scope["method"], scope["path"]))
+        route = self.routes.get((scope["method"], scope["path"])) or templated_route(
+            scope["method"], scope["path"]
+        )
         if self.log is None:
             await self._serve(scope, receive, send, route)
             return
@@ -185,10 +187,14 @@ class MockApp:
         if scope["method"] in ("POST", "PUT", "PATCH"):
             try:
                 body = await _read_body(scope, receive)
+                if body and not content_type(scope):
+                    # Nothing says what the body is (connexion's form check would crash on it).
+                    raise _Rejected("Content-Type is not accepted here: the body has none")
                 if content_type(scope) != "multipart/form-data":
                     parsed = _parse_json(body)
             except _Rejected as rejected:
-                await send_json(send, envelope(route.provider, 422, rejected.message))
+                refused = rejection(route.provider, route.operation_id, rejected.message)
+                await send_json(send, refused)
                 return
             receive = _replay(body, receive)
             length = len(body)
@@ -272,9 +278,9 @@ class MockApp:
             await send({"type": "http.response.body", "body": b"" if method == "HEAD" else data})
         elif path.startswith("/upload/") and method == "PUT":
             await self._presigned_put(scope, receive, send)
-        elif path in self.allowed:
+        elif allow := self.allowed.get(path) or templated_allow(path):
             body = {"code": 405, "message": "Method not allowed", "data": None}
-            await send_json(send, body, 405, [(b"allow", self.allowed[path])])
+            await send_json(send, body, 405, [(b"allow", allow)])
         else:
             await send_json(send, {"code": 404, "message": "Not found", "data": None}, 404)
 
@@ -323,9 +329,11 @@ class MockApp:
 
 
 _TEXT = {
+    400: "Bad request",
     401: "Unauthorized",
     402: "Insufficient credits",
     404: "Not found",
+    405: "Method not allowed",
     422: "Validation error",
     429: "Rate limited",
     455: "Service unavailable: the system is under maintenance",
@@ -336,7 +344,7 @@ _TEXT = {
 }
 
 
-_ENVELOPE_CODES = frozenset({200, 401, 402, 404, 422, 429, 455, 500, 501, 505})
+_ENVELOPE_CODES = frozenset({200, 400, 401, 402, 404, 405, 422, 429, 455, 500, 501, 505})
 
 
 class _Seen:

@@ -14,7 +14,8 @@ FaultKind = Literal["envelope", "http", "slow", "drop", "truncated", "non_json",
 FAULT_KINDS: tuple[str, ...] = get_args(FaultKind)
 
 # The error codes both specs' envelopes allow (ResponseCode / ApiResponse.code).
-ENVELOPE_ERROR_CODES = frozenset({401, 402, 404, 422, 429, 455, 500, 501, 505})
+# The Market API's error codes, and 400/405 of the file-upload API's own set.
+ENVELOPE_ERROR_CODES = frozenset({400, 401, 402, 404, 405, 422, 429, 455, 500, 501, 505})
 
 # What each kind accepts besides operation/times/rate, with its default.
 _PARAMS: dict[str, dict[str, Any]] = {

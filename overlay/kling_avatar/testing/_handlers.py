@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
+from . import _models_catalog
 from ._media import VIDEO_CONTENT_TYPE, render
 from ._ratelimit import RateLimited
 from ._specs import Provider
@@ -206,7 +207,8 @@ async def crun_get_upload_url(state: MockState, content_type: str, ext: str, **_
 
 async def apikley_create_task(state: MockState, body: Body, **_: Any) -> Body:
     model = body["model"]
-    cost = COST_STD if model == "kling/v1-avatar-standard" else COST_PRO
+    # Each source names the standard model differently (specs/apikley.yaml, x-model-names).
+    cost = COST_STD if "standard" in model else COST_PRO
     refusal = _admit(state, "apikley", cost)
     if refusal is not None:
         return refusal
@@ -291,12 +293,28 @@ async def result_video(state: MockState, task: Task) -> bytes:
     return await asyncio.to_thread(render, image, audio)
 
 
+# The file-upload API has codes of its own (200/400/401/405/500), and its errors are
+# `{success: false, code, msg}` (kie.ai's and Apikley's file-upload pages), not the Market's.
+UPLOAD_OPERATIONS = frozenset({"uploadFileStream", "uploadFileBase64", "uploadFileUrl"})
+
+
+def upload_error(message: str) -> Body:
+    return {"success": False, **envelope("apikley", 400, message)}
+
+
+def rejection(provider: Provider, operation_id: str, message: str) -> Body:
+    """The answer to a request the spec rejects, in the code set of the API it was sent to."""
+    if operation_id in UPLOAD_OPERATIONS:
+        return upload_error(message)
+    return envelope(provider, 422, message)
+
+
 def _store(
     state: MockState, upload_path: str, file_name: str | None, data: bytes, mime: str | None
 ) -> Body:
     segments = [_safe(s) for s in upload_path.split("/") if s not in ("", ".", "..")]
     if len(data) > MAX_UPLOAD:
-        return envelope("apikley", 422, "file is larger than 10 MB")
+        return upload_error("file is larger than 10 MB")
     name = _safe(file_name or f"{state.token()}{mimetypes.guess_extension(mime or '') or '.bin'}")
     path = "/".join([*segments, name])
     mime = mime or mimetypes.guess_type(name)[0] or "application/octet-stream"
@@ -342,7 +360,7 @@ async def apikley_upload_base64(state: MockState, body: Body, **_: Any) -> Body:
     try:
         data = base64.b64decode(text + "=" * (-len(text) % 4))
     except (binascii.Error, ValueError):
-        return envelope("apikley", 422, "base64Data is not valid base64")
+        return upload_error("base64Data is not valid base64")
     return _store(state, body["uploadPath"], body.get("fileName"), data, mime)
 
 
@@ -355,7 +373,7 @@ async def apikley_upload_url(state: MockState, body: Body, **_: Any) -> Body:
     if found is None:
         fetched = await fetch(state, url, MAX_UPLOAD)
         if isinstance(fetched, str):
-            return envelope("apikley", 404, f"fileUrl could not be downloaded: {fetched}")
+            return upload_error(f"fileUrl could not be downloaded: {fetched}")
         found = fetched
     data, mime = found
     name = body.get("fileName") or unquote(urlsplit(url).path.rpartition("/")[2]) or None
@@ -368,6 +386,8 @@ HANDLERS: dict[str, Handler] = {
     "estimateTask": crun_estimate_task,
     "getBalance": crun_get_balance,
     "getUploadUrl": crun_get_upload_url,
+    "listModels": _models_catalog.crun_list_models,
+    "describeModel": _models_catalog.crun_describe_model,
     "kling-ai-avatar-v1-pro": apikley_create_task,
     "getTaskDetails": apikley_get_task_details,
     "getCredits": apikley_get_credits,

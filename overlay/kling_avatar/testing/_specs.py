@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
@@ -122,6 +123,35 @@ def routes() -> dict[tuple[str, str], Route]:
                     )
                     table[(route.method, route.path)] = route
     return table
+
+
+@cache
+def _templated() -> tuple[tuple[str, re.Pattern[str], Route], ...]:
+    # A `{name}` segment matches one segment; a `format: path` parameter (crun's model names
+    # keep their "/") is declared as such in the spec and may span several.
+    found = []
+    for (method, path), route in routes().items():
+        if "{" in path:
+            pattern = re.sub(r"\\\{[^/]+?\\\}", "[^?]+", re.escape(path))
+            found.append((method, re.compile(pattern), route))
+    return tuple(found)
+
+
+def templated_route(method: str, path: str) -> Route | None:
+    """The Route of a path with parameters in it (``/Models/{model}``), for this request's path."""
+    for route_method, pattern, route in _templated():
+        if route_method == method and pattern.fullmatch(path):
+            spec_path = route.inner_path[len(route.mount) :]
+            public_prefix = route.path[: len(route.path) - len(spec_path)]
+            inner = route.mount + path[len(public_prefix) :]
+            return attrs.evolve(route, path=path, inner_path=inner)
+    return None
+
+
+def templated_allow(path: str) -> bytes | None:
+    """The methods a path with parameters in it takes, as an ``Allow`` header; None if none."""
+    methods = sorted({m for m, pattern, _ in _templated() if pattern.fullmatch(path)})
+    return ", ".join(methods).encode() if methods else None
 
 
 def _key_scheme(spec: Spec, operation: dict[str, Any]) -> tuple[bytes, bool]:

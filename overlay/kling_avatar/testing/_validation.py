@@ -37,7 +37,7 @@ from starlette.requests import Request
 from ._asgi import ROUTE_KEY, STATE_KEY, Receive, Scope, Send, content_type, dumps, send_json
 from ._fastpath import FastOperation
 from ._fastpath import fast_operations as _fast_operations
-from ._handlers import HANDLERS, envelope
+from ._handlers import HANDLERS, envelope, rejection
 from ._ratelimit import RateLimited
 from ._specs import Route, spec_parts
 from ._state import MockState
@@ -79,12 +79,14 @@ async def _dispatch(scope: Scope, receive: Receive, send: Send) -> None:
     state: MockState = scope[STATE_KEY]
     route: Route = scope[ROUTE_KEY]
     kwargs = query_kwargs(scope)
+    kwargs.update(scope.get("path_params") or {})  # crun's /Models/{model}
     if route.method == "POST":
         if content_type(scope) == "multipart/form-data":
             try:
                 form = await Request(scope, receive).form()
             except MultiPartException as exc:
-                await send_json(send, envelope(route.provider, 422, f"multipart body: {exc}"))
+                body = rejection(route.provider, route.operation_id, f"multipart body: {exc}")
+                await send_json(send, body)
                 return
             kwargs["body"] = {k: v for k, v in form.items() if isinstance(v, str)}
             kwargs["file"] = form.get("file")
@@ -115,18 +117,18 @@ def _on_problem(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
     route: Route = request.scope[ROUTE_KEY]
     assert isinstance(exc, ProblemException)
     if 400 <= exc.status < 500:
-        body = envelope(route.provider, 422, _problem_message(exc))
+        body = rejection(route.provider, route.operation_id, _problem_message(exc))
         return ConnexionResponse(200, "application/json", body=dumps(body))
     return _on_error(request, exc)
 
 
 def _on_error(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    route: Route = request.scope[ROUTE_KEY]
     if isinstance(exc, MultiPartException):
         # connexion's form validation parses the body with starlette, which raises this.
-        body = envelope(request.scope[ROUTE_KEY].provider, 422, f"multipart body: {exc}")
+        body = rejection(route.provider, route.operation_id, f"multipart body: {exc}")
         return ConnexionResponse(200, "application/json", body=dumps(body))
     state: MockState = request.scope[STATE_KEY]
-    route: Route = request.scope[ROUTE_KEY]
     logger.error("mock error in %s", route.operation_id, exc_info=exc)
     state.record_error(f"{route.operation_id}: {type(exc).__name__}: {exc}")
     body = envelope(route.provider, 500, "Server error")

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.api_response_code import ApiResponseCode
+from ..models.file_upload_response_code import FileUploadResponseCode
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -18,30 +18,23 @@ T = TypeVar("T", bound="FileUploadResponse")
 
 @_attrs_define
 class FileUploadResponse:
-    """
-    Attributes:
-        code (ApiResponseCode): Response status code
+    """The file-upload API's envelope, not the Market API's `ApiResponse`.
 
-            - **200**: Success - Request has been processed successfully
-            - **401**: Unauthorized - Authentication credentials are missing or invalid
-            - **402**: Insufficient Credits - Account does not have enough credits to perform the operation
-            - **404**: Not Found - The requested resource or endpoint does not exist
-            - **422**: Validation Error - The request parameters failed validation checks
-            - **429**: Rate Limited - Request limit has been exceeded for this resource
-            - **455**: Service Unavailable - System is currently undergoing maintenance
-            - **500**: Server Error - An unexpected error occurred while processing the request
-            - **501**: Generation Failed - Content generation task failed
-            - **505**: Feature Disabled - The requested feature is currently disabled
-        msg (str | Unset): Response message, error description when failed Example: success.
-        message (str | Unset): The same message; the Get Task Details page answers `message` where kie.ai answers `msg`.
-        success (bool | Unset):
+    Attributes:
+        code (FileUploadResponseCode): The file-upload API's own codes:
+            - 200: the file is stored
+            - 400: bad request (a parameter is missing or invalid)
+            - 401: the API key is missing or invalid
+            - 405: method not allowed
+            - 500: server error
+        success (bool | Unset): false on every error.
+        msg (str | Unset):
         data (None | Unset | UploadedFile):
     """
 
-    code: ApiResponseCode
-    msg: str | Unset = UNSET
-    message: str | Unset = UNSET
+    code: FileUploadResponseCode
     success: bool | Unset = UNSET
+    msg: str | Unset = UNSET
     data: None | Unset | UploadedFile = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -50,11 +43,9 @@ class FileUploadResponse:
 
         code = self.code.value
 
-        msg = self.msg
-
-        message = self.message
-
         success = self.success
+
+        msg = self.msg
 
         data: dict[str, Any] | None | Unset
         if isinstance(self.data, Unset):
@@ -71,12 +62,10 @@ class FileUploadResponse:
                 "code": code,
             }
         )
-        if msg is not UNSET:
-            field_dict["msg"] = msg
-        if message is not UNSET:
-            field_dict["message"] = message
         if success is not UNSET:
             field_dict["success"] = success
+        if msg is not UNSET:
+            field_dict["msg"] = msg
         if data is not UNSET:
             field_dict["data"] = data
 
@@ -87,13 +76,11 @@ class FileUploadResponse:
         from ..models.uploaded_file import UploadedFile  # noqa: PLC0415
 
         d = dict(src_dict)
-        code = ApiResponseCode(d.pop("code"))
-
-        msg = d.pop("msg", UNSET)
-
-        message = d.pop("message", UNSET)
+        code = FileUploadResponseCode(d.pop("code"))
 
         success = d.pop("success", UNSET)
+
+        msg = d.pop("msg", UNSET)
 
         def _parse_data(data: object) -> None | Unset | UploadedFile:
             if data is None:
@@ -114,9 +101,8 @@ class FileUploadResponse:
 
         file_upload_response = cls(
             code=code,
-            msg=msg,
-            message=message,
             success=success,
+            msg=msg,
             data=data,
         )
 

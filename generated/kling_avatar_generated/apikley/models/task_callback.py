@@ -22,7 +22,7 @@ class TaskCallback:
     Attributes:
         code (TaskCallbackCode):
         data (TaskRecord):
-        msg (str | Unset):
+        msg (str | Unset): "Playground task completed successfully." or "Playground task failed."
     """
 
     code: TaskCallbackCode

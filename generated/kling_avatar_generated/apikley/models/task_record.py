@@ -23,7 +23,9 @@ class TaskRecord:
         result_json (None | str | Unset): On success, a JSON string: `{"resultUrls": [...]}`.
         fail_code (None | str | Unset): Empty on success.
         fail_msg (None | str | Unset): Empty on success.
-        cost_time (int | None | Unset): Milliseconds (kie.ai's recordInfo; its callback schema says seconds).
+        cost_time (int | None | Unset): How long the task ran. recordInfo's schema says milliseconds; the callback's
+            unit is unstated (its schema says seconds, and its examples look like seconds).
+        credits_consumed (float | None | Unset): Credits the task cost; kie.ai's callbacks carry it.
         complete_time (int | None | Unset): Unix milliseconds.
         create_time (int | None | Unset): Unix milliseconds.
         update_time (int | None | Unset): Unix milliseconds.
@@ -37,6 +39,7 @@ class TaskRecord:
     fail_code: None | str | Unset = UNSET
     fail_msg: None | str | Unset = UNSET
     cost_time: int | None | Unset = UNSET
+    credits_consumed: float | None | Unset = UNSET
     complete_time: int | None | Unset = UNSET
     create_time: int | None | Unset = UNSET
     update_time: int | None | Unset = UNSET
@@ -74,6 +77,12 @@ class TaskRecord:
             cost_time = UNSET
         else:
             cost_time = self.cost_time
+
+        credits_consumed: float | None | Unset
+        if isinstance(self.credits_consumed, Unset):
+            credits_consumed = UNSET
+        else:
+            credits_consumed = self.credits_consumed
 
         complete_time: int | None | Unset
         if isinstance(self.complete_time, Unset):
@@ -113,6 +122,8 @@ class TaskRecord:
             field_dict["failMsg"] = fail_msg
         if cost_time is not UNSET:
             field_dict["costTime"] = cost_time
+        if credits_consumed is not UNSET:
+            field_dict["creditsConsumed"] = credits_consumed
         if complete_time is not UNSET:
             field_dict["completeTime"] = complete_time
         if create_time is not UNSET:
@@ -169,6 +180,15 @@ class TaskRecord:
 
         cost_time = _parse_cost_time(d.pop("costTime", UNSET))
 
+        def _parse_credits_consumed(data: object) -> float | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(float | None | Unset, data)
+
+        credits_consumed = _parse_credits_consumed(d.pop("creditsConsumed", UNSET))
+
         def _parse_complete_time(data: object) -> int | None | Unset:
             if data is None:
                 return data
@@ -205,6 +225,7 @@ class TaskRecord:
             fail_code=fail_code,
             fail_msg=fail_msg,
             cost_time=cost_time,
+            credits_consumed=credits_consumed,
             complete_time=complete_time,
             create_time=create_time,
             update_time=update_time,

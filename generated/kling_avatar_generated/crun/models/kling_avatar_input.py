@@ -19,14 +19,14 @@ class KlingAvatarInput:
     Attributes:
         image_url (str): URL of the portrait image. Example: https://example.com/reference_avatar.png.
         audio_url (str): URL of the audio file the avatar speaks. Example: https://example.com/avatar_audio.mp3.
-        mode (KlingAvatarInputMode | Unset): Generation quality. The seed's example sends `pro`. Default:
-            KlingAvatarInputMode.PRO.
-        prompt (str | Unset): Optional motion and expression guidance.
+        mode (KlingAvatarInputMode | Unset): Generation quality. The seed's example sends `pro`; no source says what
+            crun does when it is left out.
+        prompt (str | Unset): Optional motion and expression guidance, at most 2500 characters.
     """
 
     image_url: str
     audio_url: str
-    mode: KlingAvatarInputMode | Unset = KlingAvatarInputMode.PRO
+    mode: KlingAvatarInputMode | Unset = UNSET
     prompt: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 

@@ -22,16 +22,17 @@ class TaskInfo:
     """
     Attributes:
         task_id (str):
-        status (TaskStatus): `success` and `failed` are terminal.
+        status (TaskStatus): `success` and `failed` are terminal (CrunTeam's task-runner skill: pending and running are
+            not finished).
         provider (None | str | Unset):
         model_version (None | str | Unset):
         param (None | TaskParam | Unset): The original request, as an object.
-        create_at (int | None | Unset): Unix seconds.
+        create_at (int | None | Unset): A timestamp, probably Unix seconds.
         result (None | TaskResult | Unset):
         duration_s (float | None | Unset):
-        complete_at (int | None | Unset): Unix seconds.
+        complete_at (int | None | Unset): A timestamp, probably Unix seconds (like `create_at`).
         source (None | str | Unset):
-        credits_ (float | None | Unset): Credits the task cost; appears once the task has finished.
+        credits_ (float | None | Unset): Credits the task cost. When it appears is not stated anywhere.
     """
 
     task_id: str

@@ -66,6 +66,8 @@ def sync_detailed(
 ) -> Response[ApiResponse | GetCreditsResponse200]:
     """Remaining credits
 
+     The account's remaining credits, as a bare number in `data`.
+
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
@@ -89,6 +91,8 @@ def sync(
 ) -> ApiResponse | GetCreditsResponse200 | None:
     """Remaining credits
 
+     The account's remaining credits, as a bare number in `data`.
+
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
@@ -107,6 +111,8 @@ async def asyncio_detailed(
     client: AuthenticatedClient | Client,
 ) -> Response[ApiResponse | GetCreditsResponse200]:
     """Remaining credits
+
+     The account's remaining credits, as a bare number in `data`.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -128,6 +134,8 @@ async def asyncio(
     client: AuthenticatedClient | Client,
 ) -> ApiResponse | GetCreditsResponse200 | None:
     """Remaining credits
+
+     The account's remaining credits, as a bare number in `data`.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -7,6 +7,7 @@ from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.api_response import ApiResponse
 from ...models.get_task_details_response_200 import GetTaskDetailsResponse200
+from ...models.task_query_error import TaskQueryError
 from ...types import UNSET, Response
 
 
@@ -32,11 +33,31 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ApiResponse | GetTaskDetailsResponse200 | None:
+) -> ApiResponse | GetTaskDetailsResponse200 | TaskQueryError | None:
     if response.status_code == 200:
         response_200 = GetTaskDetailsResponse200.from_dict(response.json())
 
         return response_200
+
+    if response.status_code == 400:
+        response_400 = TaskQueryError.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = TaskQueryError.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 404:
+        response_404 = TaskQueryError.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 422:
+        response_422 = TaskQueryError.from_dict(response.json())
+
+        return response_422
 
     if response.status_code == 429:
         response_429 = ApiResponse.from_dict(response.json())
@@ -61,7 +82,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ApiResponse | GetTaskDetailsResponse200]:
+) -> Response[ApiResponse | GetTaskDetailsResponse200 | TaskQueryError]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -74,13 +95,19 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     task_id: str,
-) -> Response[ApiResponse | GetTaskDetailsResponse200]:
+) -> Response[ApiResponse | GetTaskDetailsResponse200 | TaskQueryError]:
     """Get Task Details
 
      Query a task's state and, once it succeeded, its result URLs. Right after creation,
     and for unknown ids, the answer is `{"code":422,"msg":"recordInfo is null","data":null}`
-    as HTTP 200 (kie.ai OpenAPI and public clients). Poll from 2-3 s, back off, give up
-    after 10-15 min; result URLs expire after about 24 h (doc, kie.ai).
+    as HTTP 200 (kie.ai OpenAPI and public clients). Poll every 2-3 s for the first 30 s,
+    then every 5-10 s, every 15-30 s after 2 minutes, and stop at 10-15 minutes (doc,
+    docs.apikley.ru/get-task-detail). Result URLs last about 24 h (doc, get-task-detail);
+    kie.ai keeps generated files 14 days (doc, kie.ai's docs home page).
+
+    kie.ai's OpenAPI for this page documents 400 "taskId parameter is required", 401,
+    404 "Task not found", 422 "recordInfo is null", 429 and 500; each is listed below as
+    an HTTP status, and the same codes also come as HTTP 200 with the code in the body.
 
     Args:
         task_id (str):
@@ -90,7 +117,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ApiResponse | GetTaskDetailsResponse200]
+        Response[ApiResponse | GetTaskDetailsResponse200 | TaskQueryError]
     """
 
     kwargs = _get_kwargs(
@@ -108,13 +135,19 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     task_id: str,
-) -> ApiResponse | GetTaskDetailsResponse200 | None:
+) -> ApiResponse | GetTaskDetailsResponse200 | TaskQueryError | None:
     """Get Task Details
 
      Query a task's state and, once it succeeded, its result URLs. Right after creation,
     and for unknown ids, the answer is `{"code":422,"msg":"recordInfo is null","data":null}`
-    as HTTP 200 (kie.ai OpenAPI and public clients). Poll from 2-3 s, back off, give up
-    after 10-15 min; result URLs expire after about 24 h (doc, kie.ai).
+    as HTTP 200 (kie.ai OpenAPI and public clients). Poll every 2-3 s for the first 30 s,
+    then every 5-10 s, every 15-30 s after 2 minutes, and stop at 10-15 minutes (doc,
+    docs.apikley.ru/get-task-detail). Result URLs last about 24 h (doc, get-task-detail);
+    kie.ai keeps generated files 14 days (doc, kie.ai's docs home page).
+
+    kie.ai's OpenAPI for this page documents 400 "taskId parameter is required", 401,
+    404 "Task not found", 422 "recordInfo is null", 429 and 500; each is listed below as
+    an HTTP status, and the same codes also come as HTTP 200 with the code in the body.
 
     Args:
         task_id (str):
@@ -124,7 +157,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ApiResponse | GetTaskDetailsResponse200
+        ApiResponse | GetTaskDetailsResponse200 | TaskQueryError
     """
 
     return sync_detailed(
@@ -137,13 +170,19 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     task_id: str,
-) -> Response[ApiResponse | GetTaskDetailsResponse200]:
+) -> Response[ApiResponse | GetTaskDetailsResponse200 | TaskQueryError]:
     """Get Task Details
 
      Query a task's state and, once it succeeded, its result URLs. Right after creation,
     and for unknown ids, the answer is `{"code":422,"msg":"recordInfo is null","data":null}`
-    as HTTP 200 (kie.ai OpenAPI and public clients). Poll from 2-3 s, back off, give up
-    after 10-15 min; result URLs expire after about 24 h (doc, kie.ai).
+    as HTTP 200 (kie.ai OpenAPI and public clients). Poll every 2-3 s for the first 30 s,
+    then every 5-10 s, every 15-30 s after 2 minutes, and stop at 10-15 minutes (doc,
+    docs.apikley.ru/get-task-detail). Result URLs last about 24 h (doc, get-task-detail);
+    kie.ai keeps generated files 14 days (doc, kie.ai's docs home page).
+
+    kie.ai's OpenAPI for this page documents 400 "taskId parameter is required", 401,
+    404 "Task not found", 422 "recordInfo is null", 429 and 500; each is listed below as
+    an HTTP status, and the same codes also come as HTTP 200 with the code in the body.
 
     Args:
         task_id (str):
@@ -153,7 +192,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ApiResponse | GetTaskDetailsResponse200]
+        Response[ApiResponse | GetTaskDetailsResponse200 | TaskQueryError]
     """
 
     kwargs = _get_kwargs(
@@ -169,13 +208,19 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     task_id: str,
-) -> ApiResponse | GetTaskDetailsResponse200 | None:
+) -> ApiResponse | GetTaskDetailsResponse200 | TaskQueryError | None:
     """Get Task Details
 
      Query a task's state and, once it succeeded, its result URLs. Right after creation,
     and for unknown ids, the answer is `{"code":422,"msg":"recordInfo is null","data":null}`
-    as HTTP 200 (kie.ai OpenAPI and public clients). Poll from 2-3 s, back off, give up
-    after 10-15 min; result URLs expire after about 24 h (doc, kie.ai).
+    as HTTP 200 (kie.ai OpenAPI and public clients). Poll every 2-3 s for the first 30 s,
+    then every 5-10 s, every 15-30 s after 2 minutes, and stop at 10-15 minutes (doc,
+    docs.apikley.ru/get-task-detail). Result URLs last about 24 h (doc, get-task-detail);
+    kie.ai keeps generated files 14 days (doc, kie.ai's docs home page).
+
+    kie.ai's OpenAPI for this page documents 400 "taskId parameter is required", 401,
+    404 "Task not found", 422 "recordInfo is null", 429 and 500; each is listed below as
+    an HTTP status, and the same codes also come as HTTP 200 with the code in the body.
 
     Args:
         task_id (str):
@@ -185,7 +230,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ApiResponse | GetTaskDetailsResponse200
+        ApiResponse | GetTaskDetailsResponse200 | TaskQueryError
     """
 
     return (

@@ -77,6 +77,10 @@ def sync_detailed(
 ) -> Response[ApiResponse | KlingAiAvatarV1ProResponse200]:
     """Generate content using kling/ai-avatar-v1-pro
 
+     Submits an asynchronous Kling avatar task: one portrait image and one audio file become
+    a talking video. Answers with a `taskId`; poll `getTaskDetails` or pass `callBackUrl`.
+    Pro or standard is chosen by the model name (see `x-model-names` on `model`).
+
     Args:
         body (KlingAiAvatarV1ProBody):  Example: {'model': 'kling/ai-avatar-v1-pro',
             'callBackUrl': 'https://your-domain.com/api/callback', 'input': {'image_url':
@@ -110,6 +114,10 @@ def sync(
 ) -> ApiResponse | KlingAiAvatarV1ProResponse200 | None:
     """Generate content using kling/ai-avatar-v1-pro
 
+     Submits an asynchronous Kling avatar task: one portrait image and one audio file become
+    a talking video. Answers with a `taskId`; poll `getTaskDetails` or pass `callBackUrl`.
+    Pro or standard is chosen by the model name (see `x-model-names` on `model`).
+
     Args:
         body (KlingAiAvatarV1ProBody):  Example: {'model': 'kling/ai-avatar-v1-pro',
             'callBackUrl': 'https://your-domain.com/api/callback', 'input': {'image_url':
@@ -137,6 +145,10 @@ async def asyncio_detailed(
     body: KlingAiAvatarV1ProBody,
 ) -> Response[ApiResponse | KlingAiAvatarV1ProResponse200]:
     """Generate content using kling/ai-avatar-v1-pro
+
+     Submits an asynchronous Kling avatar task: one portrait image and one audio file become
+    a talking video. Answers with a `taskId`; poll `getTaskDetails` or pass `callBackUrl`.
+    Pro or standard is chosen by the model name (see `x-model-names` on `model`).
 
     Args:
         body (KlingAiAvatarV1ProBody):  Example: {'model': 'kling/ai-avatar-v1-pro',
@@ -168,6 +180,10 @@ async def asyncio(
     body: KlingAiAvatarV1ProBody,
 ) -> ApiResponse | KlingAiAvatarV1ProResponse200 | None:
     """Generate content using kling/ai-avatar-v1-pro
+
+     Submits an asynchronous Kling avatar task: one portrait image and one audio file become
+    a talking video. Answers with a `taskId`; poll `getTaskDetails` or pass `callBackUrl`.
+    Pro or standard is chosen by the model name (see `x-model-names` on `model`).
 
     Args:
         body (KlingAiAvatarV1ProBody):  Example: {'model': 'kling/ai-avatar-v1-pro',

@@ -38,13 +38,28 @@ def _parse_response(
 
         return response_200
 
+    if response.status_code == 400:
+        response_400 = FileUploadResponse.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = FileUploadResponse.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 405:
+        response_405 = FileUploadResponse.from_dict(response.json())
+
+        return response_405
+
     if response.status_code == 429:
         response_429 = ApiResponse.from_dict(response.json())
 
         return response_429
 
     if response.status_code == 500:
-        response_500 = ApiResponse.from_dict(response.json())
+        response_500 = FileUploadResponse.from_dict(response.json())
 
         return response_500
 
@@ -77,7 +92,8 @@ def sync_detailed(
 ) -> Response[ApiResponse | FileUploadResponse]:
     """Upload a file as base64 in JSON
 
-     Uploaded files are deleted after 3 days.
+     Uploaded files are deleted after 3 days. The file-upload API has its own codes
+    (200, 400, 401, 405, 500) and its errors are `{success: false, code, msg}`.
 
     Args:
         body (FileBase64UploadRequest):
@@ -108,7 +124,8 @@ def sync(
 ) -> ApiResponse | FileUploadResponse | None:
     """Upload a file as base64 in JSON
 
-     Uploaded files are deleted after 3 days.
+     Uploaded files are deleted after 3 days. The file-upload API has its own codes
+    (200, 400, 401, 405, 500) and its errors are `{success: false, code, msg}`.
 
     Args:
         body (FileBase64UploadRequest):
@@ -134,7 +151,8 @@ async def asyncio_detailed(
 ) -> Response[ApiResponse | FileUploadResponse]:
     """Upload a file as base64 in JSON
 
-     Uploaded files are deleted after 3 days.
+     Uploaded files are deleted after 3 days. The file-upload API has its own codes
+    (200, 400, 401, 405, 500) and its errors are `{success: false, code, msg}`.
 
     Args:
         body (FileBase64UploadRequest):
@@ -163,7 +181,8 @@ async def asyncio(
 ) -> ApiResponse | FileUploadResponse | None:
     """Upload a file as base64 in JSON
 
-     Uploaded files are deleted after 3 days.
+     Uploaded files are deleted after 3 days. The file-upload API has its own codes
+    (200, 400, 401, 405, 500) and its errors are `{success: false, code, msg}`.
 
     Args:
         body (FileBase64UploadRequest):

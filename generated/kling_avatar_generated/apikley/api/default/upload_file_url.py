@@ -38,13 +38,28 @@ def _parse_response(
 
         return response_200
 
+    if response.status_code == 400:
+        response_400 = FileUploadResponse.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = FileUploadResponse.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 405:
+        response_405 = FileUploadResponse.from_dict(response.json())
+
+        return response_405
+
     if response.status_code == 429:
         response_429 = ApiResponse.from_dict(response.json())
 
         return response_429
 
     if response.status_code == 500:
-        response_500 = ApiResponse.from_dict(response.json())
+        response_500 = FileUploadResponse.from_dict(response.json())
 
         return response_500
 
@@ -77,7 +92,9 @@ def sync_detailed(
 ) -> Response[ApiResponse | FileUploadResponse]:
     """Upload a file by fetching it from a URL
 
-     Uploaded files are deleted after 3 days.
+     The server gives the download 30 seconds and recommends files of at most 100 MB (doc,
+    Apikley). Uploaded files are deleted after 3 days. The file-upload API has its own codes
+    (200, 400, 401, 405, 500) and its errors are `{success: false, code, msg}`.
 
     Args:
         body (FileUrlUploadRequest):
@@ -108,7 +125,9 @@ def sync(
 ) -> ApiResponse | FileUploadResponse | None:
     """Upload a file by fetching it from a URL
 
-     Uploaded files are deleted after 3 days.
+     The server gives the download 30 seconds and recommends files of at most 100 MB (doc,
+    Apikley). Uploaded files are deleted after 3 days. The file-upload API has its own codes
+    (200, 400, 401, 405, 500) and its errors are `{success: false, code, msg}`.
 
     Args:
         body (FileUrlUploadRequest):
@@ -134,7 +153,9 @@ async def asyncio_detailed(
 ) -> Response[ApiResponse | FileUploadResponse]:
     """Upload a file by fetching it from a URL
 
-     Uploaded files are deleted after 3 days.
+     The server gives the download 30 seconds and recommends files of at most 100 MB (doc,
+    Apikley). Uploaded files are deleted after 3 days. The file-upload API has its own codes
+    (200, 400, 401, 405, 500) and its errors are `{success: false, code, msg}`.
 
     Args:
         body (FileUrlUploadRequest):
@@ -163,7 +184,9 @@ async def asyncio(
 ) -> ApiResponse | FileUploadResponse | None:
     """Upload a file by fetching it from a URL
 
-     Uploaded files are deleted after 3 days.
+     The server gives the download 30 seconds and recommends files of at most 100 MB (doc,
+    Apikley). Uploaded files are deleted after 3 days. The file-upload API has its own codes
+    (200, 400, 401, 405, 500) and its errors are `{success: false, code, msg}`.
 
     Args:
         body (FileUrlUploadRequest):
