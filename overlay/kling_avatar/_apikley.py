@@ -130,7 +130,7 @@ class Apikley(Adapter):
             result = decode_json(result_json)
             if not isinstance(result, Mapping):
                 raise reader.unexpected(
-                    f"data.resultJson is not a JSON object: {result_json!r:.120}"
+                    f"data.resultJson is not a JSON object: {reader.show(result_json)}"
                 )
             urls = reader.urls(result.get("resultUrls"), "data.resultJson.resultUrls")
         failed = task_state is TaskState.FAILED
@@ -177,7 +177,7 @@ class Apikley(Adapter):
         def uploaded(response: httpx.Response) -> str:
             data = self.reader.envelope(response)[1]
             stored = self.reader.model(UploadedFile.from_dict, data, "data")
-            return self.reader.text(stored.download_url, "data.downloadUrl")
+            return self.reader.url(stored.download_url, "data.downloadUrl")
 
         url: str = yield Operation("uploadFileStream", build, uploaded, server="upload")
         return url

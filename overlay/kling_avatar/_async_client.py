@@ -6,6 +6,7 @@ import asyncio
 import inspect
 import os
 from functools import cached_property
+from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Literal, Self, TypeVar
 
@@ -23,6 +24,12 @@ from ._base_client import (
     Step,
     advance,
 )
+from ._download import (
+    DEFAULT_DOWNLOAD_TIMEOUT,
+    DEFAULT_MAX_DOWNLOAD_BYTES,
+    download_async,
+)
+from ._exceptions import AvatarError
 from ._models import Task
 from ._providers import Server
 from ._uploads import FileSource
@@ -116,6 +123,24 @@ class AsyncAvatarClient(BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport])
         the content when not given) and returns the URL to pass as `image_url`/`audio_url`."""
         return await self._drive(self._upload_flow(path_or_bytes, content_type))
 
+    async def download(
+        self,
+        task: Task,
+        to: str | os.PathLike[str],
+        *,
+        overwrite: bool = False,
+        max_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES,
+        timeout: float = DEFAULT_DOWNLOAD_TIMEOUT,  # noqa: ASYNC109 - a deadline
+    ) -> Path:
+        """Saves the task's video (its first URL) to `to`, a file or a folder, and returns the
+        path. In a folder the name is the task id's safe characters plus a video suffix; the
+        file is written to a new temporary file beside it, never through a symlink, its length
+        checked against Content-Length, then renamed. An existing file is kept (DownloadError)
+        unless `overwrite`. At most `max_bytes`, done within `timeout` seconds; only an http(s)
+        URL is fetched, without the API key."""
+        plan = self._download_plan(task, to, overwrite, max_bytes, timeout)
+        return await download_async(self._client("external"), plan, self.provider)
+
     @cached_property
     def _slots(self) -> asyncio.Semaphore:
         """At most `max_connections` requests in flight; the rest wait here, in order."""
@@ -147,6 +172,28 @@ class AsyncAvatarClient(BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport])
                 self._http[server] = self._generated_client(server).get_async_httpx_client()
         return self._http[server]
 
+    async def _send(self, step: Send) -> httpx.Response:
+        """One request, bounded: done within its timeout, at most `max_answer_bytes` read."""
+        client = self._client(step.server)
+        request = client.build_request(**self._request_kwargs(step))
+        seconds = self._request_seconds(step)
+        try:
+            async with asyncio.timeout(seconds):
+                response = await client.send(request, stream=True)
+                try:
+                    body = self._answer_body(response)
+                    if not response.is_stream_consumed:
+                        async for chunk in response.aiter_raw():
+                            body.feed(chunk)
+                    return body.response(response)
+                finally:
+                    await response.aclose()
+        except TimeoutError:
+            # Whether the request left is unknown: counted as sent, so a creation is not resent.
+            raise httpx.ReadTimeout(
+                f"no complete answer within {seconds:g}s", request=request
+            ) from None
+
     async def _drive(self, flow: Flow[T]) -> T:
         reply: object = None
         error: BaseException | None = None
@@ -163,8 +210,8 @@ class AsyncAvatarClient(BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport])
         if isinstance(step, Send):
             try:
                 async with self._slots:
-                    return await self._client(step.server).request(**step.kwargs), None
-            except (httpx.HTTPError, httpx.InvalidURL) as exc:
+                    return await self._send(step), None
+            except (httpx.HTTPError, httpx.InvalidURL, AvatarError) as exc:
                 return None, exc
         if isinstance(step, Sleep):
             if step.wake is None:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeAlias, TypeVar, c
 import attrs
 import httpx
 
+from ._download import DownloadPlan, plan_download
 from ._exceptions import (
     APIConnectionError,
     APITimeoutError,
@@ -24,9 +25,11 @@ from ._exceptions import (
     InvalidRequestError,
     UnexpectedResponseError,
 )
-from ._inputs import check_task_id, check_task_input, check_url
+from ._inputs import check_task_id, check_task_input, check_url, is_loopback_url
+from ._limits import ACCEPT_ENCODING, DEFAULT_MAX_ANSWER_BYTES, BoundedBody
 from ._models import Provider, Task
 from ._providers import Adapter, GeneratedClient, Operation, Server, adapter_class
+from ._redact import Redactor
 from ._retry import Backoff, Retrier
 from ._traffic import TrafficRecorder, recorder_for
 from ._uploads import FileSource, UploadFile, prepare_upload
@@ -95,10 +98,13 @@ def advance(
         return Done(cast(T, stop.value))
 
 
-def transport_error(provider: Provider, exc: httpx.HTTPError | httpx.InvalidURL) -> AvatarError:
+def transport_error(
+    provider: Provider, exc: httpx.HTTPError | httpx.InvalidURL, redact: Redactor | None = None
+) -> AvatarError:
     # Only a failure to connect proves the request never left; a creation is retried only then.
     never_sent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
     detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    detail = (redact or Redactor())(detail)
     error: AvatarError
     if isinstance(exc, httpx.TimeoutException):
         error = APITimeoutError(
@@ -132,6 +138,7 @@ class BaseClient(Generic[HttpT, TransportT]):
         record_traffic: str | os.PathLike[str] | TrafficRecorder | None = None,
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
         models: Mapping[str, str] | None = None,
+        max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
     ) -> None:
         """`models` names the model sent for each mode (``{"std": ...}``) where the provider
         picks the mode by model name (Apikley); the defaults are the adapter's."""
@@ -161,7 +168,9 @@ class BaseClient(Generic[HttpT, TransportT]):
                 "max_connections: must be at least 1", provider=name, field="max_connections"
             )
         self.max_connections = max_connections
-        self._adapter: Adapter = kind(key, models)
+        self.max_answer_bytes = int(max_answer_bytes)
+        # URLs in answers may name this machine only when the API itself is here (the mock).
+        self._adapter: Adapter = kind(key, models, allow_loopback=is_loopback_url(self.base_url))
         self._retry_backoff = Backoff(retry_delay, factor=2.0, maximum=max(8.0, retry_delay))
         schedule = self._adapter.poll_schedule
         # A poll_interval given scales the provider's schedule (its shortest pause becomes it).
@@ -202,6 +211,46 @@ class BaseClient(Generic[HttpT, TransportT]):
         n = self.max_connections
         return httpx.Limits(max_connections=n, max_keepalive_connections=min(n, _MAX_KEEPALIVE))
 
+    # --- the send path: what both drivers do around one request -------------------------
+
+    def _request_seconds(self, step: Send) -> float:
+        """The whole request (connect, send, every read) must end within this."""
+        return float(step.kwargs.get("timeout", self.timeout))
+
+    def _request_kwargs(self, step: Send) -> dict[str, Any]:
+        headers = {"Accept-Encoding": ACCEPT_ENCODING, **step.kwargs.get("headers", {})}
+        return {**step.kwargs, "headers": headers}
+
+    def _answer_body(self, response: httpx.Response) -> BoundedBody:
+        """The bounded reader of `response`'s body; one that a transport (a test's
+        MockTransport) handed back already read is fed whole, decoded as it is."""
+        if not response.is_stream_consumed:
+            return BoundedBody(response.headers, self.max_answer_bytes, self.provider)
+        body = BoundedBody(httpx.Headers(), self.max_answer_bytes, self.provider)
+        body.feed(response.content)
+        return body
+
+    def _download_plan(
+        self,
+        task: Task,
+        to: str | os.PathLike[str],
+        overwrite: bool,
+        max_bytes: int,
+        timeout: float,
+    ) -> DownloadPlan:
+        if not isinstance(task, Task):
+            raise InvalidRequestError(
+                f"task: expected a Task, got {type(task).__name__}", field="task"
+            )
+        return plan_download(
+            task,
+            to,
+            overwrite=overwrite,
+            max_bytes=max_bytes,
+            timeout=timeout,
+            allow_loopback=self._adapter.reader.allow_loopback,
+        )
+
     # --- flows: every operation, written once ---------------------------------------------
 
     def _call(
@@ -220,7 +269,9 @@ class BaseClient(Generic[HttpT, TransportT]):
             try:
                 response = yield Send(op.server, kwargs)
             except (httpx.HTTPError, httpx.InvalidURL) as exc:
-                error = transport_error(self.provider, exc)
+                error = transport_error(self.provider, exc, self._adapter.reader.redact)
+            except AvatarError as exc:  # an answer over the size cap
+                error = exc
             else:
                 logger.debug("%s %s: HTTP %d", self.provider, op.name, response.status_code)
                 try:
@@ -288,7 +339,7 @@ class BaseClient(Generic[HttpT, TransportT]):
         return (yield from self._call(self._adapter.create_task(task, image, audio)))
 
     def _get_flow(self, task_id: str) -> Flow[Task]:
-        op = self._adapter.get_task(self._checked(check_task_id, task_id))
+        op = self._adapter.read_task(self._checked(check_task_id, task_id))
         return (yield from self._call(op))
 
     def _credits_flow(self) -> Flow[float]:
@@ -302,7 +353,7 @@ class BaseClient(Generic[HttpT, TransportT]):
         not_found_grace: float | None,
         receiver: Receiver | None = None,
     ) -> Flow[Task]:
-        op = self._adapter.get_task(self._checked(check_task_id, task_id))
+        op = self._adapter.read_task(self._checked(check_task_id, task_id))
         created = self._created.get(task_id)
         if not_found_grace is None:
             # The long grace only for a task known to be young; an id of unknown age (typed in,

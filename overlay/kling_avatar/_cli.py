@@ -9,7 +9,6 @@ with an exit status per error class, and the download of the result.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import logging
 import os
@@ -19,9 +18,6 @@ import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
-from urllib.parse import urlsplit
-
-import httpx
 
 from kling_avatar import (
     APIConnectionError,
@@ -29,6 +25,7 @@ from kling_avatar import (
     AuthenticationError,
     AvatarClient,
     AvatarError,
+    DownloadError,
     EndpointNotFoundError,
     FeatureDisabledError,
     GenerationFailedError,
@@ -48,6 +45,7 @@ from kling_avatar._base_client import DEFAULT_TIMEOUT
 from kling_avatar._inputs import check_task_input
 from kling_avatar._progress import Progress
 from kling_avatar._providers import adapter_class
+from kling_avatar._redact import RedactingFilter, printable
 from kling_avatar._uploads import UploadFile
 
 if TYPE_CHECKING:  # the router imports asyncio (its async form): only routed runs load it
@@ -127,8 +125,18 @@ def _epilog() -> str:
     )
 
 
-class _DownloadError(Exception):
-    """The finished video could not be fetched or written (exit status 17)."""
+class _Progress(Progress):
+    """Progress whose text, which carries the provider's task ids and states, reaches the
+    terminal with control characters escaped: a hostile id cannot rewrite the screen."""
+
+    def note(self, message: str) -> None:
+        super().note(printable(message))
+
+    def start(self, label: str, state: str | None) -> None:
+        super().start(printable(label), None if state is None else printable(state))
+
+    def state(self, state: str) -> None:
+        super().state(printable(state))
 
 
 # --- argument parsing ----------------------------------------------------------------------
@@ -250,6 +258,9 @@ def _add_wait_options(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="download the video to FILE (or into FILE/ if it is a folder)",
     )
+    parser.add_argument(
+        "--force", action="store_true", help="let --output replace an existing file"
+    )
 
 
 # --- the commands --------------------------------------------------------------------------
@@ -265,7 +276,7 @@ class _Context:
         self.provider: str = ",".join(self.providers)
         self.stdout = stdout
         self.stderr = stderr
-        self.progress = Progress(stderr, live=stderr.isatty())
+        self.progress = _Progress(stderr, live=stderr.isatty())
         # What a Ctrl-C message needs: the task to resume, or whether the creation request was
         # in flight (then nobody knows whether the provider made the task).
         self.task_id: str | None = None
@@ -288,7 +299,7 @@ class _Context:
         if self.args.json:
             self.stdout.write(json.dumps(payload, indent=2) + "\n")
         else:
-            self.stdout.write("".join(line + "\n" for line in lines))
+            self.stdout.write("".join(printable(line) + "\n" for line in lines))
         self.stdout.flush()
 
     def resume_command(self, task_id: str) -> str:
@@ -430,7 +441,8 @@ def _finish(ctx: _Context, client: AvatarClient, task_id: str, *, known: Task | 
     payload = _task_json(task)
     lines = list(task.video_urls)
     if ctx.args.output is not None:
-        path = _download(ctx, task, Path(ctx.args.output))
+        ctx.progress.note(f"{ctx.provider}: downloading the video to {ctx.args.output}")
+        path = client.download(task, ctx.args.output, overwrite=ctx.args.force)
         payload["output"] = str(path)
         lines.append(f"saved {path}")
     ctx.emit(payload, lines)
@@ -475,48 +487,6 @@ def _in_option_terms(exc: InvalidRequestError, provider: str) -> InvalidRequestE
     return InvalidRequestError(message, provider=exc.provider or provider, field=exc.field)
 
 
-def _download(ctx: _Context, task: Task, target: Path) -> Path:
-    url = task.video_url
-    if url is None:
-        raise _DownloadError(f"task {task.id} finished without a video URL")
-    if target.is_dir() or ctx.args.output.endswith(("/", os.sep)):
-        suffix = Path(urlsplit(url).path).suffix or ".mp4"
-        target = target / f"{task.id}{suffix}"
-    ctx.progress.note(f"{ctx.provider}: downloading the video to {target}")
-    partial = target.with_name(target.name + ".part")
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        # A fresh client without the provider's auth header: the video sits on a CDN, and the
-        # API key has no business travelling there.
-        with (
-            httpx.stream("GET", url, follow_redirects=True, timeout=60.0) as response,
-            partial.open("wb") as file,
-        ):
-            response.raise_for_status()
-            for chunk in response.iter_bytes():
-                file.write(chunk)
-        partial.replace(target)
-    except (httpx.HTTPError, OSError) as exc:
-        with contextlib.suppress(OSError):
-            partial.unlink(missing_ok=True)
-        raise _DownloadError(_download_problem(exc, url, target)) from exc
-    return target
-
-
-def _download_problem(exc: httpx.HTTPError | OSError, url: str, target: Path) -> str:
-    if isinstance(exc, OSError):
-        return f"could not save the video to {target}: {exc.strerror or exc}"
-    if isinstance(exc, httpx.HTTPStatusError):
-        return f"download of {_redact(url)} failed: HTTP {exc.response.status_code}"
-    return f"download of {_redact(url)} failed: {_one_line(str(exc)) or type(exc).__name__}"
-
-
-def _redact(url: str) -> str:
-    # Temporary download links carry their credential in the query string.
-    parts = urlsplit(url)
-    return parts._replace(query="", fragment="").geturl()
-
-
 # --- output --------------------------------------------------------------------------------
 
 
@@ -552,7 +522,8 @@ def _size(size: int) -> str:
 
 
 def _one_line(text: str) -> str:
-    return " ".join(str(text).split())
+    """One line, control characters escaped: what a provider wrote reaches no terminal raw."""
+    return printable(" ".join(str(text).split()))
 
 
 def _error_status(exc: AvatarError) -> int:
@@ -582,19 +553,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"{args.command} takes one --provider: the one the task is at")
     ctx = _Context(args, sys.stdout, sys.stderr)
     if args.debug:
-        # The client promises no key in any log record; httpx's own INFO lines hold only URLs.
+        # The client promises no key in any log record; httpx's own INFO lines hold URLs, and
+        # a presigned upload URL carries its signature in the query: the filter blanks it.
         logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(RedactingFilter(terminal=True))
         logging.getLogger("kling_avatar").setLevel(logging.DEBUG)
     run: Callable[[_Context], int] = args.run
     try:
         return run(ctx)
     except KeyboardInterrupt:
         return _interrupted(ctx)
+    except DownloadError as exc:
+        return _fail(ctx, EXIT_DOWNLOAD, "DownloadError", _one_line(exc.message), exc)
     except AvatarError as exc:
         status = _error_status(exc)
         return _fail(ctx, status, type(exc).__name__, _describe(ctx, exc), exc)
-    except _DownloadError as exc:
-        return _fail(ctx, EXIT_DOWNLOAD, "DownloadError", str(exc), exc)
     except Exception as exc:
         text = f"unexpected {type(exc).__name__}: {_one_line(str(exc))}"
         if not args.debug:
@@ -607,7 +581,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _fail(ctx: _Context, status: int, kind: str, text: str, exc: BaseException) -> int:
     ctx.progress.stop()
     if ctx.args.debug:
-        traceback.print_exception(exc, file=ctx.stderr)
+        for line in "".join(traceback.format_exception(exc)).splitlines():
+            ctx.stderr.write(printable(line) + "\n")
     ctx.stderr.write(f"{PROG}: error: {text}\n")
     ctx.stderr.flush()
     if ctx.args.json:

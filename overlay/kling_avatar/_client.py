@@ -6,6 +6,7 @@ import os
 import threading
 import time
 from functools import cached_property
+from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Literal, Self, TypeVar
 
@@ -23,6 +24,13 @@ from ._base_client import (
     Step,
     advance,
 )
+from ._download import (
+    DEFAULT_DOWNLOAD_TIMEOUT,
+    DEFAULT_MAX_DOWNLOAD_BYTES,
+    download_sync,
+)
+from ._exceptions import AvatarError
+from ._limits import check_deadline, deadline, install_deadlines
 from ._models import Task
 from ._providers import Server
 from ._uploads import FileSource
@@ -41,7 +49,9 @@ class AvatarClient(BaseClient[httpx.Client, httpx.BaseTransport]):
     ``CRUN_BASE_URL`` / ``APIKLEY_BASE_URL``, then the provider's own address. Reads are retried
     up to `max_retries` times on 429, 455, 5xx and connection errors (first after about
     `retry_delay` seconds, doubling; a Retry-After is honoured); a creation only when the
-    connection could not be made. `transport` replaces the network (tests, benchmarks).
+    connection could not be made. `timeout` bounds each request as a whole (every read of it),
+    `max_answer_bytes` what one answer may hold, read and decompressed (ResponseTooLargeError).
+    `transport` replaces the network (tests, benchmarks).
     `record_traffic` (a file path) appends every exchange, redacted, as JSON Lines for
     `make contract-traffic`.
     At most `max_connections` requests are in flight at once (default 64, across threads);
@@ -117,6 +127,24 @@ class AvatarClient(BaseClient[httpx.Client, httpx.BaseTransport]):
         the content when not given) and returns the URL to pass as `image_url`/`audio_url`."""
         return self._drive(self._upload_flow(path_or_bytes, content_type))
 
+    def download(
+        self,
+        task: Task,
+        to: str | os.PathLike[str],
+        *,
+        overwrite: bool = False,
+        max_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES,
+        timeout: float = DEFAULT_DOWNLOAD_TIMEOUT,
+    ) -> Path:
+        """Saves the task's video (its first URL) to `to`, a file or a folder, and returns the
+        path. In a folder the name is the task id's safe characters plus a video suffix; the
+        file is written to a new temporary file beside it, never through a symlink, its length
+        checked against Content-Length, then renamed. An existing file is kept (DownloadError)
+        unless `overwrite`. At most `max_bytes`, done within `timeout` seconds; only an http(s)
+        URL is fetched, without the API key."""
+        plan = self._download_plan(task, to, overwrite, max_bytes, timeout)
+        return download_sync(self._client("external"), plan, self.provider)
+
     @cached_property
     def _slots(self) -> threading.BoundedSemaphore:
         """At most `max_connections` requests in flight, across threads."""
@@ -145,7 +173,23 @@ class AvatarClient(BaseClient[httpx.Client, httpx.BaseTransport]):
                 self._http[server] = httpx.Client(timeout=self.timeout, **self._httpx_args())
             else:
                 self._http[server] = self._generated_client(server).get_httpx_client()
+            install_deadlines(self._http[server])
         return self._http[server]
+
+    def _send(self, step: Send) -> httpx.Response:
+        """One request, bounded: done within its timeout, at most `max_answer_bytes` read."""
+        client = self._client(step.server)
+        with deadline(self._request_seconds(step)):
+            response = client.send(client.build_request(**self._request_kwargs(step)), stream=True)
+            try:
+                body = self._answer_body(response)
+                if not response.is_stream_consumed:
+                    for chunk in response.iter_raw():
+                        body.feed(chunk)
+                        check_deadline()
+                return body.response(response)
+            finally:
+                response.close()
 
     def _drive(self, flow: Flow[T]) -> T:
         reply: object = None
@@ -163,8 +207,8 @@ class AvatarClient(BaseClient[httpx.Client, httpx.BaseTransport]):
         if isinstance(step, Send):
             try:
                 with self._slots:
-                    return self._client(step.server).request(**step.kwargs), None
-            except (httpx.HTTPError, httpx.InvalidURL) as exc:
+                    return self._send(step), None
+            except (httpx.HTTPError, httpx.InvalidURL, AvatarError) as exc:
                 return None, exc
         if isinstance(step, Sleep):
             if step.wake is None:

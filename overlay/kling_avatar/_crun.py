@@ -25,7 +25,7 @@ from kling_avatar_generated.crun.models import (
 )
 from kling_avatar_generated.crun.types import UNSET
 
-from ._inputs import TaskInput, is_http_url
+from ._inputs import TaskInput
 from ._models import Task, TaskState
 from ._providers import Adapter, Json, Operation, UploadSteps, absent, unknown_state_task
 from ._uploads import UploadFile
@@ -104,7 +104,7 @@ class Crun(Adapter):
         info = reader.model(TaskInfo.from_dict, data, "data")
         result = info.result
         if not (absent(result) or isinstance(result, TaskResult)):
-            raise reader.unexpected(f"data.result is not an object: {result!r:.120}")
+            raise reader.unexpected(f"data.result is not an object: {reader.show(result)}")
         state = _CRUN_STATES[info.status.value]
         error_code = error_message = None
         urls: list[str] = []
@@ -159,11 +159,10 @@ class Crun(Adapter):
             found = self.reader.model(
                 UploadUrl.from_dict, self.reader.envelope(response)[1], "data"
             )
-            urls = (found.presigned_url, found.file_url)
-            for url, what in zip(urls, ("data.presigned_url", "data.file_url"), strict=True):
-                if not (isinstance(url, str) and is_http_url(url)):
-                    raise self.reader.unexpected(f"{what} is not an http(s) URL: {url!r:.120}")
-            return urls
+            return (
+                self.reader.url(found.presigned_url, "data.presigned_url"),
+                self.reader.url(found.file_url, "data.file_url"),
+            )
 
         reply = yield Operation(
             "getUploadUrl",

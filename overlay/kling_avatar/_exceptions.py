@@ -160,6 +160,17 @@ class UnexpectedResponseError(AvatarError):
     missing or mistyped field."""
 
 
+class ResponseTooLargeError(UnexpectedResponseError):
+    """The answer is bigger than the client reads for one answer (`max_answer_bytes`), before
+    or after decompression; reading stopped at the cap."""
+
+
+class DownloadError(AvatarError):
+    """`download` could not fetch or save the video: a refused URL or file name, an existing
+    file (pass ``overwrite=True``), a wrong length, the size cap or deadline, or a disk error.
+    Nothing is left behind: the temporary file is removed."""
+
+
 class InvalidSignatureError(AvatarError):
     """A callback's signature is missing, wrong, or outside the replay window."""
 

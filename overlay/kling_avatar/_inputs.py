@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import socket
 from typing import Literal
 from urllib.parse import urlsplit
 
@@ -26,6 +28,59 @@ def is_http_url(value: str) -> bool:
         and bool(parts.hostname)
         and not any(c.isspace() for c in value)
     )
+
+
+def _address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The IP address `host` spells, also in the forms the C resolver reads as IPv4
+    (`2130706433`, `127.1`, `0x7f.0.0.1`), so they cannot hide a loopback address."""
+    try:
+        address = ipaddress.ip_address(host.strip("[]").split("%")[0])
+    except ValueError:
+        if not host or not all(c in "0123456789abcdefxABCDEFX." for c in host):
+            return None
+        try:
+            address = ipaddress.IPv4Address(socket.inet_aton(host))
+        except OSError:
+            return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
+def is_loopback_url(url: str) -> bool:
+    """True when `url` names this machine (127.0.0.0/8, ::1, localhost)."""
+    try:
+        host = (urlsplit(url).hostname or "").rstrip(".").lower()
+    except ValueError:
+        return False
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    address = _address(host)
+    return address is not None and address.is_loopback
+
+
+def answer_url_problem(value: object, *, allow_loopback: bool) -> str | None:
+    """Why a URL from a provider's answer must not be used, or None when it may.
+
+    Only http(s) URLs with a host and no control characters pass. Link-local (169.254/16 and
+    fe80::/10, where cloud metadata services answer), unspecified and multicast addresses never
+    do; loopback only when the client itself talks to a loopback base URL (the local mock).
+    Private ranges pass: a provider may sit behind a company's proxy. A host *name* is not
+    resolved, so a name that resolves to such an address is not caught here.
+    """
+    if not isinstance(value, str):
+        return "not a string"
+    if not is_http_url(value) or not value.isprintable():
+        return "not an http(s) URL"
+    host = (urlsplit(value).hostname or "").rstrip(".").lower()
+    address = _address(host)
+    if address is not None and (
+        address.is_link_local or address.is_unspecified or address.is_multicast
+    ):
+        return "a link-local, unspecified or multicast address"
+    if not allow_loopback and is_loopback_url(value):
+        return "a loopback address (allowed only with a loopback base URL)"
+    return None
 
 
 def check_url(value: object, field: str) -> str:

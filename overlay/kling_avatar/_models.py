@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Literal, TypeAlias
 
 import attrs
 
+from ._redact import redact_url
+
 if TYPE_CHECKING:
     from kling_avatar_generated.apikley.models.task_created import TaskCreated as ApikleyTaskCreated
     from kling_avatar_generated.apikley.models.task_record import TaskRecord
@@ -41,6 +43,11 @@ class TaskState(enum.StrEnum):
         return self in (TaskState.SUCCEEDED, TaskState.FAILED)
 
 
+def _urls_repr(urls: list[str]) -> str:
+    # A presigned video URL is a credential; a repr goes into logs and tracebacks.
+    return repr([redact_url(url) for url in urls])
+
+
 @attrs.frozen(kw_only=True)
 class Task:
     """A generation task as either provider reports it.
@@ -55,7 +62,7 @@ class Task:
     provider: Provider
     state: TaskState
     provider_state: str | None = None
-    video_urls: list[str] = attrs.field(factory=list)
+    video_urls: list[str] = attrs.field(factory=list, repr=_urls_repr)
     error_code: str | None = None
     error_message: str | None = None
     created_at: datetime | None = None

@@ -14,7 +14,17 @@ import json
 import math
 from collections.abc import Callable, Generator, Mapping
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, Protocol, TypeAlias, TypeVar
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    ClassVar,
+    Generic,
+    Literal,
+    Protocol,
+    TypeAlias,
+    TypeVar,
+    cast,
+)
 
 import attrs
 import httpx
@@ -27,8 +37,9 @@ from ._exceptions import (
     UnexpectedResponseError,
     error_class,
 )
-from ._inputs import TaskInput
+from ._inputs import TaskInput, answer_url_problem
 from ._models import Provider, Task, TaskState
+from ._redact import Redactor, cut
 from ._retry import parse_retry_after
 from ._uploads import UploadFile
 from ._wait import DOCUMENTED_SCHEDULE, PollSchedule
@@ -81,15 +92,21 @@ def message_of(body: object) -> str:
 
 
 class Reader:
-    """Reads one provider's answers; every failure becomes an AvatarError of that provider."""
+    """Reads one provider's answers; every failure becomes an AvatarError of that provider.
 
-    def __init__(self, provider: Provider, secret: str = "") -> None:
+    Every string it hands on (a Task's fields, a message, a request id) has the key and
+    presigned URLs' signatures blanked first, and is cut to length only after that.
+    `allow_loopback` says whether URLs in answers may name this machine (see
+    `answer_url_problem`).
+    """
+
+    def __init__(
+        self, provider: Provider, secret: str = "", *, allow_loopback: bool = True
+    ) -> None:
         self.provider = provider
-        self._secret = secret
-
-    def redact(self, text: str) -> str:
-        # A server that echoes the key back must not get it into an exception or a log line.
-        return text.replace(self._secret, "[redacted]") if self._secret else text
+        self.allow_loopback = allow_loopback
+        self.redact = Redactor(secret)
+        self.show = self.redact.show
 
     def unexpected(self, message: str, **kwargs: Any) -> UnexpectedResponseError:
         return UnexpectedResponseError(self.redact(message), provider=self.provider, **kwargs)
@@ -103,17 +120,18 @@ class Reader:
         if not 200 <= status < 300:
             raise self._error(response, status, body, f"HTTP {status}")
         if not isinstance(body, Mapping):
-            snippet = response.content[:120].decode("utf-8", "replace")
+            snippet = self.show(response.content.decode("utf-8", "replace"))
             what = "not JSON" if body is _NOT_JSON else "JSON but not an object"
             raise self.unexpected(
-                f"the answer is {what}: {snippet!r}",
+                f"the answer is {what}: {snippet}",
                 code=status,
-                request_id=_request_id(response),
+                request_id=self.request_id(response),
             )
         code = body.get("code")
         if type(code) is not int:
             raise self.unexpected(
-                f"the answer has no integer `code`: {code!r:.40}", request_id=_request_id(response)
+                f"the answer has no integer `code`: {self.show(code, 40)}",
+                request_id=self.request_id(response),
             )
         if code != 200:
             raise self._error(response, code, body, f"code {code}")
@@ -140,7 +158,7 @@ class Reader:
         self, response: httpx.Response, code: int, body: object, fallback: str
     ) -> AvatarError:
         # Headers are read only here: the success path does not pay for them.
-        message = self.redact(message_of(body)) or fallback
+        message = cut(self.redact(message_of(body)), 500) or fallback
         cls = error_class(code)
         if cls is UnexpectedResponseError:
             message = f"undocumented code {code}: {message}"
@@ -148,24 +166,24 @@ class Reader:
             message,
             provider=self.provider,
             code=code,
-            request_id=_request_id(response),
+            request_id=self.request_id(response),
             retry_after=parse_retry_after(response.headers.get("retry-after")),
         )
 
     def model(self, from_dict: Callable[[Json], T], data: object, what: str) -> T:
         """A generated model from `data`, whose parse errors become UnexpectedResponseError."""
         if not isinstance(data, Mapping):
-            raise self.unexpected(f"{what} is not an object: {data!r:.120}")
+            raise self.unexpected(f"{what} is not an object: {self.show(data)}")
         try:
             return from_dict(data)
         except (KeyError, ValueError, TypeError, AttributeError) as exc:
-            raise self.unexpected(f"{what} does not match the spec: {exc!r:.200}") from exc
+            raise self.unexpected(f"{what} does not match the spec: {self.show(exc, 200)}") from exc
 
     def text(self, value: object, what: str) -> str:
-        """A non-empty string, or UnexpectedResponseError naming the field."""
+        """A non-empty string (blanked), or UnexpectedResponseError naming the field."""
         if isinstance(value, str) and value:
-            return value
-        raise self.unexpected(f"{what} is not a non-empty string: {value!r:.120}")
+            return self.redact(value)
+        raise self.unexpected(f"{what} is not a non-empty string: {self.show(value)}")
 
     def optional_text(self, value: object, what: str) -> str | None:
         """A string; None for null, absent or empty (Apikley's "no failure" is "")."""
@@ -180,7 +198,7 @@ class Reader:
                 number = math.inf
             if math.isfinite(number):
                 return number
-        raise self.unexpected(f"{what} is not a number: {value!r:.120}")
+        raise self.unexpected(f"{what} is not a number: {self.show(value)}")
 
     def optional_number(self, value: object, what: str) -> float | None:
         return None if absent(value) else self.number(value, what)
@@ -192,17 +210,39 @@ class Reader:
         try:
             return datetime.fromtimestamp(number / per_second, UTC)
         except (OverflowError, OSError, ValueError) as exc:
-            raise self.unexpected(f"{what} is not a usable timestamp: {value!r}") from exc
+            raise self.unexpected(f"{what} is not a usable timestamp: {self.show(value)}") from exc
+
+    def url(self, value: object, what: str) -> str:
+        """An http(s) URL that may leave the client (see `answer_url_problem`)."""
+        problem = answer_url_problem(value, allow_loopback=self.allow_loopback)
+        if problem is None and self.redact.finds(cast(str, value)):
+            problem = "carrying the API key"
+        if problem is not None:
+            raise self.unexpected(f"{what} is {problem}: {self.show(value)}")
+        return cast(str, value)
 
     def urls(self, value: object, what: str) -> list[str]:
         if absent(value):
             return []
         if isinstance(value, list) and all(isinstance(u, str) for u in value):
-            return list(value)
-        raise self.unexpected(f"{what} is not a list of strings: {value!r:.120}")
+            return [self.url(u, f"{what}[{i}]") for i, u in enumerate(value)]
+        raise self.unexpected(f"{what} is not a list of strings: {self.show(value)}")
+
+    def request_id(self, response: httpx.Response) -> str | None:
+        found = _request_id(response)
+        return None if found is None else cut(self.redact(found), 100)
+
+    def same_task(self, task: Task, task_id: str) -> Task:
+        """`task`, when it is the one asked about; an answer about another is not used."""
+        if task.id != task_id:
+            raise self.unexpected(
+                f"asked about task {self.show(task_id, 80)}, the answer is about "
+                f"{self.show(task.id, 80)}"
+            )
+        return task
 
     def failed(self, task: Task) -> GenerationFailedError:
-        detail = ": ".join(s for s in (task.error_code, task.error_message) if s)
+        detail = cut(": ".join(s for s in (task.error_code, task.error_message) if s), 500)
         return GenerationFailedError(
             self.redact(f"task {task.id} failed" + (f" ({detail})" if detail else "")),
             provider=self.provider,
@@ -227,7 +267,7 @@ def unknown_state_task(reader: Reader, data: Json, id_key: str, state_key: str) 
         id=reader.text(data.get(id_key), id_key),
         provider=reader.provider,
         state=TaskState.UNKNOWN,
-        provider_state=str(data.get(state_key)),
+        provider_state=cut(reader.redact(str(data.get(state_key))), 200),
         raw=data,
     )
 
@@ -263,9 +303,15 @@ class Adapter(abc.ABC):
     # (None: the provider has a `mode` field instead). The client's `models=` overrides it.
     default_models: ClassVar[Mapping[str, str] | None] = None
 
-    def __init__(self, secret: str = "", models: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        secret: str = "",
+        models: Mapping[str, str] | None = None,
+        *,
+        allow_loopback: bool = True,
+    ) -> None:
         self._key = secret
-        self.reader = Reader(self.name, secret)
+        self.reader = Reader(self.name, secret, allow_loopback=allow_loopback)
         self.models = self.checked_models(models)
 
     def checked_models(self, models: Mapping[str, str] | None) -> Mapping[str, str] | None:
@@ -327,6 +373,12 @@ class Adapter(abc.ABC):
 
     @abc.abstractmethod
     def get_task(self, task_id: str) -> Operation[Task]: ...
+
+    def read_task(self, task_id: str) -> Operation[Task]:
+        """`get_task`, refusing an answer that describes another task than `task_id`."""
+        op = self.get_task(task_id)
+        parse = op.parse
+        return attrs.evolve(op, parse=lambda r: self.reader.same_task(parse(r), task_id))
 
     @abc.abstractmethod
     def get_credits(self) -> Operation[float]: ...

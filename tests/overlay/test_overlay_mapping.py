@@ -24,9 +24,9 @@ from .fake import always, answer, envelope, fake_client, task_data
 from .helpers import CODES, HTTP_STATUSES
 
 
-def get(provider: str, response: httpx.Response) -> Task:
+def get(provider: str, response: httpx.Response, task_id: str = "t-1") -> Task:
     with fake_client(provider, always(response), max_retries=0) as client:
-        return client.get_task("t-1")
+        return client.get_task(task_id)
 
 
 def test_crun_doc_example_maps_to_a_running_task_with_aware_times() -> None:
@@ -43,7 +43,7 @@ def test_crun_doc_example_maps_to_a_running_task_with_aware_times() -> None:
         "complete_at": None,
         "source": "api",
     }
-    task = get("crun", answer(envelope(data)))
+    task = get("crun", answer(envelope(data)), str(data["task_id"]))
     assert task.id == "d6956973-2f17-43d4-8514-af6cc3a2f55d"
     assert task.state is TaskState.RUNNING
     assert task.created_at == datetime(2026, 1, 20, 9, 12, 58, tzinfo=UTC)
@@ -88,7 +88,7 @@ def test_apikley_doc_example_reads_result_json_and_millisecond_times() -> None:
         "createTime": 1698765400000,
         "updateTime": 1698765432000,
     }
-    task = get("apikley", answer(envelope(data)))
+    task = get("apikley", answer(envelope(data)), str(data["taskId"]))
     assert task.state is TaskState.SUCCEEDED
     assert task.video_urls == ["https://example.com/generated-content.jpg"]
     assert task.created_at == datetime(2023, 10, 31, 15, 16, 40, tzinfo=UTC)
