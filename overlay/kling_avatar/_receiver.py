@@ -229,6 +229,7 @@ class Receiver:
         self._lock = threading.Lock()
         self._watches: dict[tuple[str, str], list[Watch]] = {}
         self._recent: OrderedDict[tuple[str, str], Task] = OrderedDict()
+        self._inflight: dict[tuple[str, str, str], asyncio.Task[tuple[int, str]]] = {}
         self.handed_on = 0  # tasks given to the handler
 
     def __repr__(self) -> str:
@@ -389,6 +390,26 @@ class Receiver:
             and await self._seen_call("__contains__", _delivery_key(claimed))
         ):
             return 200, "duplicate"
+        # A retry that comes while the first delivery is still being confirmed (the provider
+        # gave up waiting for our answer) shares that delivery's one read and one hand-on.
+        key = (provider, task_id, token)
+        running = self._inflight.get(key)
+        if running is not None and running.get_loop() is asyncio.get_running_loop():
+            status, message = await asyncio.shield(running)
+            return (200, "duplicate") if status == 200 else (status, message)
+        running = asyncio.ensure_future(self._confirm_and_hand_on(provider, task_id, token))
+        self._inflight[key] = running
+        try:
+            return await asyncio.shield(running)
+        finally:
+            if running.done():
+                self._inflight.pop(key, None)
+            else:  # this request was cancelled; the delivery goes on and cleans up after
+                running.add_done_callback(lambda _: self._inflight.pop(key, None))
+
+    async def _confirm_and_hand_on(
+        self, provider: str, task_id: str, token: str
+    ) -> tuple[int, str]:
         task = await self._confirm(provider, task_id)
         registered = adapter_class(provider)().registered_callback_url(task)
         if registered is not None and _token_of(registered) != token:

@@ -251,6 +251,7 @@ def test_concurrent_identical_deliveries_are_handed_on_once(quick_mock: MockServ
         c.get_task(created.id)
         url = served.receiver.callback_url("crun")
         body = {"task_id": created.id, "status": "success"}
+        reads = quick_mock.calls("getTaskInfo")
 
         async def storm() -> list[int]:
             async with httpx.AsyncClient() as http:
@@ -259,6 +260,8 @@ def test_concurrent_identical_deliveries_are_handed_on_once(quick_mock: MockServ
 
         assert asyncio.run(storm()) == [200] * 20
         assert [t.id for t in served.handled] == [created.id]
+        # Deliveries that overlap share one confirmation; later ones are seen duplicates.
+        assert quick_mock.calls("getTaskInfo") - reads == 1
 
 
 def test_the_receivers_repr_shows_no_secret() -> None:
