@@ -184,7 +184,7 @@ from kling_avatar import AvatarClient
 answer = httpx.Response(200, content={content!r})
 transport = httpx.MockTransport(lambda request: answer)
 base_url = "https://x.example"
-with AvatarClient({provider!r}, api_key="k", base_url=base_url, transport=transport) as c:
+with AvatarClient({provider!r}, api_key={key!r}, base_url=base_url, transport=transport) as c:
     c.get_task("task-1")
 """
 BARE_FIRST = """
@@ -253,7 +253,9 @@ def imports(goals: Goals, runs: int, source: Path) -> None:
             first = [
                 str(python),
                 "-c",
-                FIRST_CALL.format(body=OVERLAY_FIRST.format(content=content, provider=provider)),
+                FIRST_CALL.format(
+                    body=OVERLAY_FIRST.format(content=content, provider=provider, key=KEY)
+                ),
             ]
             bare_first = [
                 str(python),
