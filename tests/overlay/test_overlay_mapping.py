@@ -8,6 +8,7 @@ import httpx
 import pytest
 from kling_avatar import (
     AuthenticationError,
+    AvatarClient,
     AvatarError,
     NotFoundError,
     RateLimitError,
@@ -257,3 +258,18 @@ def test_a_bad_presigned_url_is_unexpected(presigned: object) -> None:
         pytest.raises(UnexpectedResponseError, match="presigned_url"),
     ):
         client.upload_file(b"\x89PNG\r\n\x1a\n....")
+
+
+def test_an_id_holding_the_key_still_reads_as_the_task_asked_about() -> None:
+    # The key is blanked in every provider string, the task id too; the answer is still the
+    # one asked about, and the key is not in what the caller gets.
+    body = {"code": 200, "message": "success", "data": task_data("crun", "running")}
+    body["data"]["task_id"] = "t-k-1"  # type: ignore[index]
+    with AvatarClient(
+        "crun",
+        api_key="k",
+        base_url="https://api.example",
+        transport=httpx.MockTransport(always(answer(body))),
+    ) as client:
+        task = client.get_task("t-k-1")
+    assert task.state is TaskState.RUNNING and "k" not in task.id
