@@ -121,6 +121,15 @@ def transport_error(
     return error
 
 
+def _positive_int(field: str, value: object, provider: Provider) -> int:
+    """A caller's count setting: a whole number of at least 1, else a typed error."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidRequestError(f"{field}: must be an integer", provider=provider, field=field)
+    if value < 1:
+        raise InvalidRequestError(f"{field}: must be at least 1", provider=provider, field=field)
+    return value
+
+
 class BaseClient(Generic[HttpT, TransportT]):
     _asynchronous = False  # which kind of transport the traffic recorder wraps
 
@@ -159,16 +168,8 @@ class BaseClient(Generic[HttpT, TransportT]):
         self.base_url = check_url(url, "base_url").rstrip("/")
         self.timeout = float(timeout)
         self.max_retries = int(max_retries)
-        if isinstance(max_connections, bool) or not isinstance(max_connections, int):
-            raise InvalidRequestError(
-                "max_connections: must be an integer", provider=name, field="max_connections"
-            )
-        if max_connections < 1:
-            raise InvalidRequestError(
-                "max_connections: must be at least 1", provider=name, field="max_connections"
-            )
-        self.max_connections = max_connections
-        self.max_answer_bytes = int(max_answer_bytes)
+        self.max_connections = _positive_int("max_connections", max_connections, name)
+        self.max_answer_bytes = _positive_int("max_answer_bytes", max_answer_bytes, name)
         # URLs in answers may name this machine only when the API itself is here (the mock).
         self._adapter: Adapter = kind(key, models, allow_loopback=is_loopback_url(self.base_url))
         self._retry_backoff = Backoff(retry_delay, factor=2.0, maximum=max(8.0, retry_delay))

@@ -152,3 +152,11 @@ def test_content_types_are_detected_from_the_bytes(head: bytes, content_type: st
 def test_sample_media_are_detected() -> None:
     assert sniff(PORTRAIT.read_bytes()) == "image/png"
     assert sniff(VOICE.read_bytes()) == "audio/wav"
+
+
+@pytest.mark.parametrize("setting", ["max_connections", "max_answer_bytes"])
+@pytest.mark.parametrize("value", [0, -1, True, 2.5, "64", None])
+def test_count_settings_refuse_nonsense_with_a_typed_error(setting: str, value: object) -> None:
+    with pytest.raises(InvalidRequestError) as caught:
+        AvatarClient("crun", api_key="sk-test-0123456789", **{setting: value})  # type: ignore[arg-type]
+    assert caught.value.field == setting
