@@ -167,24 +167,27 @@ class AsyncAvatarClient(BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport])
     def _client(self, server: Server) -> httpx.AsyncClient:
         if server not in self._http:
             if server == "external":  # no API key: presigned URLs carry their own authority
-                self._http[server] = httpx.AsyncClient(timeout=self.timeout, **self._httpx_args())
+                client = httpx.AsyncClient(timeout=self.timeout, **self._httpx_args())
             else:
-                self._http[server] = self._generated_client(server).get_async_httpx_client()
+                client = self._generated_client(server).get_async_httpx_client()
+            self._http[server] = self._prepared(client)
         return self._http[server]
 
     async def _send(self, step: Send) -> httpx.Response:
         """One request, bounded: done within its timeout, at most `max_answer_bytes` read."""
         client = self._client(step.server)
-        request = client.build_request(**self._request_kwargs(step))
+        request = client.build_request(**step.kwargs)
         seconds = self._request_seconds(step)
         try:
             async with asyncio.timeout(seconds):
                 response = await client.send(request, stream=True)
                 try:
                     body = self._answer_body(response)
-                    if not response.is_stream_consumed:
-                        async for chunk in response.aiter_raw():
-                            body.feed(chunk)
+                    if body is None:
+                        await response.aread()
+                        return self._read(response)
+                    async for chunk in response.aiter_raw():
+                        body.feed(chunk)
                     return body.response(response)
                 finally:
                     await response.aclose()

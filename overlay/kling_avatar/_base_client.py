@@ -26,7 +26,13 @@ from ._exceptions import (
     UnexpectedResponseError,
 )
 from ._inputs import check_task_id, check_task_input, check_url, is_loopback_url
-from ._limits import ACCEPT_ENCODING, DEFAULT_MAX_ANSWER_BYTES, BoundedBody
+from ._limits import (
+    ACCEPT_ENCODING,
+    DEFAULT_MAX_ANSWER_BYTES,
+    BoundedBody,
+    framed_within,
+    too_large,
+)
 from ._models import Provider, Task
 from ._providers import Adapter, GeneratedClient, Operation, Server, adapter_class
 from ._redact import Redactor
@@ -218,18 +224,27 @@ class BaseClient(Generic[HttpT, TransportT]):
         """The whole request (connect, send, every read) must end within this."""
         return float(step.kwargs.get("timeout", self.timeout))
 
-    def _request_kwargs(self, step: Send) -> dict[str, Any]:
-        headers = {"Accept-Encoding": ACCEPT_ENCODING, **step.kwargs.get("headers", {})}
-        return {**step.kwargs, "headers": headers}
+    def _prepared(self, client: HttpT) -> HttpT:
+        """A new httpx client set up once for every request it will send: it asks only for the
+        encodings the bounded reader decodes (httpx would also offer br and zstd when their
+        packages are installed)."""
+        client.headers["Accept-Encoding"] = ACCEPT_ENCODING
+        return client
 
-    def _answer_body(self, response: httpx.Response) -> BoundedBody:
-        """The bounded reader of `response`'s body; one that a transport (a test's
-        MockTransport) handed back already read is fed whole, decoded as it is."""
-        if not response.is_stream_consumed:
-            return BoundedBody(response.headers, self.max_answer_bytes, self.provider)
-        body = BoundedBody(httpx.Headers(), self.max_answer_bytes, self.provider)
-        body.feed(response.content)
-        return body
+    def _answer_body(self, response: httpx.Response) -> BoundedBody | None:
+        """The bounded reader of `response`'s body, or None when httpx may read it itself: it
+        is read already (a test's MockTransport hands it back so), or it comes unencoded with a
+        Content-Length within the cap, where HTTP's framing ends the read at that length (then
+        `_read` checks the size, and the deadline backend bounds each read in time)."""
+        if response.is_stream_consumed or framed_within(response.headers, self.max_answer_bytes):
+            return None
+        return BoundedBody(response.headers, self.max_answer_bytes, self.provider)
+
+    def _read(self, response: httpx.Response) -> httpx.Response:
+        """`response`, read by httpx (see `_answer_body`), once its size is within the cap."""
+        if len(response.content) > self.max_answer_bytes:
+            raise too_large(self.max_answer_bytes, "more bytes arrived", self.provider)
+        return response
 
     def _download_plan(
         self,

@@ -170,23 +170,25 @@ class AvatarClient(BaseClient[httpx.Client, httpx.BaseTransport]):
     def _client(self, server: Server) -> httpx.Client:
         if server not in self._http:
             if server == "external":  # no API key: presigned URLs carry their own authority
-                self._http[server] = httpx.Client(timeout=self.timeout, **self._httpx_args())
+                client = httpx.Client(timeout=self.timeout, **self._httpx_args())
             else:
-                self._http[server] = self._generated_client(server).get_httpx_client()
-            install_deadlines(self._http[server])
+                client = self._generated_client(server).get_httpx_client()
+            self._http[server] = install_deadlines(self._prepared(client))
         return self._http[server]
 
     def _send(self, step: Send) -> httpx.Response:
         """One request, bounded: done within its timeout, at most `max_answer_bytes` read."""
         client = self._client(step.server)
         with deadline(self._request_seconds(step)):
-            response = client.send(client.build_request(**self._request_kwargs(step)), stream=True)
+            response = client.send(client.build_request(**step.kwargs), stream=True)
             try:
                 body = self._answer_body(response)
-                if not response.is_stream_consumed:
-                    for chunk in response.iter_raw():
-                        body.feed(chunk)
-                        check_deadline()
+                if body is None:
+                    response.read()
+                    return self._read(response)
+                for chunk in response.iter_raw():
+                    body.feed(chunk)
+                    check_deadline()
                 return body.response(response)
             finally:
                 response.close()

@@ -22,7 +22,14 @@ import httpx
 
 from ._exceptions import ResponseTooLargeError
 
-__all__ = ["DEFAULT_MAX_ANSWER_BYTES", "BoundedBody", "deadline", "install_deadlines"]
+__all__ = [
+    "DEFAULT_MAX_ANSWER_BYTES",
+    "BoundedBody",
+    "deadline",
+    "framed_within",
+    "install_deadlines",
+    "too_large",
+]
 
 # API answers are a few kilobytes; a megabyte is generous and still harmless to hold.
 DEFAULT_MAX_ANSWER_BYTES = 1024 * 1024
@@ -64,6 +71,15 @@ class _Inflate:
     @property
     def pending(self) -> bool:
         return bool(self._pending)
+
+
+def framed_within(headers: httpx.Headers, limit: int) -> bool:
+    """True when an answer's body is sent as is (no Content-Encoding) with one Content-Length
+    of at most `limit`: HTTP/1.1 and HTTP/2 framing then stop its read at that length, so
+    httpx may read it whole without a bounded reader."""
+    encoding = headers.get("content-encoding", "").strip().lower()
+    stated = headers.get("content-length", "")
+    return encoding in ("", "identity") and stated.isdigit() and int(stated) <= limit
 
 
 class BoundedBody:
@@ -131,10 +147,14 @@ class BoundedBody:
         )
 
     def _too_large(self, why: str) -> ResponseTooLargeError:
-        return ResponseTooLargeError(
-            f"the answer is over the {self.limit}-byte cap ({why}); nothing more was read",
-            provider=self.provider,
-        )
+        return too_large(self.limit, why, self.provider)
+
+
+def too_large(limit: int, why: str, provider: str | None) -> ResponseTooLargeError:
+    return ResponseTooLargeError(
+        f"the answer is over the {limit}-byte cap ({why}); nothing more was read",
+        provider=provider,
+    )
 
 
 # --- deadlines (sync) -----------------------------------------------------------------------

@@ -87,6 +87,22 @@ def test_the_cap_is_a_client_setting_and_a_normal_gzip_answer_reads(
             call(provider, server.url, "get_credits", options={"max_answer_bytes": 1000})
 
 
+def test_bytes_past_a_stated_length_are_never_read(call: Call, provider: str) -> None:
+    # An unencoded answer within the cap is read by httpx itself: HTTP framing must end the
+    # read at Content-Length, whatever flood follows it on the connection.
+    data = {"balance": 7} if provider == "crun" else 7
+    flood = b" " * (5 * 1024 * 1024)
+    whole = envelope(data)
+    cut = head(200, {"Content-Type": "application/json"}, 12) + b'{"code": 200'
+    with HostileServer(lambda r: [whole, flood]) as server:
+        assert call(provider, server.url, "get_credits") == 7
+    with (
+        HostileServer(lambda r: [cut, flood]) as server,
+        pytest.raises(UnexpectedResponseError, match="not JSON"),
+    ):
+        call(provider, server.url, "get_credits")
+
+
 def test_an_unasked_for_encoding_is_an_unexpected_answer(call: Call, provider: str) -> None:
     script = [head(200, {"Content-Encoding": "br"}, 4) + b"abcd"]
     with (

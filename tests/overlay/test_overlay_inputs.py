@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from kling_avatar import MAX_UPLOAD_BYTES, AvatarClient, InvalidRequestError
+from kling_avatar import MAX_UPLOAD_BYTES, AvatarClient, InvalidRequestError, ResponseTooLargeError
 from kling_avatar._uploads import sniff
 
 from specs import load_spec, request_schema, resolve
@@ -160,3 +161,17 @@ def test_count_settings_refuse_nonsense_with_a_typed_error(setting: str, value: 
     with pytest.raises(InvalidRequestError) as caught:
         AvatarClient("crun", api_key="sk-test-0123456789", **{setting: value})  # type: ignore[arg-type]
     assert caught.value.field == setting
+
+
+@pytest.mark.parametrize("provider", ["crun", "apikley"])
+def test_an_answer_handed_back_read_is_still_held_to_the_cap(provider: str) -> None:
+    # A transport (here httpx's MockTransport) may return a body it has read already.
+    body = envelope({"balance": 7} if provider == "crun" else 7)
+    padded = answer(json.dumps(body) + " " * 2000)
+    with fake_client(provider, lambda request: padded, max_answer_bytes=4096) as client:
+        assert client.get_credits() == 7
+    with (
+        fake_client(provider, lambda request: padded, max_answer_bytes=1000) as client,
+        pytest.raises(ResponseTooLargeError, match="1000-byte cap"),
+    ):
+        client.get_credits()
