@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import socket
 from typing import Literal
 from urllib.parse import urlsplit
@@ -18,25 +19,38 @@ MAX_PROMPT = 5000
 MODES = ("std", "pro")
 
 
-def is_http_url(value: str) -> bool:
+def _http_host(value: str) -> str | None:
+    """The host of `value` (lower case, no trailing dot) when it is an http(s) URL with one
+    and no white space; None when it is not."""
     try:
         parts = urlsplit(value)
+        host = parts.hostname
     except ValueError:
-        return False
-    return (
-        parts.scheme in ("http", "https")
-        and bool(parts.hostname)
-        and not any(c.isspace() for c in value)
-    )
+        return None
+    if parts.scheme not in ("http", "https") or not host or _SPACE.search(value):
+        return None
+    return host.rstrip(".")
+
+
+def is_http_url(value: str) -> bool:
+    return _http_host(value) is not None
+
+
+# Every IPv4 spelling the C resolver reads (dotted, hex, octal, one number) uses only these;
+# a host with any other character and no ":" (IPv6) is a name, not worth parsing as an address.
+_IPV4_CHARACTERS = frozenset("0123456789abcdefx.")
+_SPACE = re.compile(r"\s")
 
 
 def _address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     """The IP address `host` spells, also in the forms the C resolver reads as IPv4
     (`2130706433`, `127.1`, `0x7f.0.0.1`), so they cannot hide a loopback address."""
+    if ":" not in host and not _IPV4_CHARACTERS.issuperset(host.lower()):
+        return None
     try:
         address = ipaddress.ip_address(host.strip("[]").split("%")[0])
     except ValueError:
-        if not host or not all(c in "0123456789abcdefxABCDEFX." for c in host):
+        if not host or ":" in host:
             return None
         try:
             address = ipaddress.IPv4Address(socket.inet_aton(host))
@@ -47,16 +61,20 @@ def _address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     return address
 
 
-def is_loopback_url(url: str) -> bool:
-    """True when `url` names this machine (127.0.0.0/8, ::1, localhost)."""
-    try:
-        host = (urlsplit(url).hostname or "").rstrip(".").lower()
-    except ValueError:
-        return False
+def _is_loopback(host: str) -> bool:
     if host == "localhost" or host.endswith(".localhost"):
         return True
     address = _address(host)
     return address is not None and address.is_loopback
+
+
+def is_loopback_url(url: str) -> bool:
+    """True when `url` names this machine (127.0.0.0/8, ::1, localhost)."""
+    try:
+        host = (urlsplit(url).hostname or "").rstrip(".")
+    except ValueError:
+        return False
+    return _is_loopback(host)
 
 
 def answer_url_problem(value: object, *, allow_loopback: bool) -> str | None:
@@ -70,15 +88,15 @@ def answer_url_problem(value: object, *, allow_loopback: bool) -> str | None:
     """
     if not isinstance(value, str):
         return "not a string"
-    if not is_http_url(value) or not value.isprintable():
+    host = _http_host(value)
+    if host is None or not value.isprintable():
         return "not an http(s) URL"
-    host = (urlsplit(value).hostname or "").rstrip(".").lower()
     address = _address(host)
     if address is not None and (
         address.is_link_local or address.is_unspecified or address.is_multicast
     ):
         return "a link-local, unspecified or multicast address"
-    if not allow_loopback and is_loopback_url(value):
+    if not allow_loopback and _is_loopback(host):
         return "a loopback address (allowed only with a loopback base URL)"
     return None
 
