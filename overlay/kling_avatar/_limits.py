@@ -11,13 +11,10 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-import ssl
 import time
-import typing
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 
-import httpcore
 import httpx
 
 from ._exceptions import ResponseTooLargeError
@@ -173,7 +170,8 @@ def deadline(seconds: float) -> Iterator[None]:
         _deadline.reset(token)
 
 
-def _clamped(timeout: float | None, exc: type[Exception]) -> float | None:
+def clamped(timeout: float | None, exc: type[Exception]) -> float | None:
+    """`timeout` cut to what is left of this thread's deadline; `exc` once none is left."""
     end = _deadline.get()
     if end is None:
         return timeout
@@ -181,69 +179,6 @@ def _clamped(timeout: float | None, exc: type[Exception]) -> float | None:
     if left <= 0:
         raise exc("the request's deadline passed")
     return left if timeout is None else min(timeout, left)
-
-
-class _DeadlineStream(httpcore.NetworkStream):
-    def __init__(self, stream: httpcore.NetworkStream) -> None:
-        self._stream = stream
-
-    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return self._stream.read(max_bytes, _clamped(timeout, httpcore.ReadTimeout))
-
-    def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._stream.write(buffer, _clamped(timeout, httpcore.WriteTimeout))
-
-    def close(self) -> None:
-        self._stream.close()
-
-    def start_tls(
-        self,
-        ssl_context: ssl.SSLContext,
-        server_hostname: str | None = None,
-        timeout: float | None = None,
-    ) -> httpcore.NetworkStream:
-        tls = self._stream.start_tls(
-            ssl_context, server_hostname, _clamped(timeout, httpcore.ConnectTimeout)
-        )
-        return _DeadlineStream(tls)
-
-    def get_extra_info(self, info: str) -> typing.Any:
-        return self._stream.get_extra_info(info)
-
-
-class _DeadlineBackend(httpcore.NetworkBackend):
-    """httpcore's network seam: the sockets of a pool whose every timeout is clamped to the
-    deadline of the request being served on this thread."""
-
-    def __init__(self, backend: httpcore.NetworkBackend) -> None:
-        self._backend = backend
-
-    def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.NetworkStream:
-        stream = self._backend.connect_tcp(
-            host, port, _clamped(timeout, httpcore.ConnectTimeout), local_address, socket_options
-        )
-        return _DeadlineStream(stream)
-
-    def connect_unix_socket(
-        self,
-        path: str,
-        timeout: float | None = None,
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.NetworkStream:
-        stream = self._backend.connect_unix_socket(
-            path, _clamped(timeout, httpcore.ConnectTimeout), socket_options
-        )
-        return _DeadlineStream(stream)
-
-    def sleep(self, seconds: float) -> None:
-        self._backend.sleep(seconds)
 
 
 def install_deadlines(client: httpx.Client) -> httpx.Client:
@@ -255,17 +190,14 @@ def install_deadlines(client: httpx.Client) -> httpx.Client:
         transport = outer
         while transport is not None and not isinstance(transport, httpx.HTTPTransport):
             transport = getattr(transport, "_inner", None)  # under a wrapper (traffic recorder)
-        if not isinstance(transport, httpx.HTTPTransport):
-            continue
-        pool = getattr(transport, "_pool", None)
-        backend = getattr(pool, "_network_backend", None)
-        if isinstance(backend, httpcore.NetworkBackend) and not isinstance(
-            backend, _DeadlineBackend
-        ):
-            pool._network_backend = _DeadlineBackend(backend)  # type: ignore[union-attr]
+        if isinstance(transport, httpx.HTTPTransport):
+            # Imported here: like httpx, the package loads httpcore only with a real transport.
+            from ._deadline_backend import wrap_pool
+
+            wrap_pool(getattr(transport, "_pool", None))
     return client
 
 
 def check_deadline() -> None:
     """Between chunks: a transport without the backend still stops at the deadline."""
-    _clamped(None, httpx.ReadTimeout)
+    clamped(None, httpx.ReadTimeout)
