@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
+import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -54,3 +58,49 @@ def test_drift_check_reports_edits_and_stale_files(tmp_path: Path) -> None:
     assert "-# hand edit" in report
     assert f"--- {label}/stale.py" in report and "-LEFT_BEHIND = True" in report
     assert "+++ regenerated/types.py" in report
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_every_model_is_importable_from_the_lazy_models_package(provider: str) -> None:
+    models = importlib.import_module(f"{NAMESPACE}.{provider}.models")
+    for name in models.__all__:
+        model = getattr(models, name)
+        assert model.__name__ == name
+        assert name in dir(models)
+    with pytest.raises(AttributeError, match="NoSuchModel"):
+        models.NoSuchModel  # noqa: B018
+
+
+@pytest.mark.parametrize(
+    ("provider", "creation_model"),
+    [("crun", "create_task_request"), ("apikley", "kling_ai_avatar_v1_pro_body")],
+)
+def test_a_client_that_only_reads_tasks_loads_only_their_models(
+    provider: str, creation_model: str
+) -> None:
+    # A fresh interpreter (this one has imported everything), with an in-process transport.
+    code = f"""
+import json, sys, httpx
+from kling_avatar import AvatarClient
+answer = httpx.Response(200, json={{"code": 500, "message": "no"}})
+transport = httpx.MockTransport(lambda request: answer)
+with AvatarClient({provider!r}, api_key="sk-test-0123456789", base_url="https://x.example",
+                  transport=transport, max_retries=0) as client:
+    try:
+        client.get_task("t1")
+    except Exception:
+        pass
+prefix = "{NAMESPACE}.{provider}.models."
+print(json.dumps({{
+    "models": [m[len(prefix):] for m in sys.modules if m.startswith(prefix)],
+    "httpcore": "httpcore" in sys.modules,
+}}))
+"""
+    done = subprocess.run(  # noqa: S603  (this interpreter, the test's own code)
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    loaded = json.loads(done.stdout)
+    all_models = importlib.import_module(f"{NAMESPACE}.{provider}.models").__all__
+    assert creation_model not in loaded["models"]
+    assert 0 < len(loaded["models"]) < len(all_models) / 2, loaded
+    assert not loaded["httpcore"]  # loaded with a real HTTP transport only, as in httpx

@@ -9,21 +9,8 @@ from typing import Any, ClassVar
 
 import httpx
 from kling_avatar_generated.apikley import AuthenticatedClient
-from kling_avatar_generated.apikley.api.default import (
-    get_credits,
-    get_task_details,
-    kling_ai_avatar_v1_pro,
-    upload_file_stream,
-)
-from kling_avatar_generated.apikley.models import (
-    FileStreamUploadRequest,
-    KlingAiAvatarV1ProBody,
-    KlingAiAvatarV1ProBodyInput,
-    KlingAiAvatarV1ProBodyModel,
-    TaskCreated,
-    TaskRecord,
-    UploadedFile,
-)
+from kling_avatar_generated.apikley.api.default import get_task_details
+from kling_avatar_generated.apikley.models import TaskRecord
 from kling_avatar_generated.apikley.types import UNSET, File
 
 from ._exceptions import AvatarError, NotFoundError
@@ -38,6 +25,10 @@ from ._providers import (
     unknown_state_task,
 )
 from ._uploads import UploadFile
+
+# Only reading a task is imported with the module; every other operation imports its generated
+# module and models when first built: a client that only polls does not create the attrs
+# classes of the rest (about 1 ms each).
 
 _UPLOAD_FOLDER = "kling-avatar"
 _APIKLEY_STATES = {
@@ -71,11 +62,20 @@ class Apikley(Adapter):
     )
 
     def known_models(self) -> frozenset[str]:
+        from kling_avatar_generated.apikley.models import KlingAiAvatarV1ProBodyModel
+
         return frozenset(model.value for model in KlingAiAvatarV1ProBodyModel)
 
     unknown_age_grace = 6.0
 
     def create_task(self, task: TaskInput, image_url: str, audio_url: str) -> Operation[Task]:
+        from kling_avatar_generated.apikley.api.default import kling_ai_avatar_v1_pro
+        from kling_avatar_generated.apikley.models import (
+            KlingAiAvatarV1ProBody,
+            KlingAiAvatarV1ProBodyInput,
+            KlingAiAvatarV1ProBodyModel,
+        )
+
         body = KlingAiAvatarV1ProBody(
             # Apikley picks standard or pro by model name, not by a mode field.
             model=KlingAiAvatarV1ProBodyModel((self.models or {})[task.mode]),
@@ -92,6 +92,8 @@ class Apikley(Adapter):
         )
 
     def _created(self, response: httpx.Response) -> Task:
+        from kling_avatar_generated.apikley.models import TaskCreated
+
         return self.created_task(response, TaskCreated.from_dict, "taskId")
 
     def get_task(self, task_id: str) -> Operation[Task]:
@@ -158,6 +160,8 @@ class Apikley(Adapter):
         return found if isinstance(found, str) else None
 
     def get_credits(self) -> Operation[float]:
+        from kling_avatar_generated.apikley.api.default import get_credits
+
         return Operation("getCredits", get_credits._get_kwargs, self._credits)
 
     def _credits(self, response: httpx.Response) -> float:
@@ -165,6 +169,8 @@ class Apikley(Adapter):
 
     def upload(self, file: UploadFile) -> UploadSteps:
         """The stream upload on the file-upload server (multipart)."""
+        from kling_avatar_generated.apikley.api.default import upload_file_stream
+        from kling_avatar_generated.apikley.models import FileStreamUploadRequest, UploadedFile
 
         def build() -> dict[str, Any]:
             body = FileStreamUploadRequest(

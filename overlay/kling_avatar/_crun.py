@@ -3,32 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import httpx
 from kling_avatar_generated.crun import AuthenticatedClient
-from kling_avatar_generated.crun.api.account import get_balance
-from kling_avatar_generated.crun.api.files import get_upload_url
-from kling_avatar_generated.crun.api.tasks import create_task, estimate_task, get_task_info
-from kling_avatar_generated.crun.models import (
-    Balance,
-    CreateTaskRequest,
-    CreateTaskRequestModel,
-    Estimate,
-    KlingAvatarInput,
-    KlingAvatarInputMode,
-    TaskCreated,
-    TaskInfo,
-    TaskParam,
-    TaskResult,
-    UploadUrl,
-)
+from kling_avatar_generated.crun.api.tasks import get_task_info
+from kling_avatar_generated.crun.models import TaskInfo, TaskParam, TaskResult
 from kling_avatar_generated.crun.types import UNSET
+
+if TYPE_CHECKING:
+    from kling_avatar_generated.crun.models import CreateTaskRequest
 
 from ._inputs import TaskInput
 from ._models import Task, TaskState
 from ._providers import Adapter, Json, Operation, UploadSteps, absent, unknown_state_task
 from ._uploads import UploadFile
+
+# Only reading a task is imported with the module; every other operation imports its generated
+# module and models when first built: a client that only polls does not create the attrs
+# classes of the rest (about 1 ms each).
 
 _CRUN_STATES = {
     "pending": TaskState.PENDING,
@@ -50,6 +43,8 @@ class Crun(Adapter):
     max_prompt = 2500
 
     def create_task(self, task: TaskInput, image_url: str, audio_url: str) -> Operation[Task]:
+        from kling_avatar_generated.crun.api.tasks import create_task
+
         body = self._request(task, image_url, audio_url)
         return Operation(
             "createTask",
@@ -62,17 +57,28 @@ class Crun(Adapter):
         self, task: TaskInput, image_url: str, audio_url: str
     ) -> Operation[tuple[float, bool | None]]:
         """EstimateTask: the same body as createTask; creates nothing."""
+        from kling_avatar_generated.crun.api.tasks import estimate_task
+
         body = self._request(task, image_url, audio_url)
         return Operation(
             "estimateTask", lambda: estimate_task._get_kwargs(body=body), self._estimate
         )
 
     def _estimate(self, response: httpx.Response) -> tuple[float, bool | None]:
+        from kling_avatar_generated.crun.models import Estimate
+
         found = self.reader.model(Estimate.from_dict, self.reader.envelope(response)[1], "data")
         credits = self.reader.number(found.estimated_credits, "data.estimated_credits")
         return credits, found.affordable if isinstance(found.affordable, bool) else None
 
     def _request(self, task: TaskInput, image_url: str, audio_url: str) -> CreateTaskRequest:
+        from kling_avatar_generated.crun.models import (
+            CreateTaskRequest,
+            CreateTaskRequestModel,
+            KlingAvatarInput,
+            KlingAvatarInputMode,
+        )
+
         return CreateTaskRequest(
             model=CreateTaskRequestModel.KLINGAVATAR,
             input_=KlingAvatarInput(
@@ -85,6 +91,8 @@ class Crun(Adapter):
         )
 
     def _created(self, response: httpx.Response) -> Task:
+        from kling_avatar_generated.crun.models import TaskCreated
+
         return self.created_task(response, TaskCreated.from_dict, "task_id")
 
     def get_task(self, task_id: str) -> Operation[Task]:
@@ -145,15 +153,21 @@ class Crun(Adapter):
         return found if isinstance(found, str) else None
 
     def get_credits(self) -> Operation[float]:
+        from kling_avatar_generated.crun.api.account import get_balance
+
         return Operation("getBalance", get_balance._get_kwargs, self._balance)
 
     def _balance(self, response: httpx.Response) -> float:
+        from kling_avatar_generated.crun.models import Balance
+
         balance = self.reader.model(Balance.from_dict, self.reader.envelope(response)[1], "data")
         return self.reader.number(balance.balance, "data.balance")
 
     def upload(self, file: UploadFile) -> UploadSteps:
         """getUploadUrl, then a PUT of the bytes to the presigned URL (not a spec'd operation,
         and sent without the API key: the URL carries its own authorisation)."""
+        from kling_avatar_generated.crun.api.files import get_upload_url
+        from kling_avatar_generated.crun.models import UploadUrl
 
         def target(response: httpx.Response) -> tuple[str, str]:
             found = self.reader.model(
