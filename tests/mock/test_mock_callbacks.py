@@ -207,6 +207,7 @@ def test_a_task_settled_by_its_timer_is_terminal_even_before_the_clock_says_so()
             cost=1.0,
             created_wall=state.wall(),
             created_mono=state.monotonic(),
+            step=state.step,
         )
         state.add_task(task)
         assert state.phase(task) in ("pending", "waiting")  # the clock: still in its first state

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import httpx
+import pytest
 from kling_avatar.testing import MockServer
 
 from .helpers import (
@@ -66,6 +67,33 @@ def test_apikley_walks_waiting_queuing_generating_success() -> None:
         assert seen[3]["costTime"] == 90_000  # milliseconds
         assert seen[3]["completeTime"] == seen[0]["createTime"] + 90_000
         assert [r["updateTime"] - r["createTime"] for r in seen] == [0, 30_000, 60_000, 90_000]
+
+
+def test_each_task_keeps_the_step_it_was_created_with() -> None:
+    with MockServer(step=10.0) as mock, httpx.Client(base_url=mock.base_url) as http:
+
+        def create() -> str:
+            answer = http.post(APIKLEY_CREATE, json=apikley_body(), headers=apikley_headers(mock))
+            task_id: str = answer.json()["data"]["taskId"]
+            return task_id
+
+        def state(task_id: str) -> str:
+            answer = http.get(
+                APIKLEY_RECORD, params={"taskId": task_id}, headers=apikley_headers(mock)
+            )
+            return str(answer.json()["data"]["state"])
+
+        short = create()
+        mock.step = 100.0
+        long = create()
+        mock.advance(30.0)  # the short task's 3 x 10 s are over, the long one has 300 s
+        assert (state(short), state(long)) == ("success", "waiting")
+        mock.advance(270.0)
+        assert state(long) == "success"
+        for nonsense in (-1.0, float("nan"), float("inf")):
+            with pytest.raises(ValueError, match="step"):
+                mock.step = nonsense
+        assert mock.step == 100.0
 
 
 def test_apikley_record_is_null_for_the_first_reads_after_creation() -> None:

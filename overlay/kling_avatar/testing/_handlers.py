@@ -95,7 +95,7 @@ def apikley_record(state: MockState, task: Task) -> Body:
     if finished:
         updated = _ms(state.complete_wall(task))
     else:
-        updated = created + _ms(STATES["apikley"].index(current) * state.step)
+        updated = created + _ms(STATES["apikley"].index(current) * task.step)
     success = finished and task.outcome == "success"
     return {
         "taskId": task.id,
@@ -137,6 +137,7 @@ def _new_task(
         cost=cost,
         created_wall=state.wall(),
         created_mono=state.monotonic(),
+        step=state.step,
         null_reads_left=state.apikley_null_reads if provider == "apikley" else 0,
     )
     fault = state.faults.take(operation_id, ("task_fail",))

@@ -296,6 +296,20 @@ class MockServer:
                 raise TimeoutError(f"the mock was still busy after {timeout} s")
             time.sleep(0.01)
 
+    @property
+    def step(self) -> float:
+        """Seconds a task spends in each state before it ends (a crun task has two states,
+        an Apikley task three). Setting it changes the tasks created from then on; each task
+        keeps the step it was created with."""
+        return self.state.step
+
+    @step.setter
+    def step(self, seconds: float) -> None:
+        if not (isinstance(seconds, int | float) and math.isfinite(seconds) and seconds >= 0):
+            raise ValueError("step must be a finite number of seconds >= 0")
+        with self.state.lock:
+            self.state.step = float(seconds)
+
     def advance(self, seconds: float) -> None:
         """Move the mock's clock forward, so tasks progress without waiting for ``step``.
 

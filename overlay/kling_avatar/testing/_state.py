@@ -66,6 +66,7 @@ class Task:
     cost: float
     created_wall: float  # MockState.wall(): Unix seconds
     created_mono: float  # MockState.monotonic(), for the state clock
+    step: float  # seconds in each non-terminal state: MockState.step when it was created
     outcome: Outcome = "success"
     fail_code: str = ""
     fail_msg: str = ""
@@ -226,8 +227,8 @@ class MockState:
         """
         if not task.settled:
             states = STATES[task.provider]
-            if self.step > 0:
-                index = int((self.monotonic() - task.created_mono) // self.step)
+            if task.step > 0:
+                index = int((self.monotonic() - task.created_mono) // task.step)
                 if index < len(states):
                     return states[index]
             self.settle(task)
@@ -237,7 +238,7 @@ class MockState:
         return SUCCESS[task.provider] if task.outcome == "success" else FAILURE[task.provider]
 
     def run_time(self, task: Task) -> float:
-        return len(STATES[task.provider]) * self.step
+        return len(STATES[task.provider]) * task.step
 
     def complete_wall(self, task: Task) -> float:
         return task.created_wall + self.run_time(task)
