@@ -20,11 +20,12 @@ NOT_YET = {"code": 422, "msg": "recordInfo is null", "data": None}
 
 @given(st.floats(min_value=0, max_value=86_400))
 def test_a_task_that_ends_is_seen_soon_after(age: float) -> None:
-    # At most 2.5 s late while young, at most 5% of its run time once older, and never more
-    # often than Apikley's documented 2-3 s or less often than its 15-30 s.
+    # Under 3 s late while young, at most 5% of its run time once older, and never more often
+    # than Apikley's documented 2-3 s or less often than its 15-30 s.
     pause = DOCUMENTED_SCHEDULE.pause(age)
-    assert pause <= max(2.5, 0.05 * age)
-    assert 2.5 * 0.9 <= pause <= 20.0
+    assert pause < 3.0 or pause <= 0.05 * age
+    assert pause <= max(3.0, 0.05 * age)
+    assert 2.0 <= pause <= 20.0
 
 
 def test_a_known_run_time_gathers_the_polls_around_it() -> None:
@@ -83,7 +84,7 @@ def test_a_deadline_before_the_grace_ends_says_not_found_for_an_unknown_id() -> 
 
 
 def test_the_provider_reported_age_sets_the_pace() -> None:
-    # A task created ten minutes ago is polled at the old-task pace at once, not every 2.5 s.
+    # A task created ten minutes ago is polled at the old-task pace at once, not every 3 s.
     now = [1_790_000_000.0]
     created_ms = int((now[0] - 600) * 1000)
     states = iter(["generating", "generating", "success"])
