@@ -275,17 +275,33 @@ async def download_async(
 
     job = Download(plan, provider)
     try:
-        async with asyncio.timeout(plan.timeout):
-            while True:
-                async with client.stream(**job.request()) as response:
-                    if not job.head(response):
-                        continue
-                    async for chunk in response.aiter_raw():
-                        job.feed(chunk)
-                    return job.finish()
-    except TimeoutError:
-        raise job.transport_failure(httpx.ReadTimeout("deadline")) from None
-    except (httpx.HTTPError, httpx.InvalidURL) as exc:
-        raise job.transport_failure(exc) from exc
+        try:
+            async with asyncio.timeout(plan.timeout):
+                await _receive(client, job)
+        except TimeoutError:
+            raise job.transport_failure(httpx.ReadTimeout("deadline")) from None
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            raise job.transport_failure(exc) from exc
+        # fsync and rename block for as long as the disk takes (tens of milliseconds for a
+        # video): in a thread, so that the event loop serves everything else meanwhile. The
+        # timeout bounds the server, not the local disk; a cancel waits for the thread, so
+        # that the cleanup never races it.
+        finishing = asyncio.ensure_future(asyncio.to_thread(job.finish))
+        try:
+            return await asyncio.shield(finishing)
+        except asyncio.CancelledError:
+            await asyncio.wait({finishing})
+            if not finishing.cancelled():
+                finishing.exception()  # retrieved: the cancel is what the caller gets
+            raise
     finally:
         job.cleanup()
+
+
+async def _receive(client: httpx.AsyncClient, job: Download) -> None:
+    while True:
+        async with client.stream(**job.request()) as response:
+            if job.head(response):
+                async for chunk in response.aiter_raw():
+                    job.feed(chunk)  # into the page cache: microseconds a chunk
+                return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import time
@@ -11,7 +12,7 @@ import pytest
 from kling_avatar import DownloadError, Task, TaskState
 
 from .conftest import Call
-from .provider import KEY
+from .provider import KEY, async_client
 from .server import HostileServer, Request, Script, drip, head
 
 VIDEO = b"\x00\x00\x00\x18ftypmp42" + b"v" * 2000
@@ -175,3 +176,62 @@ def test_the_temporary_file_is_new_and_in_the_target_folder(
     ((path, flags),) = [(p, f) for p, f in opened if p.endswith(".part")]
     assert Path(path).parent == tmp_path.resolve()
     assert flags & os.O_EXCL and flags & os.O_CREAT and flags & os.O_NOFOLLOW
+
+
+def slow_disk(monkeypatch: pytest.MonkeyPatch, seconds: float) -> None:
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        time.sleep(seconds)  # a disk that takes its time to flush a video
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+
+
+def test_an_async_download_does_not_stall_the_event_loop_on_a_slow_disk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    slow_disk(monkeypatch, 0.6)
+
+    async def run(url: str) -> tuple[Path, float]:
+        gaps: list[float] = []
+
+        async def ticker() -> None:
+            last = time.monotonic()
+            while True:
+                await asyncio.sleep(0.01)
+                now = time.monotonic()
+                gaps.append(now - last)
+                last = now
+
+        ticking = asyncio.create_task(ticker())
+        async with async_client("crun", url) as client:
+            saved = await client.download(done(f"{url}/v.mp4"), tmp_path)
+        ticking.cancel()
+        return saved, max(gaps)
+
+    with HostileServer(video) as server:
+        saved, longest_gap = asyncio.run(run(server.url))
+    assert saved.read_bytes() == VIDEO
+    assert longest_gap < 0.3  # the 0.6 s flush ran beside the loop, not in it
+
+
+def test_a_download_cancelled_while_it_flushes_leaves_no_partial_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    slow_disk(monkeypatch, 0.4)
+
+    async def run(url: str) -> None:
+        async with async_client("crun", url) as client:
+            job = asyncio.create_task(client.download(done(f"{url}/v.mp4"), tmp_path))
+            await asyncio.sleep(0.2)  # the body is in; the flush has begun
+            job.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await job
+
+    with HostileServer(video) as server:
+        asyncio.run(run(server.url))
+    # The flush finished before the cleanup ran: the video is whole, or not there at all.
+    left = files_under(tmp_path)
+    assert [p.name for p in left if p.name.endswith(".part")] == []
+    assert all(p.read_bytes() == VIDEO for p in left)
