@@ -3,6 +3,33 @@
 The mock server's fixtures (``kling_mock``) come from the plugin we ship for users' own test
 suites; pytest only accepts ``pytest_plugins`` in this top-level conftest. ``redis_url`` (a
 real redis-server on 127.0.0.1) is shared by every store that spans processes.
+
+``session_mock`` is one mock server for the whole run (starting one costs ~0.3 s); the suites that
+share it take it through ``mock``, which clears its faults and refills its balances (a suite
+with a mock of its own defines its own ``mock``).
 """
 
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from kling_avatar.testing import MockServer
+
 pytest_plugins = ["kling_avatar.testing.pytest_plugin", "redis_server"]
+
+
+@pytest.fixture(scope="session")
+def session_mock() -> Iterator[MockServer]:
+    with MockServer(step=0.0, seed=0, callback_attempts=1) as mock:
+        yield mock
+    assert not mock.errors, f"the mock server raised while answering: {mock.errors}"
+
+
+@pytest.fixture
+def mock(session_mock: MockServer) -> Iterator[MockServer]:
+    """The session's mock, with no faults and full balances at the start of each test."""
+    session_mock.clear_faults()
+    session_mock.set_credits(100.0)
+    yield session_mock
+    session_mock.clear_faults()

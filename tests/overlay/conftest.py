@@ -1,4 +1,4 @@
-"""Shared fixtures: one mock server per session (starting one costs ~0.3 s), clients on it."""
+"""Clients on the suite-wide mock (tests/conftest.py), for both providers."""
 
 from __future__ import annotations
 
@@ -9,22 +9,6 @@ from kling_avatar import AvatarClient
 from kling_avatar.testing import MockServer
 
 from .helpers import Calls, make_client
-
-
-@pytest.fixture(scope="session")
-def session_mock() -> Iterator[MockServer]:
-    with MockServer(step=0.0, seed=0, callback_attempts=1) as mock:
-        yield mock
-    assert not mock.errors, f"the mock server raised while answering: {mock.errors}"
-
-
-@pytest.fixture
-def mock(session_mock: MockServer) -> Iterator[MockServer]:
-    """The session's mock, with no faults and full balances at the start of each test."""
-    session_mock.clear_faults()
-    session_mock.set_credits(100.0)
-    yield session_mock
-    session_mock.clear_faults()
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""One mock per session; a router factory, sync and async (every test runs for both)."""
+"""A router factory, sync and async (every test runs for both), on the suite-wide mock."""
 
 from __future__ import annotations
 
@@ -9,21 +9,6 @@ import pytest
 from kling_avatar.testing import MockServer
 
 from .helpers import Counts, make_router, router_options
-
-
-@pytest.fixture(scope="session")
-def session_mock() -> Iterator[MockServer]:
-    with MockServer(step=0.0, seed=1, callback_attempts=1) as mock:
-        yield mock
-    assert not mock.errors, f"the mock server raised while answering: {mock.errors}"
-
-
-@pytest.fixture
-def mock(session_mock: MockServer) -> Iterator[MockServer]:
-    session_mock.clear_faults()
-    session_mock.set_credits(100.0)
-    yield session_mock
-    session_mock.clear_faults()
 
 
 @pytest.fixture
