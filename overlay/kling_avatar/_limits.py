@@ -72,11 +72,19 @@ class _Inflate:
 
 def framed_within(headers: httpx.Headers, limit: int) -> bool:
     """True when an answer's body is sent as is (no Content-Encoding) with one Content-Length
-    of at most `limit`: HTTP/1.1 and HTTP/2 framing then stop its read at that length, so
-    httpx may read it whole without a bounded reader."""
+    of at most `limit`: HTTP/1.1's framing (h11, under httpx's transport; the clients speak
+    no HTTP/2) then stops its read at that length, so httpx may read it whole without a
+    bounded reader. A caller's own `transport=` is trusted to frame the same way."""
     encoding = headers.get("content-encoding", "").strip().lower()
-    stated = headers.get("content-length", "")
-    return encoding in ("", "identity") and stated.isdigit() and int(stated) <= limit
+    stated = stated_length(headers)
+    return encoding in ("", "identity") and stated is not None and stated <= limit
+
+
+def stated_length(headers: httpx.Headers) -> int | None:
+    """The one Content-Length an answer states, or None (absent, repeated, not ASCII digits:
+    `"²".isdigit()` is true, yet `int("²")` fails)."""
+    stated = headers.get("content-length", "").strip()
+    return int(stated) if stated.isascii() and stated.isdigit() else None
 
 
 class BoundedBody:
@@ -99,9 +107,9 @@ class BoundedBody:
             if encoding not in ("gzip", "x-gzip", "deflate"):
                 raise httpx.DecodingError(f"unsupported Content-Encoding {encoding!r:.40}")
             self._decoders.insert(0, _Inflate(encoding))  # the last one applied comes off first
-        stated = headers.get("content-length", "")
-        if stated.strip().isdigit() and int(stated) > limit:
-            raise self._too_large(f"it announces {int(stated)} bytes")
+        stated = stated_length(headers)
+        if stated is not None and stated > limit:
+            raise self._too_large(f"it announces {stated} bytes")
 
     def feed(self, chunk: bytes) -> None:
         self.received += len(chunk)

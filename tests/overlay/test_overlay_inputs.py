@@ -175,3 +175,17 @@ def test_an_answer_handed_back_read_is_still_held_to_the_cap(provider: str) -> N
         pytest.raises(ResponseTooLargeError, match="1000-byte cap"),
     ):
         client.get_credits()
+
+
+@pytest.mark.parametrize("stated", [b"\xb2", b"12, 12", b"+5", b"-1"])
+def test_a_content_length_that_is_no_number_is_not_believed(stated: bytes) -> None:
+    # httpx's own transport refuses these; a caller's transport may hand them on, streamed.
+    body = json.dumps(envelope({"balance": 7})).encode()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            200, headers=[(b"content-length", stated)], stream=httpx.ByteStream(body)
+        )
+
+    with fake_client("crun", handler) as client:
+        assert client.get_credits() == 7
