@@ -25,7 +25,7 @@ import httpx
 
 from ._exceptions import DownloadError
 from ._inputs import answer_url_problem
-from ._limits import check_deadline, deadline
+from ._limits import check_deadline, deadline, stated_length
 from ._models import Task
 from ._redact import cut, printable, redact_url
 
@@ -158,9 +158,9 @@ class Download:
             raise self.fail("the server sent the video encoded, which was not asked for")
         stated = response.headers.get("content-length")
         if stated is not None:
-            if not stated.strip().isdigit():
+            self.expected = stated_length(response.headers)
+            if self.expected is None:
                 raise self.fail(f"the server stated a bad Content-Length: {stated!r:.40}")
-            self.expected = int(stated)
             if self.expected > self.plan.max_bytes:
                 raise self.fail(
                     f"the video is {self.expected} bytes, over the {self.plan.max_bytes}-byte cap"

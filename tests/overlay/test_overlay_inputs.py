@@ -9,7 +9,15 @@ from typing import Any
 
 import httpx
 import pytest
-from kling_avatar import MAX_UPLOAD_BYTES, AvatarClient, InvalidRequestError, ResponseTooLargeError
+from kling_avatar import (
+    MAX_UPLOAD_BYTES,
+    AvatarClient,
+    DownloadError,
+    InvalidRequestError,
+    ResponseTooLargeError,
+    Task,
+    TaskState,
+)
 from kling_avatar._uploads import sniff
 
 from specs import load_spec, request_schema, resolve
@@ -189,3 +197,18 @@ def test_a_content_length_that_is_no_number_is_not_believed(stated: bytes) -> No
 
     with fake_client("crun", handler) as client:
         assert client.get_credits() == 7
+
+
+@pytest.mark.parametrize("stated", [b"\xb2", b"12, 12", b"+5"])
+def test_a_video_whose_content_length_is_no_number_is_refused(
+    stated: bytes, tmp_path: Path
+) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            200, headers=[(b"content-length", stated)], stream=httpx.ByteStream(b"v" * 12)
+        )
+
+    task = Task(id="t1", provider="crun", state=TaskState.SUCCEEDED, video_urls=[URLS["image_url"]])
+    with fake_client("crun", handler) as client, pytest.raises(DownloadError, match="bad Content"):
+        client.download(task, tmp_path)
+    assert list(tmp_path.iterdir()) == []
