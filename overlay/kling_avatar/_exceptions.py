@@ -20,6 +20,7 @@ class ErrorFields(TypedDict, total=False):
     code: int | None
     request_id: str | None
     retry_after: float | None
+    task_id: str | None
 
 
 class AvatarError(Exception):
@@ -27,7 +28,9 @@ class AvatarError(Exception):
 
     `provider` is ``"crun"`` or ``"apikley"``; `code` the HTTP status or body code that signalled
     the error (None when nothing was answered); `request_id` the provider's id for the request
-    when it sent one; `retry_after` the seconds the provider asked to wait, when it did.
+    when it sent one; `retry_after` the seconds the provider asked to wait, when it did;
+    `task_id` the task the error is about, when one is known (an error answer that names a task
+    carries that task's id: the task may exist).
     """
 
     def __init__(
@@ -38,6 +41,7 @@ class AvatarError(Exception):
         code: int | None = None,
         request_id: str | None = None,
         retry_after: float | None = None,
+        task_id: str | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -45,6 +49,7 @@ class AvatarError(Exception):
         self.code = code
         self.request_id = request_id
         self.retry_after = retry_after
+        self.task_id = task_id
 
     def __str__(self) -> str:
         where = f"[{self.provider}] " if self.provider else ""
@@ -150,8 +155,8 @@ class WaitTimeoutError(AvatarError, TimeoutError):
         task_id: str,
         task: Task | None = None,
     ) -> None:
-        super().__init__(message, provider=provider)
-        self.task_id = task_id
+        super().__init__(message, provider=provider, task_id=task_id)
+        self.task_id: str = task_id
         self.task = task
 
 

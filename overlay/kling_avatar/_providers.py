@@ -168,7 +168,23 @@ class Reader:
             code=code,
             request_id=self.request_id(response),
             retry_after=parse_retry_after(response.headers.get("retry-after")),
+            task_id=self.named_task(body),
         )
+
+    def named_task(self, body: object) -> str | None:
+        """The task id an answer names, at its top level or in its `data` (blanked), or None.
+        An error answer that names a task does not prove that none was created."""
+        for where in (body, body.get("data") if isinstance(body, Mapping) else None):
+            if not isinstance(where, Mapping):
+                continue
+            for key, value in where.items():
+                if not (isinstance(key, str) and key.replace("_", "").lower() == "taskid"):
+                    continue
+                if isinstance(value, int) and not isinstance(value, bool) and abs(value) < 10**40:
+                    value = str(value)
+                if isinstance(value, str) and value.strip():
+                    return cut(self.redact(value), 200)
+        return None
 
     def model(self, from_dict: Callable[[Json], T], data: object, what: str) -> T:
         """A generated model from `data`, whose parse errors become UnexpectedResponseError."""

@@ -18,6 +18,7 @@ disagree still share one window.
 from __future__ import annotations
 
 import hashlib
+import reprlib
 import threading
 import time
 from collections.abc import Callable
@@ -26,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import attrs
 
 from ._exceptions import AvatarError
+from ._redact import cut
 
 if TYPE_CHECKING:
     from ._models import Provider
@@ -38,6 +40,7 @@ __all__ = [
     "RateLimiterError",
     "RedisRateLimitStore",
     "account_key",
+    "checked_wait",
 ]
 
 
@@ -72,7 +75,9 @@ LEASE = 120.0
 
 
 class RateLimiterError(AvatarError):
-    """The shared rate-limit store could not be reached; no task was created."""
+    """The rate-limit store failed, or answered something that is not a slot or a wait, while
+    a creation waited for its slot; no task was created. (After a creation the router never
+    raises it: a failure to free the slot is logged, and the slot frees itself within LEASE.)"""
 
 
 def account_key(provider: str, api_key: str) -> str:
@@ -211,38 +216,34 @@ class RedisRateLimitStore:
         return self._async
 
     def acquire(self, key: str, limit: RateLimit, token: str) -> float:
-        import redis
-
         try:
-            wait_us = self._scripts()[1](keys=[key], args=_acquire_args(limit, token))
-        except redis.RedisError as exc:
-            raise _unreachable(exc) from exc
-        return float(wait_us) / 1e6
+            answer = self._scripts()[1](keys=[key], args=_acquire_args(limit, token))
+        except Exception as exc:  # every failure: see _failed
+            raise _failed(exc) from exc
+        return _wait_from(answer, limit)
 
     def release(self, key: str, limit: RateLimit, token: str) -> None:
-        import redis
-
         try:
-            self._scripts()[2](keys=[key], args=[_window_us(limit), _LEASE_US, token])
-        except redis.RedisError as exc:
-            raise _unreachable(exc) from exc
+            answer = self._scripts()[2](keys=[key], args=[_window_us(limit), _LEASE_US, token])
+        except Exception as exc:  # every failure: see _failed
+            raise _failed(exc) from exc
+        _released(answer)
 
     async def acquire_async(self, key: str, limit: RateLimit, token: str) -> float:
-        import redis
-
         try:
-            wait_us = await self._async_scripts()[1](keys=[key], args=_acquire_args(limit, token))
-        except redis.RedisError as exc:
-            raise _unreachable(exc) from exc
-        return float(wait_us) / 1e6
+            answer = await self._async_scripts()[1](keys=[key], args=_acquire_args(limit, token))
+        except Exception as exc:  # every failure: see _failed
+            raise _failed(exc) from exc
+        return _wait_from(answer, limit)
 
     async def release_async(self, key: str, limit: RateLimit, token: str) -> None:
-        import redis
-
         try:
-            await self._async_scripts()[2](keys=[key], args=[_window_us(limit), _LEASE_US, token])
-        except redis.RedisError as exc:
-            raise _unreachable(exc) from exc
+            answer = await self._async_scripts()[2](
+                keys=[key], args=[_window_us(limit), _LEASE_US, token]
+            )
+        except Exception as exc:  # every failure: see _failed
+            raise _failed(exc) from exc
+        _released(answer)
 
     def close(self) -> None:
         """Closes the sync connection (the asyncio one with `aclose`)."""
@@ -267,6 +268,55 @@ def _acquire_args(limit: RateLimit, token: str) -> list[int | str]:
     return [limit.requests, _window_us(limit), _LEASE_US, token]
 
 
-def _unreachable(exc: Exception) -> RateLimiterError:
+def checked_wait(value: object, limit: RateLimit) -> float:
+    """Any store's answer to `acquire`, checked: 0 (the slot is taken) or the seconds to wait,
+    at most a window (the protocol's bound, so no wait is longer). Anything else (not a number,
+    NaN, negative, more than a window) is RateLimiterError: no slot is taken on its strength,
+    so no task was created."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= limit.per:
+        raise _nonsense("acquire", value, f"0 or a wait of at most {limit.per:g} s")
+    return float(value)
+
+
+def _wait_from(answer: object, limit: RateLimit) -> float:
+    # The script answers whole microseconds, 0 to a window (the window is rounded to them).
+    if (
+        isinstance(answer, int)
+        and not isinstance(answer, bool)
+        and 0 <= answer <= _window_us(limit)
+    ):
+        return checked_wait(min(answer / 1e6, limit.per), limit)
+    raise _nonsense("acquire", answer, f"0 to {_window_us(limit)} microseconds")
+
+
+def _released(answer: object) -> None:
+    if not (isinstance(answer, int) and not isinstance(answer, bool) and answer == 0):
+        raise _nonsense("release", answer, "0")
+
+
+def _shown(value: object) -> str:
+    """A store's answer in a message: short, whatever its size or depth."""
+    shown = reprlib.Repr()  # keyword arguments only from Python 3.12
+    shown.maxlevel, shown.maxlist, shown.maxstring, shown.maxother, shown.maxlong = 2, 4, 40, 40, 40
+    try:
+        return shown.repr(value)
+    except ValueError:  # an int past Python's digit limit for str()
+        return f"a {type(value).__name__} too long to show"
+
+
+def _nonsense(call: str, value: object, expected: str) -> RateLimiterError:
+    return RateLimiterError(
+        f"the rate-limit store answered {_shown(value)} to {call}, not {expected}"
+    )
+
+
+def _failed(exc: Exception) -> RateLimiterError:
+    # Not only RedisError: redis-py's parser lets ValueError (":abc"), TypeError and others out
+    # of an answer that is not RESP, and a store call is one step whose failures are all alike.
     # redis-py's messages name host and port, never the password.
-    return RateLimiterError(f"the rate-limit store is unreachable: {type(exc).__name__}: {exc}")
+    import redis
+
+    what = "is unreachable" if isinstance(exc, redis.ConnectionError) else "failed"
+    return RateLimiterError(
+        f"the rate-limit store {what}: {type(exc).__name__}: {cut(str(exc), 200)}"
+    )

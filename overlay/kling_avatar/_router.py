@@ -6,7 +6,9 @@ written once, here, as flows in the style of `_base_client`: they yield the step
 client's own flows (tagged with the provider, so the driver sends them with that client), plus
 the router's own steps (rate-limit slots, route events). Both routers only drive these flows.
 
-The failover rule: move on only when the answer proves that no task was created.
+The failover rule: move on only when the answer proves that no task was created. An answer
+that names a task (a task id anywhere in it, whatever its HTTP status or body code says) proves
+nothing of the kind: the task may exist, and the error raised carries its id (`task_id`).
 
 =====================================  =====================================================
 At creation, the provider ...          the router ...
@@ -19,8 +21,15 @@ connection never made                  tries the next provider (after the client
 timeout / answer lost after sending    raises; the message says the task may exist
 5xx, 503, an undecodable answer        raises; the message says the task may exist
 422 / 400 refused input, 401, 404      raises (it would fail everywhere, or is a setup error)
+any of these, naming a task id         raises; the error's `task_id` is that id (may exist)
 task failed after acceptance           raises GenerationFailedError, unless `rerun_failed`
 =====================================  =====================================================
+
+Once a task is created, nothing that follows hides it (`_created`): freeing the rate-limit slot
+cannot fail the call (a store failure then is logged; the slot frees itself within the lease),
+and anything else that fails afterwards (the caller's `on_route` / `on_update`, the wait's
+requests) raises `TaskCreatedError` carrying the task, unless the error carries it already
+(`WaitTimeoutError`, `GenerationFailedError`).
 """
 
 from __future__ import annotations
@@ -70,11 +79,15 @@ from ._models import Provider, Task
 from ._providers import adapter_class
 from ._ratelimit import (
     DEFAULT_RATE_LIMITS,
+    LEASE,
     MemoryRateLimitStore,
     RateLimit,
+    RateLimiterError,
     RateLimitStore,
     account_key,
+    checked_wait,
 )
+from ._redact import cut
 from ._uploads import FileSource, UploadFile, prepare_upload
 
 __all__ = [
@@ -83,6 +96,7 @@ __all__ = [
     "DeadlineExceededError",
     "NoProviderError",
     "RouteEvent",
+    "TaskCreatedError",
     "failover_reason",
 ]
 
@@ -112,7 +126,9 @@ _REFUSED: tuple[type[AvatarError], ...] = (
 
 def failover_reason(error: AvatarError) -> str | None:
     """Why `error`, answered to a task creation, proves that no task was created (the reason
-    to try the next provider); None when it does not."""
+    to try the next provider); None when it does not. An answer that names a task never does."""
+    if error.task_id is not None:
+        return None
     if isinstance(error, APIConnectionError):
         return None if error.request_sent else "connection never made"
     known = _NO_TASK.get(error.code) if error.code is not None else None
@@ -140,6 +156,24 @@ class NoProviderError(AvatarError):
 
 class DeadlineExceededError(AvatarError, TimeoutError):
     """The call's `deadline` passed before a task was created; no task was created."""
+
+
+class TaskCreatedError(AvatarError):
+    """The task was created (and is paid for), then something after the creation failed: the
+    caller's `on_route` or `on_update` raised, or waiting for the task did. `task` is the task
+    (`task_id` its id, `provider` where it is); `__cause__` is what failed. Use the task: do not
+    create it again."""
+
+    def __init__(self, task: Task, failure: BaseException) -> None:
+        what = failure.message if isinstance(failure, AvatarError) else str(failure)
+        super().__init__(
+            f"task {task.id} was created at {task.provider}, then "
+            f"{type(failure).__name__}: {cut(what, 500) or 'no message'}; the task exists"
+            " (and is paid for): use it, do not create it again",
+            provider=task.provider,
+            task_id=task.id,
+        )
+        self.task = task
 
 
 @attrs.frozen
@@ -419,14 +453,65 @@ class BaseRouter(Generic[ClientT, TransportT]):
         comes after the deadline."""
         token = uuid.uuid4().hex
         while True:
-            wait = yield Acquire(self.rate_limit_store, self._accounts[name], limit, token)
-            if wait <= 0:
+            try:
+                answer = yield Acquire(self.rate_limit_store, self._accounts[name], limit, token)
+            except AvatarError:
+                raise
+            except Exception as exc:  # a store of the caller's own: still a typed error
+                raise RateLimiterError(
+                    f"the rate-limit store failed: {type(exc).__name__}", provider=name
+                ) from exc
+            # Every store's answer is checked: a number in [0, window], else no slot is taken.
+            wait = checked_wait(answer, limit)
+            if wait == 0:
                 return token
             left = clock.remaining()
             if left is not None and wait > left:
                 return None
             logger.debug("router: %s rate limit, next slot in %.2fs", name, wait)
             yield Sleep(wait)
+
+    def _release(self, name: Provider, limit: RateLimit, token: str) -> RouterFlow[None]:
+        """Frees the slot of a creation whose answer is in. It never fails the call: after a
+        creation, that would hide the task; after an ambiguous answer, replace its message."""
+        try:
+            yield Release(self.rate_limit_store, self._accounts[name], limit, token)
+        except Exception as exc:
+            logger.warning(
+                "router: could not free the %s rate-limit slot (it frees itself within %g s): %s",
+                name,
+                LEASE,
+                exc,
+            )
+
+    def _created(self, task: Task, after: RouterFlow[T]) -> RouterFlow[T]:
+        """Runs `after`, everything that follows the creation of `task`: whatever fails there,
+        the caller still learns of the task (the one place that guards it)."""
+        try:
+            return (yield from after)
+        except (TaskCreatedError, WaitTimeoutError, GenerationFailedError):
+            raise  # these carry the task (or its id) already
+        except Exception as exc:
+            raise TaskCreatedError(task, exc) from exc
+        except BaseException as exc:  # cancelled, interrupted, or the flow closed unfinished
+            logger.warning(
+                "router: task %s was created at %s; the call ended (%s) before returning it",
+                task.id,
+                task.provider,
+                type(exc).__name__,
+            )
+            raise
+
+    def _settle(
+        self, name: Provider, created: Task, skips: _Skips, slot: tuple[RateLimit, str] | None
+    ) -> RouterFlow[Task]:
+        """What follows a creation at `name`: the slot freed, the cool-down lifted, the route
+        announced."""
+        if slot is not None:
+            yield from self._release(name, *slot)
+        self._failed.pop(name, None)
+        yield from skips.created(name, created)
+        return created
 
     def _route(
         self,
@@ -457,29 +542,33 @@ class BaseRouter(Generic[ClientT, TransportT]):
                 if token is None:
                     yield from skips.add(name, "rate limit: no slot before the deadline")
                     continue
+            slot = None if limit is None or token is None else (limit, token)
             create = client._call(client._adapter.create_task(task, image, audio))
             try:
                 created = yield from self._via(name, create, clock)
             except AvatarError as error:
-                if limit is not None and token is not None:
-                    yield Release(self.rate_limit_store, self._accounts[name], limit, token)
+                if slot is not None:
+                    yield from self._release(name, *slot)
                 reason = failover_reason(error)
                 if reason is None:
-                    if not isinstance(error, (*_REFUSED, DeadlineExceededError)):
+                    if error.task_id is not None or not isinstance(
+                        error, (*_REFUSED, DeadlineExceededError)
+                    ):
                         self._cool(name, type(error).__name__)
+                        named = (
+                            ""
+                            if error.task_id is None
+                            else f" (the answer names task {error.task_id})"
+                        )
                         error.message += (
-                            f"; the task may have been created at {name}, so it was not sent"
-                            " to another provider (look for it before trying again)"
+                            f"; the task may have been created at {name}{named}, so it was not"
+                            " sent to another provider (look for it before trying again)"
                         )
                     raise
                 self._cool(name, reason, error.retry_after)
                 yield from skips.add(name, reason, error)
                 continue
-            if limit is not None and token is not None:
-                yield Release(self.rate_limit_store, self._accounts[name], limit, token)
-            self._failed.pop(name, None)
-            yield from skips.created(name, created)
-            return created
+            return (yield from self._created(created, self._settle(name, created, skips, slot)))
         raise NoProviderError(
             "no provider took the task; no task was created: " + skips.summary(),
             skipped=skips.events,
@@ -509,19 +598,37 @@ class BaseRouter(Generic[ClientT, TransportT]):
         tried: set[Provider] = set()
         while True:
             task = yield from self._route(task_input, clock, on_route, frozenset(tried))
-            client = self.clients[task.provider]
-            wait = client._wait_flow(task.id, clock.bound(timeout), on_update, None)
-            try:
-                return (yield from self._via(task.provider, wait, clock, task_id=task.id))
-            except GenerationFailedError as failed:
-                tried.add(task.provider)
-                if not rerun or tried.issuperset(self.providers):
-                    raise
-                callback = on_route or self.on_route
-                reason = f"task {task.id} failed ({failed.message}); creating it elsewhere"
-                logger.info("router: %s: %s", task.provider, reason)
-                if callback is not None:
-                    yield Announce(callback, RouteEvent(task.provider, "rerun", reason, task))
+            finished = yield from self._created(
+                task, self._finish(task, clock, timeout, on_update, on_route, rerun, tried)
+            )
+            if finished is not None:
+                return finished
+
+    def _finish(
+        self,
+        task: Task,
+        clock: Deadline,
+        timeout: float,
+        on_update: OnUpdate | None,
+        on_route: OnRoute | None,
+        rerun: bool,
+        tried: set[Provider],
+    ) -> RouterFlow[Task | None]:
+        """Waits for `task`, just created; None when it failed and is to be created again."""
+        client = self.clients[task.provider]
+        wait = client._wait_flow(task.id, clock.bound(timeout), on_update, None)
+        try:
+            return (yield from self._via(task.provider, wait, clock, task_id=task.id))
+        except GenerationFailedError as failed:
+            tried.add(task.provider)
+            if not rerun or tried.issuperset(self.providers):
+                raise
+            callback = on_route or self.on_route
+            reason = f"task {task.id} failed ({failed.message}); creating it elsewhere"
+            logger.info("router: %s: %s", task.provider, reason)
+            if callback is not None:
+                yield Announce(callback, RouteEvent(task.provider, "rerun", reason, task))
+            return None
 
     def _named(self, task: Task | str, provider: Provider | str | None) -> tuple[Provider, str]:
         """The provider a task lives at, and its id."""
@@ -785,18 +892,28 @@ class AvatarRouter(BaseRouter[AvatarClient, httpx.BaseTransport]):
             while not isinstance(step := advance(flow, reply, error), Done):
                 reply, error = None, None
                 if isinstance(step, On):
-                    reply, error = self.clients[step.provider]._perform(step.step)
+                    try:
+                        reply, error = self.clients[step.provider]._perform(step.step)
+                    except Exception as exc:  # the caller's on_update raised: for the flow too
+                        error = exc
                 elif isinstance(step, Sleep):
                     time.sleep(step.seconds)
-                elif isinstance(step, Acquire):
-                    reply = step.store.acquire(step.key, step.limit, step.token)
-                elif isinstance(step, Release):
-                    step.store.release(step.key, step.limit, step.token)
                 else:
-                    step.callback(step.event)
+                    try:
+                        reply = self._own(step)
+                    except Exception as exc:  # for the flow to judge: before or after a creation
+                        error = exc
             return step.value
         finally:
             flow.close()
+
+    def _own(self, step: Acquire | Release | Announce) -> object:
+        if isinstance(step, Acquire):
+            return step.store.acquire(step.key, step.limit, step.token)
+        if isinstance(step, Release):
+            step.store.release(step.key, step.limit, step.token)
+            return None
+        return step.callback(step.event)
 
 
 class AsyncAvatarRouter(BaseRouter[AsyncAvatarClient, httpx.AsyncBaseTransport]):
@@ -907,17 +1024,26 @@ class AsyncAvatarRouter(BaseRouter[AsyncAvatarClient, httpx.AsyncBaseTransport])
             while not isinstance(step := advance(flow, reply, error), Done):
                 reply, error = None, None
                 if isinstance(step, On):
-                    reply, error = await self.clients[step.provider]._perform(step.step)
+                    try:
+                        reply, error = await self.clients[step.provider]._perform(step.step)
+                    except Exception as exc:  # the caller's on_update raised: for the flow too
+                        error = exc
                 elif isinstance(step, Sleep):
                     await asyncio.sleep(step.seconds)
-                elif isinstance(step, Acquire):
-                    reply = await step.store.acquire_async(step.key, step.limit, step.token)
-                elif isinstance(step, Release):
-                    await step.store.release_async(step.key, step.limit, step.token)
                 else:
-                    result = step.callback(step.event)
-                    if inspect.isawaitable(result):
-                        await result
+                    try:
+                        reply = await self._own(step)
+                    except Exception as exc:  # for the flow to judge: before or after a creation
+                        error = exc
             return step.value
         finally:
             flow.close()
+
+    async def _own(self, step: Acquire | Release | Announce) -> object:
+        if isinstance(step, Acquire):
+            return await step.store.acquire_async(step.key, step.limit, step.token)
+        if isinstance(step, Release):
+            await step.store.release_async(step.key, step.limit, step.token)
+            return None
+        result = step.callback(step.event)
+        return (await result) if inspect.isawaitable(result) else result
