@@ -43,6 +43,7 @@ if TYPE_CHECKING:
         DeadlineExceededError,
         NoProviderError,
         RouteEvent,
+        TaskCreatedError,
     )
     from ._seen import MemorySeenStore, RedisSeenStore, SeenStore
     from ._uploads import MAX_UPLOAD_BYTES
@@ -85,6 +86,7 @@ __all__ = [
     "ServerError",
     "ServiceUnavailableError",
     "Task",
+    "TaskCreatedError",
     "TaskState",
     "UnexpectedResponseError",
     "WaitTimeoutError",
@@ -115,6 +117,7 @@ _HOMES = {
     "DeadlineExceededError": "_router",
     "NoProviderError": "_router",
     "RouteEvent": "_router",
+    "TaskCreatedError": "_router",
     "Receiver": "_receiver",
     "MemorySeenStore": "_seen",
     "RedisSeenStore": "_seen",

@@ -146,16 +146,39 @@ class RedisSeenStore:
             return getattr(self._client, method)(*args, **kwargs)
         except redis_module.RedisError as exc:
             raise AvatarError(f"the Redis seen-store failed: {type(exc).__name__}") from None
+        except Exception as exc:  # redis-py's parser lets ValueError (":abc") and others out
+            raise AvatarError(
+                f"the Redis seen-store answered something unreadable: {type(exc).__name__}"
+            ) from None
 
     def add(self, key: str, ttl: float) -> bool:
         millis = max(1, math.ceil(_check_ttl(ttl) * 1000))
-        return bool(self._call("set", self._prefix + key, b"1", nx=True, px=millis))
+        # redis-py reads SET's +OK as True and its nil (NX: the key is there) as None; any
+        # other answer is not a claim, nor a proof of a duplicate.
+        answer = self._call("set", self._prefix + key, b"1", nx=True, px=millis)
+        if answer is True or answer is None:
+            return answer is True
+        raise _nonsense("SET", answer)
 
     def discard(self, key: str) -> None:
-        self._call("delete", self._prefix + key)
+        _count(self._call("delete", self._prefix + key), "DEL")
 
     def __contains__(self, key: object) -> bool:
-        return isinstance(key, str) and bool(self._call("exists", self._prefix + key))
+        return isinstance(key, str) and _count(self._call("exists", self._prefix + key), "EXISTS")
 
     def close(self) -> None:
         self._client.close()
+
+
+def _count(answer: object, command: str) -> bool:
+    # DEL and EXISTS of one key answer how many keys there were: 0 or 1.
+    if isinstance(answer, int) and not isinstance(answer, bool) and answer in (0, 1):
+        return answer == 1
+    raise _nonsense(command, answer)
+
+
+def _nonsense(command: str, answer: object) -> AvatarError:
+    return AvatarError(
+        f"the Redis seen-store answered {command} with a {type(answer).__name__}, not what"
+        " Redis answers"
+    )
