@@ -8,6 +8,7 @@ or close the connection (None) mid-call, which a real Redis never does.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 from collections.abc import Callable
@@ -22,21 +23,36 @@ _HANDSHAKE = {b"CLIENT", b"SELECT", b"AUTH", b"READONLY"}
 _HELLO = b"%3\r\n+server\r\n+redis\r\n+version\r\n+7.0.0\r\n+proto\r\n:3\r\n"
 
 
+class RespError(str):
+    """An error reply (``-ERR ...``)."""
+
+
 def resp(value: object) -> bytes:
-    """`value` in RESP2: int, str (simple string), bytes (bulk), None (nil), list (array)."""
+    """`value` on the wire: int (``:``), float (RESP3 double, NaN and infinities included),
+    str (simple string), RespError (error), bytes (bulk), None (RESP3 null), bool (RESP3
+    boolean), list (array, nested as deep as it goes)."""
     if isinstance(value, bool):
-        return resp(int(value))
+        return b"#t\r\n" if value else b"#f\r\n"
     if isinstance(value, int):
         return b":%d\r\n" % value
+    if isinstance(value, float):
+        return b"," + repr(value).encode() + b"\r\n"
+    if isinstance(value, RespError):
+        return b"-" + _line(value) + b"\r\n"
     if isinstance(value, str):
-        return b"+" + value.encode() + b"\r\n"
+        return b"+" + _line(value) + b"\r\n"
     if isinstance(value, bytes):
         return b"$%d\r\n%s\r\n" % (len(value), value)
     if value is None:
-        return b"$-1\r\n"
+        return b"_\r\n"
     if isinstance(value, list):
         return b"*%d\r\n" % len(value) + b"".join(resp(item) for item in value)
     raise TypeError(f"no RESP form for {value!r}")
+
+
+def _line(text: str) -> bytes:
+    # A simple string or error is one line.
+    return text.replace("\r", " ").replace("\n", " ").encode("utf-8", "replace")
 
 
 class FakeRedis:
@@ -46,9 +62,9 @@ class FakeRedis:
         self.answer = answer
         self.commands: list[list[bytes]] = []
         self._listener = socket.create_server(("127.0.0.1", 0))
-        self._listener.settimeout(0.2)
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._conns: list[socket.socket] = []
         self._accept = threading.Thread(target=self._serve, daemon=True)
 
     @property
@@ -65,7 +81,11 @@ class FakeRedis:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        # Shutting the sockets down wakes the threads blocked on them (Linux), at once.
         self._stopping.set()
+        for sock in [self._listener, *self._conns]:
+            with contextlib.suppress(OSError):  # closed by its thread already
+                sock.shutdown(socket.SHUT_RDWR)
         self._accept.join(timeout=5)
         for thread in self._threads:
             thread.join(timeout=5)
@@ -75,16 +95,14 @@ class FakeRedis:
         while not self._stopping.is_set():
             try:
                 conn, _ = self._listener.accept()
-            except TimeoutError:
-                continue
             except OSError:
                 return
+            self._conns.append(conn)
             thread = threading.Thread(target=self._talk, args=(conn,), daemon=True)
             self._threads.append(thread)
             thread.start()
 
     def _talk(self, conn: socket.socket) -> None:
-        conn.settimeout(0.2)
         buffer = b""
         with conn:
             while not self._stopping.is_set():
@@ -92,8 +110,6 @@ class FakeRedis:
                 if parsed is None:
                     try:
                         chunk = conn.recv(65536)
-                    except TimeoutError:
-                        continue
                     except OSError:
                         return
                     if not chunk:
