@@ -776,14 +776,16 @@ class AvatarRouter(BaseRouter[AvatarClient, httpx.BaseTransport]):
 
     Keys and base URLs come from the environment as for `AvatarClient`, or per provider from
     `api_keys` / `base_urls`. A creation moves on to the next provider only when the answer
-    proves no task was made (402, 429, 455, 505, or a connection never made); after an
-    ambiguous outcome it raises, saying the task may exist. `prefer="price"` orders by price
-    (`prices`, else crun's EstimateTask), `prefer="credits"` by the balance left; a provider
-    that failed is skipped for `cooldown` seconds. Creations wait for a slot of the provider's
-    `rate_limits` (default: Apikley 20 per 10 s, as kie documents) in `rate_limit_store`
-    (in memory, or `RedisRateLimitStore` shared across processes). `deadline` (seconds)
-    bounds a whole call; `on_route(event)` hears every skip and where the task went.
-    The other options are the clients'.
+    proves no task was made (402, 429, 455, 505 naming no task, or a connection never made);
+    after an ambiguous outcome it raises, saying the task may exist (`task_id`: the id, when the
+    answer named one). Once a task exists, whatever fails afterwards raises `TaskCreatedError`
+    carrying it (a rate-limit slot that cannot be freed is only logged). `prefer="price"`
+    orders by price (`prices`, else crun's EstimateTask), `prefer="credits"` by the balance
+    left; a provider that failed is skipped for `cooldown` seconds. Creations wait for a slot
+    of the provider's `rate_limits` (default: Apikley 20 per 10 s, as kie documents) in
+    `rate_limit_store` (in memory, or `RedisRateLimitStore` shared across processes).
+    `deadline` (seconds) bounds a whole call; `on_route(event)` hears every skip and where the
+    task went. The other options are the clients'.
     """
 
     _client_class = AvatarClient
