@@ -25,7 +25,7 @@ import os
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -52,7 +52,7 @@ class Broken(Exception):
 def child() -> dict[str, str]:
     """Every scenario, sync and async, with the client on PYTHONPATH; {row: "paid/hidden"}."""
     from hostile.provider import KEY, routes
-    from hostile.server import HostileServer, answer
+    from hostile.server import HostileServer, Request, Script, answer
     from kling_avatar import AsyncAvatarRouter, AvatarRouter, RedisRateLimitStore, Task
     from kling_avatar.testing import MockServer
     from router.fake_redis import FakeRedis
@@ -72,10 +72,12 @@ def child() -> dict[str, str]:
         redis = stack.enter_context(
             FakeRedis(lambda command: b":0\r\n" if len(command) == 8 else None)
         )
+
+        def naming(status: int, body: dict[str, Any]) -> Callable[[Request], Script]:
+            return lambda request: [answer(body, status)]
+
         hostile = {
-            label: stack.enter_context(
-                HostileServer(routes("apikley", create=lambda r, a=shape: [answer(a[1], a[0])]))
-            )
+            label: stack.enter_context(HostileServer(routes("apikley", create=naming(*shape))))
             for label, shape in SHAPES.items()
         }
 

@@ -229,7 +229,7 @@ NAMED |= {
 NAMED["HTTP 429, task id at the top level"] = (429, {"code": 429, "taskId": TASK_ID})
 
 
-@pytest.fixture(params=NAMED.values(), ids=NAMED.keys())
+@pytest.fixture(params=list(NAMED.values()), ids=list(NAMED))
 def naming_apikley(request: pytest.FixtureRequest) -> Iterator[HostileServer]:
     """An Apikley whose creation answers an error that names a task, on a real socket."""
     status, body = request.param

@@ -28,7 +28,7 @@ from kling_avatar import (
     RedisRateLimitStore,
     RedisSeenStore,
 )
-from kling_avatar._base_client import Send
+from kling_avatar._base_client import Send, Sleep
 from kling_avatar._router import Acquire, Announce, On, Release
 from kling_avatar.testing import MockServer
 
@@ -61,7 +61,7 @@ GARBAGE: dict[str, bytes | None] = {
 }
 
 
-@pytest.fixture(params=GARBAGE.values(), ids=GARBAGE.keys())
+@pytest.fixture(params=list(GARBAGE.values()), ids=list(GARBAGE))
 def garbage_redis(request: pytest.FixtureRequest) -> Iterator[FakeRedis]:
     reply: bytes | None = request.param
     with FakeRedis(lambda command: reply) as fake:
@@ -276,7 +276,8 @@ def test_no_creation_without_a_slot_and_no_wait_past_the_deadline(answers: list[
                 return
             elif isinstance(step, Release | Announce):
                 reply = None
-            else:  # a pause
+            else:
+                assert isinstance(step, Sleep)
                 seconds = step.seconds
                 assert math.isfinite(seconds) and seconds >= 0
                 assert clock.now + seconds <= start + deadline
