@@ -7,6 +7,7 @@ missing install step can never pass as green.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -38,13 +39,19 @@ def _answers_ping(port: int) -> bool:
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`redis://127.0.0.1:PORT/0` of a throwaway server, stopped after the session."""
+    with redis_server(tmp_path_factory.mktemp("redis")) as (url, _):
+        yield url
+
+
+@contextlib.contextmanager
+def redis_server(folder: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """A throwaway server of one's own (its URL, and its process, to stop it mid-test)."""
     binary = shutil.which("redis-server")
     if binary is None:
         if os.environ.get("CI"):
             pytest.fail(f"redis-server is not installed ({INSTALL_HINT}); .ci/run must install it")
         pytest.skip(f"redis-server is not installed ({INSTALL_HINT})")
     port = _free_port()
-    folder: Path = tmp_path_factory.mktemp("redis")
     command = [
         binary,
         "--bind",
@@ -69,7 +76,7 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             if server.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(f"redis-server did not start on 127.0.0.1:{port}")
             time.sleep(0.05)
-        yield f"redis://127.0.0.1:{port}/0"
+        yield f"redis://127.0.0.1:{port}/0", server
     finally:
         server.terminate()
         server.wait(timeout=10)

@@ -12,7 +12,9 @@ Issue 21, items 1 and 2, sync and async (`router_for`), counting what the mock c
 from __future__ import annotations
 
 import asyncio
+import subprocess
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -31,6 +33,7 @@ from kling_avatar import (
     TaskState,
 )
 from kling_avatar.testing import MockServer
+from redis_server import redis_server
 
 from .fake_redis import FakeRedis
 from .helpers import CREATE, Counts, media_urls, router_options
@@ -253,3 +256,36 @@ def test_an_error_answer_naming_a_task_is_not_failed_over_on(
     assert "may have been created at apikley" in error.message and TASK_ID in error.message
     assert counts.calls(CREATE["crun"]) == 0 and counts.tasks() == 0
     assert events == []  # not "skipped": the router did not move on
+
+
+class StopsRedisFirst(RedisRateLimitStore):
+    """A real Redis, stopped after the slot was taken and the task created, before the slot
+    is freed: the release then meets a server that is gone."""
+
+    def __init__(self, url: str, server: subprocess.Popen[bytes]) -> None:
+        super().__init__(url, timeout=2.0)
+        self.server = server
+
+    def _stop(self) -> None:
+        self.server.terminate()
+        self.server.wait(timeout=10)
+
+    def release(self, key: str, limit: RateLimit, token: str) -> None:
+        self._stop()
+        super().release(key, limit, token)
+
+    async def release_async(self, key: str, limit: RateLimit, token: str) -> None:
+        self._stop()
+        await super().release_async(key, limit, token)
+
+
+def test_a_real_redis_stopped_before_the_slot_is_freed_still_returns_the_task(
+    router_for: Router, mock: MockServer, counts: Counts, tmp_path: Path
+) -> None:
+    with redis_server(tmp_path) as (url, server):
+        store = StopsRedisFirst(url, server)
+        router = apikley_only(router_for, rate_limit_store=store)
+        task = router.create_task(**media_urls(mock))
+        store.close()
+    assert server.poll() is not None  # it was stopped mid-call
+    assert task.provider == "apikley" and counts.tasks() == 1
