@@ -213,8 +213,12 @@ def build_parser() -> argparse.ArgumentParser:
     generate = command(
         "generate", "upload local files, create a task, wait for it and print the video URL"
     )
-    generate.add_argument("--image", required=True, metavar="PATH|URL", help="the portrait")
-    generate.add_argument("--audio", required=True, metavar="PATH|URL", help="the speech")
+    generate.add_argument(
+        "--image", required=True, type=_media, metavar="PATH|URL", help="the portrait"
+    )
+    generate.add_argument(
+        "--audio", required=True, type=_media, metavar="PATH|URL", help="the speech"
+    )
     generate.add_argument(
         "--prompt", default="", metavar="TEXT", help="what the avatar should do (optional)"
     )
@@ -457,7 +461,15 @@ def _state_text(task: Task) -> str:
     return task.state.value
 
 
-def _upload(ctx: _Context, client: AvatarClient, value: str, media: str | UploadFile) -> str:
+def _media(value: str) -> str | Path:
+    """An argument that looks like a URL stays one (the client checks it is http(s));
+    anything else names a local file: a `Path`, which the client reads (a str it never does)."""
+    if "://" in value or value.startswith(("http:", "https:")):
+        return value
+    return Path(value)
+
+
+def _upload(ctx: _Context, client: AvatarClient, value: str | Path, media: str | UploadFile) -> str:
     """A URL is passed through; a local file (already checked) is uploaded, its URL returned."""
     if isinstance(media, str):
         return media
