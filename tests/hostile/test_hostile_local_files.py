@@ -117,16 +117,17 @@ def test_what_is_not_a_regular_file_is_refused_before_any_request(
 ) -> None:
     path, word = {
         "/dev/zero": (lambda: Path("/dev/zero"), "a device"),
-        "fifo": (lambda: request.getfixturevalue("fifo"), "a FIFO"),
+        "fifo": (lambda: request.getfixturevalue("fifo"), r"a FIFO \(named pipe\)"),
         "directory": (lambda: tmp_path, "a directory"),
         "terminal": (lambda: request.getfixturevalue("terminal"), "a device"),
     }[kind]
     source = path()
-    with pytest.raises(InvalidRequestError, match=f"image_url: cannot read .*{word}"):
+    said = f"cannot read .*: it is {word}; only a regular file is read"
+    with pytest.raises(InvalidRequestError, match=f"image_url: {said}"):
         call(provider, server.url, "create_task", image_url=source, audio_url=URL)
-    with pytest.raises(InvalidRequestError, match=f"audio_url: cannot read .*{word}"):
+    with pytest.raises(InvalidRequestError, match=f"audio_url: {said}"):
         call(provider, server.url, "create_task", image_url=PORTRAIT, audio_url=source)
-    with pytest.raises(InvalidRequestError, match=word):
+    with pytest.raises(InvalidRequestError, match=said):
         call(provider, server.url, "upload_file", source)
     assert server.requests == []  # not even the portrait was uploaded
 
