@@ -42,7 +42,7 @@ from kling_avatar import (
     as_provider,
 )
 from kling_avatar._base_client import DEFAULT_TIMEOUT
-from kling_avatar._inputs import check_task_input
+from kling_avatar._inputs import PATH_ADVICE, check_task_input
 from kling_avatar._progress import Progress
 from kling_avatar._providers import adapter_class
 from kling_avatar._redact import RedactingFilter, printable
@@ -464,6 +464,8 @@ def _state_text(task: Task) -> str:
 def _media(value: str) -> str | Path:
     """An argument that looks like a URL stays one (the client checks it is http(s));
     anything else names a local file: a `Path`, which the client reads (a str it never does)."""
+    if not value.strip():
+        raise argparse.ArgumentTypeError("empty: give a file's path or an http(s) URL")
     if "://" in value or value.startswith(("http:", "https:")):
         return value
     return Path(value)
@@ -494,8 +496,9 @@ def _in_option_terms(exc: InvalidRequestError, provider: str) -> InvalidRequestE
     option = _OPTIONS.get(field)
     if option is not None and message.startswith(f"{field}:"):
         message = option + message[len(field) :]
-    # The client's advice for an untyped file is an argument the command does not have.
-    message = message.removesuffix("; pass content_type")
+    # The client's advice for an untyped file, and for a path in a str, is about arguments
+    # the command does not have (it makes every non-URL argument a path itself).
+    message = message.removesuffix("; pass content_type").removesuffix(PATH_ADVICE)
     return InvalidRequestError(message, provider=exc.provider or provider, field=exc.field)
 
 

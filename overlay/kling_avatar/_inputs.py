@@ -20,6 +20,7 @@ MODES = ("std", "pro")
 # What `image_url`/`audio_url` take: a str is an http(s) URL; a local file is a path object
 # (`pathlib.Path`) or an open binary file, uploaded first.
 Media: TypeAlias = "str | LocalFile"
+PATH_ADVICE = "; a str is always a URL (for a local file pass pathlib.Path(...) or an open file)"
 
 
 def _http_host(value: str) -> str | None:
@@ -128,9 +129,7 @@ def media(value: object, field: str, kind: Literal["image", "audio"]) -> str | U
         if is_http_url(value):
             return value
         raise InvalidRequestError(
-            f"{field}: not an http(s) URL: {value!r:.100}; a str is always a URL (for a local "
-            "file pass pathlib.Path(...) or an open binary file)",
-            field=field,
+            f"{field}: not an http(s) URL: {value!r:.100}{PATH_ADVICE}", field=field
         )
     if is_local_file(value):
         return prepare_upload(value, field=field, kind=kind)
