@@ -7,18 +7,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import os
 import stat
 import threading
+import unittest.mock
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from kling_avatar import MAX_UPLOAD_BYTES, AsyncAvatarRouter, InvalidRequestError
+from kling_avatar._inputs import is_http_url
 
 from .conftest import Call
-from .provider import KEY, async_client, hostile_crun
+from .provider import KEY, async_client, hostile_crun, sync_client
 from .server import HostileServer, answer
 
 MEDIA = Path(__file__).resolve().parents[2] / "examples" / "media"
@@ -275,3 +281,71 @@ def test_async_reads_files_in_a_worker_thread_while_the_loop_runs(
     assert task_id == "t1"
     assert gated.threads and loop_thread not in gated.threads
     assert voice_reads and loop_thread not in voice_reads
+
+
+# Strings a caller (or a request's field passed through) might hand over, and anything else.
+_strings = st.sampled_from(
+    [
+        "/etc/passwd",
+        "/dev/zero",
+        "/dev/stdin",
+        "~/.ssh/id_rsa",
+        "../../etc/shadow",
+        "C:\\Windows\\win.ini",
+        "file:///etc/passwd",
+        "http:/etc/passwd",
+        "https://",
+        "",
+        str(PORTRAIT),
+        "https://media.example/p.png",
+    ]
+) | st.text(max_size=40)
+_anything = _strings | st.none() | st.integers() | st.binary(max_size=20) | st.lists(st.text())
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+@settings(max_examples=100, deadline=None)
+@given(value=_anything)
+def test_any_value_is_a_url_or_a_typed_refusal_and_no_file_is_opened(
+    mode: str, value: object
+) -> None:
+    sent: list[httpx.Request] = []
+
+    def network(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(200, json={"code": 200, "msg": "ok", "data": {"task_id": "t1"}})
+
+    opened: list[object] = []
+
+    def watched(real: Callable[..., Any]) -> Callable[..., Any]:
+        def open_(path: Any, *args: Any, **kwargs: Any) -> Any:
+            opened.append(path)
+            return real(path, *args, **kwargs)
+
+        return open_
+
+    async def run_async() -> None:
+        client = async_client("crun", "https://api.example", transport=httpx.MockTransport(network))
+        async with client:
+            await client.create_task(image_url=value, audio_url=URL)  # type: ignore[arg-type]
+
+    with (  # every way a file is opened: the descriptor, and pathlib's and open()'s
+        unittest.mock.patch.object(os, "open", watched(os.open)),
+        unittest.mock.patch.object(io, "open", watched(io.open)),
+    ):
+        try:
+            if mode == "sync":
+                with sync_client(
+                    "crun", "https://api.example", transport=httpx.MockTransport(network)
+                ) as client:
+                    client.create_task(image_url=value, audio_url=URL)  # type: ignore[arg-type]
+            else:
+                asyncio.run(run_async())
+        except InvalidRequestError as error:
+            assert error.field == "image_url"
+            assert not (isinstance(value, str) and is_http_url(value))
+            assert sent == []
+        else:
+            assert isinstance(value, str) and is_http_url(value)
+            assert len(sent) == 1  # the creation, with the URL as given
+    assert opened == []
