@@ -12,7 +12,7 @@ import stat
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO, Literal, TypeAlias, cast
+from typing import Literal, Protocol, TypeAlias, cast
 
 import attrs
 
@@ -20,6 +20,7 @@ from ._exceptions import InvalidRequestError
 
 __all__ = [
     "MAX_UPLOAD_BYTES",
+    "BinaryFile",
     "FileSource",
     "LocalFile",
     "UploadFile",
@@ -27,8 +28,16 @@ __all__ = [
     "prepare_upload",
 ]
 
-LocalFile: TypeAlias = "os.PathLike[str] | BinaryIO"
-FileSource: TypeAlias = "os.PathLike[str] | BinaryIO | bytes"
+
+class BinaryFile(Protocol):
+    """An open binary file: what `open(path, "rb")` returns, or anything with such a `read`
+    (and, when it has a descriptor, a `fileno`, which must then be a regular file's)."""
+
+    def read(self, size: int, /) -> bytes: ...
+
+
+LocalFile: TypeAlias = "os.PathLike[str] | BinaryFile"
+FileSource: TypeAlias = "os.PathLike[str] | BinaryFile | bytes"
 
 # Both providers take at most 10 MB per file (kie.ai's limits, which Apikley repeats).
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
@@ -160,13 +169,18 @@ def _read_path(source: os.PathLike[str], field: str) -> bytes:
         os.close(fd)
 
 
-def _read_open_file(source: BinaryIO, field: str) -> bytes:
+def _read_open_file(source: BinaryFile, field: str) -> bytes:
     """An open binary file, from where it stands: a regular file when it has a descriptor
     (a pipe or terminal could block for ever), at most limit+1 bytes read."""
+    fileno = getattr(source, "fileno", None)
     try:
-        fd = source.fileno()
-    except (OSError, ValueError, AttributeError):
+        fd = fileno() if callable(fileno) else None
+    except (OSError, ValueError):  # io.UnsupportedOperation is both
         fd = None  # in memory (io.BytesIO): nothing can block
+    if fd is not None and (isinstance(fd, bool) or not isinstance(fd, int)):
+        raise InvalidRequestError(
+            f"{field}: the open file's fileno() is no descriptor", field=field
+        )
     try:
         if fd is not None:
             mode = os.fstat(fd).st_mode
@@ -221,7 +235,7 @@ def prepare_upload(
         content = _read_path(source, field)
         name = Path(os.fsdecode(os.fspath(source))).name
     elif is_local_file(source):
-        content = _read_open_file(cast(BinaryIO, source), field)
+        content = _read_open_file(cast(BinaryFile, source), field)
         given = getattr(source, "name", None)
         name = Path(given).name if isinstance(given, str) and given else None
     else:

@@ -121,12 +121,13 @@ def test_what_is_not_a_regular_file_is_refused_before_any_request(
     request: pytest.FixtureRequest,
     tmp_path: Path,
 ) -> None:
-    path, word = {
+    cases: dict[str, tuple[Callable[[], Path], str]] = {
         "/dev/zero": (lambda: Path("/dev/zero"), "a device"),
         "fifo": (lambda: request.getfixturevalue("fifo"), r"a FIFO \(named pipe\)"),
         "directory": (lambda: tmp_path, "a directory"),
         "terminal": (lambda: request.getfixturevalue("terminal"), "a device"),
-    }[kind]
+    }
+    path, word = cases[kind]
     source = path()
     said = f"cannot read .*: it is {word}; only a regular file is read"
     with pytest.raises(InvalidRequestError, match=f"image_url: {said}"):
@@ -349,3 +350,12 @@ def test_any_value_is_a_url_or_a_typed_refusal_and_no_file_is_opened(
             assert isinstance(value, str) and is_http_url(value)
             assert len(sent) == 1  # the creation, with the URL as given
     assert opened == []
+
+
+def test_a_file_open_in_text_mode_is_refused_with_the_reason(
+    call: Call, provider: str, server: HostileServer
+) -> None:
+    binary = r"audio_url: .*binary mode \('rb'\)"
+    with open(VOICE, encoding="latin-1") as text, pytest.raises(InvalidRequestError, match=binary):
+        call(provider, server.url, "create_task", image_url=PORTRAIT, audio_url=text)
+    assert server.requests == []
