@@ -146,13 +146,16 @@ def _not_regular(field: str, what: str, mode: int) -> InvalidRequestError:
 def _read_path(source: os.PathLike[str], field: str) -> bytes:
     """The file at `source`, checked on the descriptor that is read (no window between a
     check and the open): a regular file, at most the limit; limit+1 bytes read at most."""
-    shown = repr(os.fspath(source))
     try:
-        fd = os.open(source, _OPEN_FLAGS)
-    except OSError as exc:
-        raise InvalidRequestError(
-            f"{field}: cannot read {shown}: {exc.strerror or exc}", field=field
-        ) from exc
+        path = os.fspath(source)
+    except TypeError as exc:  # a __fspath__ that returns no path
+        raise InvalidRequestError(f"{field}: not a path: {exc}", field=field) from exc
+    shown = f"{path!r:.200}"
+    try:
+        fd = os.open(path, _OPEN_FLAGS)
+    except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise InvalidRequestError(f"{field}: cannot read {shown}: {reason}", field=field) from exc
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
@@ -233,7 +236,7 @@ def prepare_upload(
         )
     elif isinstance(source, os.PathLike):
         content = _read_path(source, field)
-        name = Path(os.fsdecode(os.fspath(source))).name
+        name = Path(os.fsdecode(os.fspath(source))).name  # read: fspath gave a path
     elif is_local_file(source):
         content = _read_open_file(cast(BinaryFile, source), field)
         given = getattr(source, "name", None)

@@ -20,7 +20,7 @@ import httpx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from kling_avatar import MAX_UPLOAD_BYTES, AsyncAvatarRouter, InvalidRequestError
+from kling_avatar import MAX_UPLOAD_BYTES, AsyncAvatarRouter, AvatarError, InvalidRequestError
 from kling_avatar._inputs import is_http_url
 
 from .conftest import Call
@@ -359,3 +359,44 @@ def test_a_file_open_in_text_mode_is_refused_with_the_reason(
     with open(VOICE, encoding="latin-1") as text, pytest.raises(InvalidRequestError, match=binary):
         call(provider, server.url, "create_task", image_url=PORTRAIT, audio_url=text)
     assert server.requests == []
+
+
+class _NoPath(os.PathLike[str]):
+    def __fspath__(self) -> str:
+        return 42  # type: ignore[return-value]
+
+
+_paths = (
+    st.text(max_size=30).map(Path)
+    | st.sampled_from(["a\0b", "/dev/null", "/proc/self/status", "/", "."]).map(Path)
+    | st.just(_NoPath())
+)
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+@settings(max_examples=100, deadline=None)
+@given(path=_paths)
+def test_any_path_is_read_or_refused_with_a_typed_error_before_any_request(
+    mode: str, path: os.PathLike[str]
+) -> None:
+    sent: list[httpx.Request] = []
+
+    def network(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(500, json={"code": 500, "msg": "no"})
+
+    async def run_async() -> None:
+        client = async_client("crun", "https://api.example", transport=httpx.MockTransport(network))
+        async with client:
+            await client.create_task(image_url=path, audio_url=URL)
+
+    with pytest.raises(AvatarError) as caught:  # no file here is an image; else the 500
+        if mode == "sync":
+            with sync_client(
+                "crun", "https://api.example", transport=httpx.MockTransport(network)
+            ) as client:
+                client.create_task(image_url=path, audio_url=URL)
+        else:
+            asyncio.run(run_async())
+    if isinstance(caught.value, InvalidRequestError):
+        assert caught.value.field == "image_url" and sent == []
