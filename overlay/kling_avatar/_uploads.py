@@ -201,7 +201,12 @@ def _bounded(read: Callable[[int], object], field: str) -> bytes:
     chunks: list[bytes] = []
     total = 0
     while total <= MAX_UPLOAD_BYTES:
-        chunk = read(min(_CHUNK, MAX_UPLOAD_BYTES + 1 - total))
+        try:
+            chunk = read(min(_CHUNK, MAX_UPLOAD_BYTES + 1 - total))
+        except (TypeError, ValueError) as exc:  # a closed file; a read() that takes no size
+            raise InvalidRequestError(
+                f"{field}: cannot read the file: {type(exc).__name__}: {exc}", field=field
+            ) from exc
         if not isinstance(chunk, bytes | bytearray):
             raise InvalidRequestError(
                 f"{field}: the file is not open in binary mode ('rb')", field=field

@@ -400,3 +400,19 @@ def test_any_path_is_read_or_refused_with_a_typed_error_before_any_request(
             asyncio.run(run_async())
     if isinstance(caught.value, InvalidRequestError):
         assert caught.value.field == "image_url" and sent == []
+
+
+class _ReadTakesNoSize:
+    def read(self) -> bytes:
+        return PORTRAIT.read_bytes()
+
+
+def test_an_unusable_open_file_is_a_typed_refusal(
+    call: Call, provider: str, server: HostileServer
+) -> None:
+    closed = open(PORTRAIT, "rb")  # noqa: SIM115 - closed at once: that is the case
+    closed.close()
+    for source in (closed, _ReadTakesNoSize()):
+        with pytest.raises(InvalidRequestError, match="image_url: cannot read the file"):
+            call(provider, server.url, "create_task", image_url=source, audio_url=URL)
+    assert server.requests == []
