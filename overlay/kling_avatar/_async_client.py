@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 import inspect
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from functools import cached_property
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Literal, ParamSpec, Self, TypeVar
+from typing import TYPE_CHECKING, Literal, Self, TypeVar
 
 import httpx
 
@@ -40,26 +40,23 @@ if TYPE_CHECKING:
     from ._receiver import Receiver
 
 T = TypeVar("T")
-P = ParamSpec("P")
 
 
-async def off_loop(read: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-    """`read(...)` in a worker thread: a file is never read on the event loop (a slow disk
-    or a large file would stop every other task of the loop meanwhile)."""
-    return await asyncio.to_thread(read, *args, **kwargs)
+# A file is read in a worker thread, never on the event loop: a slow disk, a network share or
+# a large file would stop every other task of the loop meanwhile. URLs skip the thread hop.
 
 
 async def local_media(image_url: object, audio_url: object) -> tuple[object, object]:
     """The local files among `image_url`/`audio_url` read off the loop (`read_local_media`)."""
     if is_local_file(image_url) or is_local_file(audio_url):
-        return await off_loop(read_local_media, image_url, audio_url)
+        return await asyncio.to_thread(read_local_media, image_url, audio_url)
     return image_url, audio_url
 
 
 async def local_upload(source: object, content_type: str | None) -> object:
     """An `upload_file` source that is a local file, read and checked off the loop."""
     if is_local_file(source):
-        return await off_loop(prepare_upload, source, content_type, field="path_or_bytes")
+        return await asyncio.to_thread(prepare_upload, source, content_type, field="path_or_bytes")
     return source
 
 
