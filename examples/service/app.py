@@ -10,7 +10,8 @@ SERVICE_CALLBACK_SECRET (share it between processes behind one URL; random other
 callback URLs minted before a restart are refused after it), REDIS_URL (a seen-set shared by
 several processes; in memory otherwise).
 
-HTTP API: POST /videos {"provider", "image_url", "audio_url", "prompt"} -> 201 {"id", ...};
+HTTP API: POST /videos {"provider", "image_url", "audio_url", "prompt"} -> 201 {"id", ...}
+(image_url and audio_url http(s) URLs only: anything else, a path included, is 422);
 GET /videos/{id} -> {"id", "state": pending|running|succeeded|failed, "video_url", ...};
 the callback receiver under /callbacks/.
 """
@@ -24,7 +25,8 @@ import threading
 import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from typing import Literal
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 import uvicorn
 from fastapi import FastAPI, HTTPException
@@ -41,7 +43,7 @@ from kling_avatar import (
     TaskState,
     as_provider,
 )
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 DEFAULT_PORT = 8200
 KEY_ENV = {"crun": "CRUN_API_KEY", "apikley": "APIKLEY_API_KEY"}
@@ -53,10 +55,22 @@ STATES = {
 }
 
 
+def _http_url(value: str) -> str:
+    """A caller's media must be a URL the provider fetches: a path would name a file on this
+    server (the client refuses a str that is no URL too; this says so as a 422 up front)."""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("must be an http(s) URL")
+    return value
+
+
+MediaUrl = Annotated[str, Field(max_length=2048), AfterValidator(_http_url)]
+
+
 class NewVideo(BaseModel):
     provider: Literal["crun", "apikley"]
-    image_url: str = Field(max_length=2048)
-    audio_url: str = Field(max_length=2048)
+    image_url: MediaUrl
+    audio_url: MediaUrl
     prompt: str = Field(default="", max_length=5000)
 
 

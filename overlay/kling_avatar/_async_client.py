@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import os
+from collections.abc import Awaitable
 from functools import cached_property
 from pathlib import Path
 from types import TracebackType
@@ -29,16 +30,34 @@ from ._download import (
     DEFAULT_MAX_DOWNLOAD_BYTES,
     download_async,
 )
-from ._exceptions import AvatarError
+from ._exceptions import AvatarError, InvalidRequestError
+from ._inputs import Media, read_local_media
 from ._models import Task
 from ._providers import Server
-from ._uploads import FileSource
+from ._uploads import FileSource, is_local_file, prepare_upload
 
 if TYPE_CHECKING:
     from ._receiver import Receiver
 
 T = TypeVar("T")
-Media = str | os.PathLike[str]
+
+
+# A file is read in a worker thread, never on the event loop: a slow disk, a network share or
+# a large file would stop every other task of the loop meanwhile. URLs skip the thread hop.
+
+
+async def local_media(image_url: object, audio_url: object) -> tuple[object, object]:
+    """The local files among `image_url`/`audio_url` read off the loop (`read_local_media`)."""
+    if is_local_file(image_url) or is_local_file(audio_url):
+        return await asyncio.to_thread(read_local_media, image_url, audio_url)
+    return image_url, audio_url
+
+
+async def local_upload(source: object, content_type: str | None) -> object:
+    """An `upload_file` source that is a local file, read and checked off the loop."""
+    if is_local_file(source):
+        return await asyncio.to_thread(prepare_upload, source, content_type, field="path_or_bytes")
+    return source
 
 
 class AsyncAvatarClient(BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport]):
@@ -58,11 +77,12 @@ class AsyncAvatarClient(BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport])
         mode: Literal["std", "pro"] = "pro",
         callback_url: str | None = None,
     ) -> Task:
-        """Starts a generation; a local path for `image_url`/`audio_url` is uploaded first.
-        Never sent twice unless the connection provably failed before sending."""
-        return await self._drive(
-            self._create_flow(image_url, audio_url, prompt, mode, callback_url)
-        )
+        """Starts a generation. `image_url`/`audio_url`: a str is an http(s) URL, sent as it is;
+        a local file is a `pathlib.Path` or an open binary file, read in a worker thread (a
+        regular file, at most 10 MB) and uploaded first. Never sent twice unless the connection
+        provably failed before sending."""
+        image, audio = await self._local_media(image_url, audio_url)
+        return await self._drive(self._create_flow(image, audio, prompt, mode, callback_url))
 
     async def get_task(self, task_id: str) -> Task:
         """The task as the provider reports it now."""
@@ -109,7 +129,8 @@ class AsyncAvatarClient(BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport])
         is created with a callback URL it minted (unless `callback_url` is given) and the wait
         ends when that callback arrives."""
         callback_url = self._callback_url(callback_url, receiver)
-        create = self._create_flow(image_url, audio_url, prompt, mode, callback_url)
+        image, audio = await self._local_media(image_url, audio_url)
+        create = self._create_flow(image, audio, prompt, mode, callback_url)
         return await self._drive(self._generate_flow(create, timeout, on_update, receiver))
 
     async def get_credits(self) -> float:
@@ -119,9 +140,23 @@ class AsyncAvatarClient(BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport])
     async def upload_file(
         self, path_or_bytes: FileSource, *, content_type: str | None = None
     ) -> str:
-        """Uploads a local file (at most 10 MB, an accepted image or audio type, detected from
-        the content when not given) and returns the URL to pass as `image_url`/`audio_url`."""
-        return await self._drive(self._upload_flow(path_or_bytes, content_type))
+        """Uploads a local file (a `pathlib.Path`, an open binary file or the bytes; a regular
+        file of at most 10 MB, an accepted image or audio type, detected from the content when
+        not given) and returns the URL to pass as `image_url`/`audio_url`. A file is read in a
+        worker thread."""
+        source = await self._on_behalf(local_upload(path_or_bytes, content_type))
+        return await self._drive(self._upload_flow(source, content_type))
+
+    async def _local_media(self, image_url: object, audio_url: object) -> tuple[object, object]:
+        return await self._on_behalf(local_media(image_url, audio_url))
+
+    async def _on_behalf(self, read: Awaitable[T]) -> T:
+        """`read`'s result; input it rejects names the provider the call was for."""
+        try:
+            return await read
+        except InvalidRequestError as error:
+            error.provider = error.provider or self.provider
+            raise
 
     async def download(
         self,

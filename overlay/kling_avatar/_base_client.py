@@ -38,7 +38,7 @@ from ._providers import Adapter, GeneratedClient, Operation, Server, adapter_cla
 from ._redact import Redactor
 from ._retry import Backoff, Retrier
 from ._traffic import TrafficRecorder, recorder_for
-from ._uploads import FileSource, UploadFile, prepare_upload
+from ._uploads import UploadFile, prepare_upload
 from ._wait import Poller, RunTimes
 
 if TYPE_CHECKING:
@@ -324,7 +324,7 @@ class BaseClient(Generic[HttpT, TransportT]):
             error.provider = error.provider or self.provider
             raise
 
-    def _upload_flow(self, source: FileSource, content_type: str | None) -> Flow[str]:
+    def _upload_flow(self, source: object, content_type: str | None) -> Flow[str]:
         file = self._checked(prepare_upload, source, content_type, field="path_or_bytes")
         return (yield from self._upload_steps(file))
 

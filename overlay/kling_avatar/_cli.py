@@ -42,7 +42,7 @@ from kling_avatar import (
     as_provider,
 )
 from kling_avatar._base_client import DEFAULT_TIMEOUT
-from kling_avatar._inputs import check_task_input
+from kling_avatar._inputs import PATH_ADVICE, check_task_input
 from kling_avatar._progress import Progress
 from kling_avatar._providers import adapter_class
 from kling_avatar._redact import RedactingFilter, printable
@@ -213,8 +213,12 @@ def build_parser() -> argparse.ArgumentParser:
     generate = command(
         "generate", "upload local files, create a task, wait for it and print the video URL"
     )
-    generate.add_argument("--image", required=True, metavar="PATH|URL", help="the portrait")
-    generate.add_argument("--audio", required=True, metavar="PATH|URL", help="the speech")
+    generate.add_argument(
+        "--image", required=True, type=_media, metavar="PATH|URL", help="the portrait"
+    )
+    generate.add_argument(
+        "--audio", required=True, type=_media, metavar="PATH|URL", help="the speech"
+    )
     generate.add_argument(
         "--prompt", default="", metavar="TEXT", help="what the avatar should do (optional)"
     )
@@ -457,7 +461,17 @@ def _state_text(task: Task) -> str:
     return task.state.value
 
 
-def _upload(ctx: _Context, client: AvatarClient, value: str, media: str | UploadFile) -> str:
+def _media(value: str) -> str | Path:
+    """An argument that looks like a URL stays one (the client checks it is http(s));
+    anything else names a local file: a `Path`, which the client reads (a str it never does)."""
+    if not value.strip():
+        raise argparse.ArgumentTypeError("empty: give a file's path or an http(s) URL")
+    if "://" in value or value.startswith(("http:", "https:")):
+        return value
+    return Path(value)
+
+
+def _upload(ctx: _Context, client: AvatarClient, value: str | Path, media: str | UploadFile) -> str:
     """A URL is passed through; a local file (already checked) is uploaded, its URL returned."""
     if isinstance(media, str):
         return media
@@ -482,8 +496,9 @@ def _in_option_terms(exc: InvalidRequestError, provider: str) -> InvalidRequestE
     option = _OPTIONS.get(field)
     if option is not None and message.startswith(f"{field}:"):
         message = option + message[len(field) :]
-    # The client's advice for an untyped file is an argument the command does not have.
-    message = message.removesuffix("; pass content_type")
+    # The client's advice for an untyped file, and for a path in a str, is about arguments
+    # the command does not have (it makes every non-URL argument a path itself).
+    message = message.removesuffix("; pass content_type").removesuffix(PATH_ADVICE)
     return InvalidRequestError(message, provider=exc.provider or provider, field=exc.field)
 
 

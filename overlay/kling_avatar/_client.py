@@ -30,6 +30,7 @@ from ._download import (
     download_sync,
 )
 from ._exceptions import AvatarError
+from ._inputs import Media
 from ._limits import check_deadline, deadline, install_deadlines
 from ._models import Task
 from ._providers import Server
@@ -39,7 +40,6 @@ if TYPE_CHECKING:
     from ._receiver import Receiver
 
 T = TypeVar("T")
-Media = str | os.PathLike[str]
 
 
 class AvatarClient(BaseClient[httpx.Client, httpx.BaseTransport]):
@@ -68,8 +68,10 @@ class AvatarClient(BaseClient[httpx.Client, httpx.BaseTransport]):
         mode: Literal["std", "pro"] = "pro",
         callback_url: str | None = None,
     ) -> Task:
-        """Starts a generation; a local path for `image_url`/`audio_url` is uploaded first.
-        Never sent twice unless the connection provably failed before sending."""
+        """Starts a generation. `image_url`/`audio_url`: a str is an http(s) URL, sent as it is;
+        a local file is a `pathlib.Path` or an open binary file, read (a regular file, at most
+        10 MB) and uploaded first. Never sent twice unless the connection provably failed
+        before sending."""
         return self._drive(self._create_flow(image_url, audio_url, prompt, mode, callback_url))
 
     def get_task(self, task_id: str) -> Task:
@@ -123,8 +125,9 @@ class AvatarClient(BaseClient[httpx.Client, httpx.BaseTransport]):
         return self._drive(self._credits_flow())
 
     def upload_file(self, path_or_bytes: FileSource, *, content_type: str | None = None) -> str:
-        """Uploads a local file (at most 10 MB, an accepted image or audio type, detected from
-        the content when not given) and returns the URL to pass as `image_url`/`audio_url`."""
+        """Uploads a local file (a `pathlib.Path`, an open binary file or the bytes; a regular
+        file of at most 10 MB, an accepted image or audio type, detected from the content when
+        not given) and returns the URL to pass as `image_url`/`audio_url`."""
         return self._drive(self._upload_flow(path_or_bytes, content_type))
 
     def download(

@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import ipaddress
-import os
 import re
 import socket
-from typing import Literal
+from typing import Literal, TypeAlias
 from urllib.parse import urlsplit
 
 import attrs
 
 from ._exceptions import InvalidRequestError
-from ._uploads import UploadFile, prepare_upload
+from ._uploads import LocalFile, UploadFile, is_local_file, prepare_upload
 
 # Apikley's (kie.ai's) documented limit; each adapter states its own (`Adapter.max_prompt`).
 MAX_PROMPT = 5000
 MODES = ("std", "pro")
+
+# What `image_url`/`audio_url` take: a str is an http(s) URL; a local file is a path object
+# (`pathlib.Path`) or an open binary file, uploaded first.
+Media: TypeAlias = "str | LocalFile"
+PATH_ADVICE = "; a str is always a URL (for a local file pass pathlib.Path(...) or an open file)"
 
 
 def _http_host(value: str) -> str | None:
@@ -116,16 +120,32 @@ def check_task_id(task_id: object) -> str:
 
 
 def media(value: object, field: str, kind: Literal["image", "audio"]) -> str | UploadFile:
-    """A URL stays a URL; a local path (str or PathLike) is read and checked for uploading."""
-    if isinstance(value, str) and ("://" in value or value.startswith(("http:", "https:"))):
-        return check_url(value, field)
-    if isinstance(value, str | os.PathLike):
-        if isinstance(value, str) and not value.strip():
-            raise InvalidRequestError(f"{field}: empty", field=field)
+    """A str must be an http(s) URL; a path object or an open binary file is read (a regular
+    file, bounded) and checked for uploading. A file already read (`UploadFile`, as the async
+    clients hand it over after reading it off the event loop) passes as it is."""
+    if isinstance(value, UploadFile):
+        return value
+    if isinstance(value, str):
+        if is_http_url(value):
+            return value
+        raise InvalidRequestError(
+            f"{field}: not an http(s) URL: {value!r:.100}{PATH_ADVICE}", field=field
+        )
+    if is_local_file(value):
         return prepare_upload(value, field=field, kind=kind)
     raise InvalidRequestError(
-        f"{field}: expected an http(s) URL or a local path, got {type(value).__name__}",
+        f"{field}: expected an http(s) URL (str), a pathlib.Path or an open binary file, "
+        f"got {type(value).__name__}",
         field=field,
+    )
+
+
+def read_local_media(image_url: object, audio_url: object) -> tuple[object, object]:
+    """The local files among them read (`UploadFile`), the rest as they are. The async
+    clients run this in a thread, so no file is read on the event loop."""
+    return (
+        media(image_url, "image_url", "image") if is_local_file(image_url) else image_url,
+        media(audio_url, "audio_url", "audio") if is_local_file(audio_url) else audio_url,
     )
 
 

@@ -47,7 +47,7 @@ from typing import Any, ClassVar, Generic, Literal, Self, TypeAlias, TypeVar
 import attrs
 import httpx
 
-from ._async_client import AsyncAvatarClient
+from ._async_client import AsyncAvatarClient, local_media, local_upload
 from ._base_client import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
@@ -74,7 +74,7 @@ from ._exceptions import (
     ServiceUnavailableError,
     WaitTimeoutError,
 )
-from ._inputs import TaskInput, check_task_id, check_task_input
+from ._inputs import Media, TaskInput, check_task_id, check_task_input
 from ._models import Provider, Task
 from ._providers import adapter_class
 from ._ratelimit import (
@@ -680,7 +680,7 @@ class BaseRouter(Generic[ClientT, TransportT]):
         return (yield from self._via(name, wait, clock, task_id=task_id))
 
     def _upload_flow(
-        self, source: FileSource, content_type: str | None, provider: Provider | str | None
+        self, source: object, content_type: str | None, provider: Provider | str | None
     ) -> RouterFlow[str]:
         file: UploadFile = prepare_upload(source, content_type, field="path_or_bytes")
         names = [adapter_class(provider).name] if provider is not None else list(self.providers)
@@ -765,9 +765,6 @@ def _number(value: object, what: str) -> float:
 def _priced_url(media: str | UploadFile) -> str:
     # RFC 2606's reserved name: nothing is ever fetched from it.
     return media if isinstance(media, str) else f"https://example.com/{media.file_name}"
-
-
-Media = str | os.PathLike[str]
 
 
 class AvatarRouter(BaseRouter[AvatarClient, httpx.BaseTransport]):
@@ -937,7 +934,8 @@ class AsyncAvatarRouter(BaseRouter[AsyncAvatarClient, httpx.AsyncBaseTransport])
     ) -> Task:
         """Creates the task at the first provider able to take it (a local file is uploaded to
         that provider); the Task's `provider` says which."""
-        args = (image_url, audio_url, prompt, mode, callback_url)
+        image, audio = await local_media(image_url, audio_url)  # read off the loop
+        args = (image, audio, prompt, mode, callback_url)
         return await self._drive(self._create_flow(args, deadline, on_route))
 
     async def get_task(self, task: Task | str, *, provider: Provider | str | None = None) -> Task:
@@ -974,7 +972,8 @@ class AsyncAvatarRouter(BaseRouter[AsyncAvatarClient, httpx.AsyncBaseTransport])
         rerun_failed: bool | None = None,
     ) -> Task:
         """`create_task`, then wait at that provider (see `AvatarRouter.generate`)."""
-        args = (image_url, audio_url, prompt, mode, callback_url)
+        image, audio = await local_media(image_url, audio_url)  # read off the loop
+        args = (image, audio, prompt, mode, callback_url)
         return await self._drive(
             self._generate_flow(args, timeout, on_update, deadline, on_route, rerun_failed)
         )
@@ -987,7 +986,8 @@ class AsyncAvatarRouter(BaseRouter[AsyncAvatarClient, httpx.AsyncBaseTransport])
         provider: Provider | str | None = None,
     ) -> str:
         """Uploads to `provider`, or to the first provider that takes it; its URL."""
-        return await self._drive(self._upload_flow(path_or_bytes, content_type, provider))
+        source = await local_upload(path_or_bytes, content_type)  # read off the loop
+        return await self._drive(self._upload_flow(source, content_type, provider))
 
     async def get_credits(self, provider: Provider | str) -> float:
         """The credits left at `provider`."""

@@ -88,7 +88,7 @@ def test_async_client_does_the_same(mock: MockServer, provider: str) -> None:
 def test_local_paths_are_uploaded_and_their_urls_sent(
     client: AvatarClient, mock: MockServer, calls: Calls, provider: str
 ) -> None:
-    task = client.generate(image_url=PORTRAIT, audio_url=str(VOICE))
+    task = client.generate(image_url=PORTRAIT, audio_url=VOICE)
     assert task.state is TaskState.SUCCEEDED
     upload_op = "getUploadUrl" if provider == "crun" else "uploadFileStream"
     assert calls(upload_op) == 2

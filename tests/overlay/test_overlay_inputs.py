@@ -134,7 +134,7 @@ def test_a_local_file_is_checked_before_the_other_is_uploaded(
 ) -> None:
     client, sent = recorded
     with pytest.raises(InvalidRequestError, match="audio_url"):
-        client.create_task(image_url=PORTRAIT, audio_url="/nowhere/voice.wav")
+        client.create_task(image_url=PORTRAIT, audio_url=Path("/nowhere/voice.wav"))
     assert sent == []  # the portrait was not uploaded either
 
 
