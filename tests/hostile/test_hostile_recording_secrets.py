@@ -486,3 +486,23 @@ def test_the_redactor_leaves_no_encoding_of_any_key(key: str, before: str, after
         + b"\x80"
     )
     assert found(redact.data(data).decode("latin-1"), [key]) == []
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_apikley_presigned_video_urls_keep_their_signature(mode: str) -> None:
+    """The URLs in `resultJson` are the caller's to fetch: blanking their query (as a message
+    would) leaves a URL that cannot be downloaded."""
+    with hostile("apikley") as server:
+        options: dict[str, Any] = {"max_retries": 0, "api_key": KEY, "base_url": server.url}
+        if mode == "sync":
+            with AvatarClient("apikley", **options) as client:
+                task = client.get_task("presigned-cloudfront")
+        else:
+
+            async def run() -> Task:
+                async with AsyncAvatarClient("apikley", **options) as client:
+                    return await client.get_task("presigned-cloudfront")
+
+            task = asyncio.run(run())
+    assert task.video_urls == [f"{server.url}/v/presigned-cloudfront.mp4?{PRESIGNED['cloudfront']}"]
+    assert "SIGcfZq7" not in repr(task)
