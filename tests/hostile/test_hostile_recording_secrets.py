@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import gzip
 import json
 import logging
@@ -233,12 +234,12 @@ def session(client: Any, folder: Path, provider: str) -> list[object]:
         return result
 
     for asked in echo_answers("http://h"):
-        attempt(lambda asked=asked: client.get_task(asked))
+        attempt(functools.partial(client.get_task, asked))
     for vendor in PRESIGNED:
-        task = attempt(lambda vendor=vendor: client.get_task(f"presigned-{vendor}"))
+        task = attempt(functools.partial(client.get_task, f"presigned-{vendor}"))
         assert task is not None, shown[-1]
-        attempt(lambda task=task, vendor=vendor: client.download(task, folder / f"{vendor}.mp4"))
-    attempt(lambda: client.upload_file(MEDIA / "portrait.png"))
+        attempt(functools.partial(client.download, task, folder / f"{vendor}.mp4"))
+    attempt(functools.partial(client.upload_file, MEDIA / "portrait.png"))
     return shown
 
 
@@ -346,7 +347,7 @@ def _no_credentials(texts: Iterable[str]) -> None:
 def test_a_base_url_with_credentials_is_refused_unquoted(provider: str, url: str) -> None:
     with HostileServer(lambda r: [answer({"code": 200, "data": 1})]) as server:
         url = url.format(port=server.port)
-        errors: list[AvatarError] = []
+        errors: list[InvalidRequestError] = []
         with pytest.raises(InvalidRequestError) as sync:
             AvatarClient(cast(Provider, provider), api_key=KEY, base_url=url)
         errors.append(sync.value)
