@@ -89,30 +89,39 @@ def _hex(number: int, width: int) -> str:
     return "".join(f"[{d}{d.upper()}]" if d.isalpha() else d for d in format(number, f"0{width}x"))
 
 
-_ESCAPE = r"\\+"  # one backslash, or more where an escape was escaped again
+# One backslash, or more where an escape was escaped again. Possessive (as every repetition
+# here that text can make long): a run of backslashes must not be retried at every position.
+_ESCAPE = r"\\++"
 _NAMED_ESCAPES = {"\n": "n", "\t": "t", "\r": "r", "\b": "b", "\f": "f"}
 
 
-def _character(char: str) -> str:
-    """A pattern for `char` in any of the encodings a text can carry it in."""
+def _character(char: str, first: bool = False) -> str:
+    """A pattern for `char` in any of the encodings a text can carry it in. As the `first` of a
+    secret, an escape may not start inside a run of backslashes nor a percent-encoding inside a
+    run of "%25": such a run is read once from its start, not again from each of its characters
+    (which would cost time quadratic in the run's length)."""
     code = ord(char)
     data = char.encode("utf-8", "surrogatepass")
+    escape = r"(?<!\\)" + _ESCAPE if first else _ESCAPE
+    percent = r"(?<!%25)%" if first else "%"
     forms = [re.escape(char)]
     if code >= 0x80:  # its UTF-8 bytes read as Latin-1: a body that is not UTF-8
         forms.append(re.escape(data.decode("latin-1")))
-    if char in "\\'\"/":
-        forms.append(_ESCAPE + re.escape(char))
+    if char == "\\":  # escaped up to three times; bounded, as possessive would eat the next
+        forms.append(r"\\{2,8}")
+    elif char in "'\"/":
+        forms.append(escape + re.escape(char))
     if char in _NAMED_ESCAPES:
-        forms.append(_ESCAPE + _NAMED_ESCAPES[char])
+        forms.append(escape + _NAMED_ESCAPES[char])
     if code < 0x100:
-        forms.append(_ESCAPE + "x" + _hex(code, 2))
+        forms.append(escape + "x" + _hex(code, 2))
     if code < 0x10000:
-        forms.append(_ESCAPE + "u" + _hex(code, 4))
+        forms.append(escape + "u" + _hex(code, 4))
     else:  # JSON writes an astral character as a surrogate pair
         high, low = 0xD800 + ((code - 0x10000) >> 10), 0xDC00 + ((code - 0x10000) & 0x3FF)
-        forms.append(_ESCAPE + "u" + _hex(high, 4) + _ESCAPE + "u" + _hex(low, 4))
-    forms.append(_ESCAPE + "U" + _hex(code, 8))
-    forms.append("".join("%(?:25)*" + _hex(byte, 2) for byte in data))
+        forms.append(escape + "u" + _hex(high, 4) + _ESCAPE + "u" + _hex(low, 4))
+    forms.append(escape + "U" + _hex(code, 8))
+    forms.append(percent + "".join("(?:25)*" + _hex(byte, 2) + "%" for byte in data)[:-1])
     if char == " ":
         forms.append(r"\+")
     forms.append(f"&#0*{code};")
@@ -139,7 +148,7 @@ def _secret_pattern(secrets: tuple[str, ...]) -> re.Pattern[str] | None:
     literals: set[str] = set()
     escaped: list[str] = []
     for secret in secrets:
-        escaped.append("".join(_character(char) for char in secret))
+        escaped.append("".join(_character(c, first=i == 0) for i, c in enumerate(secret)))
         literals |= _base64_forms(secret)
     if not escaped:
         return None
@@ -152,19 +161,21 @@ def _secret_pattern(secrets: tuple[str, ...]) -> re.Pattern[str] | None:
 
 # A URL in text, also written JSON-escaped (`https:\/\/h\/p?a=1\u0026sig=x`): the escapes that
 # may stand for a URL's own separators are read as part of it.
-_URL_ESCAPE = r"\\+(?:/|u00(?:2[6fF]|3[dDfF]|23|25))"
+_URL_ESCAPE = r"\\++(?:/|u00(?:2[6fF]|3[dDfF]|23|25))"
 _URL_IN_TEXT = re.compile(
     r"""(?i)\b(?:https?|wss?|ftp):(?:\\*/){2}(?:""" + _URL_ESCAPE + r"""|[^\s'"<>\\`])+"""
 )
-_UNESCAPE = re.compile(r"\\+(/|u00[0-9a-fA-F]{2})")
+_UNESCAPE = re.compile(r"\\++(/|u00[0-9a-fA-F]{2})")
 # A credential parameter anywhere in text, outside a whole URL: a relative URL, a URL
-# percent-encoded inside another, a form body. Its value ends where a parameter would.
-_PARAM_IN_TEXT = re.compile(
-    r"(?i)(?P<lead>^|[?&;,\s]|\\+u00(?:26|3f)|%(?:25)*(?:26|3f))"
-    r"(?P<name>[\w.~-]*(?:" + _CREDENTIAL_WORDS.replace("(?:^|[-_.])ak$", "[-_.]ak") + r")[\w.~-]*)"
-    r"(?P<eq>=|%(?:25)*3d|\\+u003d)"
-    r"(?P<value>(?:\\+/|\\+u00(?:2f|3d|2b)|%[0-9a-f]{2}|[^&\s\"'<>\\#,;])+)"
+# percent-encoded inside another, a form body. Found by its head (separator, whole name, "="),
+# the name judged by `is_secret_param`; its value, where a parameter's would end, is then
+# blanked. Heads only, so that a plain parameter's value cannot hide a nested one
+# (`next=...%3Fsig%3D...`); the name is taken whole, possessively: a pattern that looked for
+# the word inside it would retry every split of a long word (quadratic time).
+_PARAM_HEAD = re.compile(
+    r"(?i)(?:^|[?&;,\s]|(?<!\\)\\++u00(?:26|3f)|(?<!%25)%(?:25)*+(?:26|3f))([\w.~-]++)(?:=|%(?:25)*+3d|\\++u003d)"
 )
+_PARAM_VALUE = re.compile(r"(?i)(?:\\++(?:/|u00(?:2f|3d|2b))|%[0-9a-f]{2}|[^&\s\"'<>\\#,;%])++")
 
 
 def _unescaped(url: str) -> str:
@@ -215,11 +226,16 @@ def _blank_params(text: str, style: Style) -> str:
     if "=" not in text and "%" not in text and "\\" not in text:
         return text
     marker = BLANK if style == "message" else URL_BLANK
-
-    def one(match: re.Match[str]) -> str:
-        return match.group("lead") + match.group("name") + match.group("eq") + marker
-
-    return _PARAM_IN_TEXT.sub(one, text)
+    parts: list[str] = []
+    done = 0
+    for head in _PARAM_HEAD.finditer(text):
+        if head.start() < done or not is_secret_param(head.group(1)):
+            continue
+        value = _PARAM_VALUE.match(text, head.end())
+        if value is not None:
+            parts += [text[done : head.end()], marker]
+            done = value.end()
+    return "".join([*parts, text[done:]]) if parts else text
 
 
 def redact_url(url: str) -> str:
