@@ -29,7 +29,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from typing import Literal
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 __all__ = [
     "BLANK",
@@ -173,7 +173,9 @@ _UNESCAPE = re.compile(r"\\++(/|u00[0-9a-fA-F]{2})")
 # (`next=...%3Fsig%3D...`); the name is taken whole, possessively: a pattern that looked for
 # the word inside it would retry every split of a long word (quadratic time).
 _PARAM_HEAD = re.compile(
-    r"(?i)(?:^|[?&;,\s]|(?<!\\)\\++u00(?:26|3f)|(?<!%25)%(?:25)*+(?:26|3f))([\w.~-]++)(?:=|%(?:25)*+3d|\\++u003d)"
+    r"(?i)(?:^|[?&;,\s]|(?<!\\)\\++u00(?:26|3f)|(?<!%25)%(?:25)*+(?:26|3f))"  # a separator
+    r"([\w.~-]++)"  # the name
+    r"(?:=|%(?:25)*+3d|\\++u003d)"
 )
 _PARAM_VALUE = re.compile(r"(?i)(?:\\++(?:/|u00(?:2f|3d|2b))|%[0-9a-f]{2}|[^&\s\"'<>\\#,;%])++")
 
@@ -200,7 +202,7 @@ def _redacted_url(url: str, style: Style) -> str | None:
         changed = True
     for field in ("query", "fragment"):
         value: str = getattr(parts, field)
-        names = [pair.partition("=")[0] for pair in re.split(r"[&;]", value)]
+        names = [unquote(pair.partition("=")[0]) for pair in re.split(r"[&;]", value)]
         if any(is_secret_param(name) for name in names if name):
             changed = True
             if style == "message":  # the whole query: its other values may identify the key
@@ -262,13 +264,14 @@ class Redactor:
     URL's whole query; ``"recording"`` keeps every URL a valid URL (``name=REDACTED``).
     """
 
-    # Enough for a match to reach past a cut: the recorder keeps this much beyond its limit,
-    # redacts, and only then cuts (each character's longest form, with slack for re-escapes).
     def __init__(self, *secrets: str, style: Style = "message") -> None:
         self.secrets = tuple(sorted({s for s in secrets if s}, key=len, reverse=True))
         self.style: Style = style
         self._pattern = _secret_pattern(self.secrets)
-        self.reach = 32 * max((len(s) for s in self.secrets), default=0)
+        # How far past a cut a match may reach: the recorder keeps this much beyond its limit,
+        # redacts, and only then cuts. Each character's longest form with slack for escapes
+        # escaped again, and room for a presigned URL to be seen whole.
+        self.reach = 32 * max((len(s) for s in self.secrets), default=0) + 4096
 
     def __repr__(self) -> str:  # the secrets stay out of it
         return f"Redactor({len(self.secrets)} secrets, style={self.style!r})"
