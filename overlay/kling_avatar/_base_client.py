@@ -274,6 +274,7 @@ class BaseClient(Generic[HttpT, TransportT]):
             max_bytes=max_bytes,
             timeout=timeout,
             allow_loopback=self._adapter.reader.allow_loopback,
+            redact=self._adapter.reader.redact,
         )
 
     # --- flows: every operation, written once ---------------------------------------------

@@ -33,9 +33,11 @@ from kling_avatar import (
     AsyncAvatarClient,
     AvatarClient,
     AvatarError,
+    DownloadError,
     InvalidRequestError,
     Provider,
     Task,
+    TaskState,
 )
 from kling_avatar._redact import Redactor
 
@@ -507,3 +509,42 @@ def test_apikley_presigned_video_urls_keep_their_signature(mode: str) -> None:
             task = asyncio.run(run())
     assert task.video_urls == [f"{server.url}/v/presigned-cloudfront.mp4?{PRESIGNED['cloudfront']}"]
     assert "SIGcfZq7" not in repr(task)
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_a_download_redirect_carrying_the_key_is_refused_unquoted(
+    mode: str, tmp_path: Path
+) -> None:
+    """The video host redirects to a URL holding the key percent-encoded: the client does not
+    follow it (the key would go to whoever that host is), and the error does not show it."""
+
+    def route(request: Request) -> Script:
+        if request.path == "/v.mp4":
+            target = f"http://{request.headers['host']}/next?k={quote(KEY, safe='')}"
+            return [head(302, {"Location": target}, 0)]
+        return [head(200, {"Content-Type": "video/mp4"}, len(VIDEO)) + VIDEO]
+
+    with HostileServer(route) as server:
+        task = Task(
+            id="t1",
+            provider="crun",
+            state=TaskState.SUCCEEDED,
+            provider_state="success",
+            video_urls=[f"{server.url}/v.mp4"],
+        )
+        options: dict[str, Any] = {"max_retries": 0, "api_key": KEY, "base_url": server.url}
+        target = tmp_path / "v.mp4"
+        with pytest.raises(DownloadError) as caught:
+            if mode == "sync":
+                with AvatarClient("crun", **options) as client:
+                    client.download(task, target)
+            else:
+
+                async def run() -> None:
+                    async with AsyncAvatarClient("crun", **options) as client:
+                        await client.download(task, target)
+
+                asyncio.run(run())
+        assert [r.path for r in server.requests] == ["/v.mp4"]  # the redirect not followed
+    assert "API key" in str(caught.value) and not target.exists()
+    assert found(str(caught.value) + repr(caught.value), [KEY]) == []
