@@ -127,7 +127,10 @@ class Apikley(Adapter):
         record = reader.model(TaskRecord.from_dict, data, "data")
         task_state = _APIKLEY_STATES[record.state.value]
         urls: list[str] = []
-        result_json = reader.optional_text(record.result_json, "data.resultJson")
+        # Parsed as sent: blanking it first would blank the presigned queries of the very video
+        # URLs it holds. Each URL is then checked (one carrying the key refused) by `urls`.
+        raw = record.result_json
+        result_json = raw if isinstance(raw, str) and raw else None
         if result_json is not None:
             result = decode_json(result_json)
             if not isinstance(result, Mapping):

@@ -35,7 +35,7 @@ from ._limits import (
 )
 from ._models import Provider, Task
 from ._providers import Adapter, GeneratedClient, Operation, Server, adapter_class
-from ._redact import Redactor
+from ._redact import Redactor, has_userinfo
 from ._retry import Backoff, Retrier
 from ._traffic import TrafficRecorder, recorder_for
 from ._uploads import UploadFile, prepare_upload
@@ -170,6 +170,15 @@ class BaseClient(Generic[HttpT, TransportT]):
                 "the API key has characters an HTTP header cannot carry", provider=name
             )
         url = base_url or os.environ.get(kind.base_url_env) or kind.default_base_url
+        if isinstance(url, str) and has_userinfo(url):
+            # httpx would send them as Basic auth in place of Apikley's Bearer key, and every
+            # URL shown (log lines, recordings, messages) would carry them: refused, unquoted.
+            raise InvalidRequestError(
+                f"base_url (or ${kind.base_url_env}): credentials in the URL (user:password@) "
+                f"are refused; the API key goes in api_key= or ${kind.key_env}",
+                provider=name,
+                field="base_url",
+            )
         self.provider: Provider = name
         self.base_url = check_url(url, "base_url").rstrip("/")
         self.timeout = float(timeout)
@@ -265,6 +274,7 @@ class BaseClient(Generic[HttpT, TransportT]):
             max_bytes=max_bytes,
             timeout=timeout,
             allow_loopback=self._adapter.reader.allow_loopback,
+            redact=self._adapter.reader.redact,
         )
 
     # --- flows: every operation, written once ---------------------------------------------

@@ -569,10 +569,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     ctx = _Context(args, sys.stdout, sys.stderr)
     if args.debug:
         # The client promises no key in any log record; httpx's own INFO lines hold URLs, and
-        # a presigned upload URL carries its signature in the query: the filter blanks it.
+        # a presigned upload URL carries its signature in the query: the filter blanks it (and
+        # the keys, in every encoding, wherever a line might echo one).
         logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
+        keys = [os.environ.get(name, "") for name in KEY_VARIABLES.values()]
         for handler in logging.getLogger().handlers:
-            handler.addFilter(RedactingFilter(terminal=True))
+            handler.addFilter(RedactingFilter(*keys, terminal=True))
         logging.getLogger("kling_avatar").setLevel(logging.DEBUG)
     run: Callable[[_Context], int] = args.run
     try:

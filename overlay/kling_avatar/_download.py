@@ -27,7 +27,7 @@ from ._exceptions import DownloadError
 from ._inputs import answer_url_problem
 from ._limits import check_deadline, deadline, stated_length
 from ._models import Task
-from ._redact import cut, printable, redact_url
+from ._redact import Redactor, cut, printable
 
 __all__ = [
     "DEFAULT_DOWNLOAD_TIMEOUT",
@@ -68,6 +68,8 @@ class DownloadPlan:
     max_bytes: int
     timeout: float
     allow_loopback: bool
+    # The client's rule, told the key: what a message may show of a URL or an error.
+    redact: Redactor = attrs.field(factory=Redactor, repr=False)
 
 
 def _fail(message: str, provider: str | None) -> DownloadError:
@@ -82,16 +84,18 @@ def plan_download(
     max_bytes: int,
     timeout: float,
     allow_loopback: bool,
+    redact: Redactor | None = None,
 ) -> DownloadPlan:
     """Where the video goes: `to` itself, or `to/<safe name>` when `to` is a folder (an existing
     one, or a path ending in a separator); folders are created. Raises DownloadError."""
     url = task.video_url
     provider = task.provider
+    redact = redact or Redactor()
     if url is None:
         raise _fail(f"task {task.id} has no video URL", provider)
     problem = answer_url_problem(url, allow_loopback=allow_loopback)
     if problem is not None:
-        raise _fail(f"the video URL is {problem}: {cut(redact_url(url), 120)}", provider)
+        raise _fail(f"the video URL is {problem}: {cut(redact(url), 120)}", provider)
     if not (max_bytes > 0 and timeout > 0):
         raise _fail("max_bytes and timeout must be positive", provider)
     given = os.fspath(to)
@@ -113,7 +117,7 @@ def plan_download(
         raise _fail(f"{target} is a folder", provider)
     if not overwrite and os.path.lexists(target):
         raise _fail(f"{target} exists (pass overwrite=True, or --force, to replace it)", provider)
-    return DownloadPlan(url, target, overwrite, max_bytes, timeout, allow_loopback)
+    return DownloadPlan(url, target, overwrite, max_bytes, timeout, allow_loopback, redact)
 
 
 class Download:
@@ -137,7 +141,7 @@ class Download:
         return _fail(message, self.provider)
 
     def shown_url(self) -> str:
-        return cut(redact_url(self.url), 160)
+        return cut(self.plan.redact(self.url), 160)
 
     def head(self, response: httpx.Response) -> bool:
         """True when the body is to be read; False after a redirect (`url` is the next hop)."""
@@ -149,6 +153,8 @@ class Download:
                 raise self.fail(f"more than {MAX_REDIRECTS} redirects from {self.shown_url()}")
             self.url = urljoin(self.url, location)
             problem = answer_url_problem(self.url, allow_loopback=self.plan.allow_loopback)
+            if problem is None and self.plan.redact.finds(self.url):
+                problem = "a URL carrying the API key"
             if problem is not None:
                 raise self.fail(f"a redirect to {problem}: {self.shown_url()}")
             return False
@@ -245,7 +251,8 @@ class Download:
             detail = f"not done within {self.plan.timeout:g}s"
         else:
             detail = " ".join(str(exc).split()) or type(exc).__name__
-        error = self.fail(f"download of {self.shown_url()} failed: {cut(redact_url(detail), 200)}")
+        detail = cut(self.plan.redact(detail), 200)
+        error = self.fail(f"download of {self.shown_url()} failed: {detail}")
         error.__cause__ = exc
         return error
 

@@ -6,10 +6,14 @@ FILE=traffic.jsonl`` checks every exchange against the specs and each task's lif
 
 The recording sits in an httpx transport that wraps the client's own, so it sees each request
 as sent and each answer as received, retries and uploads included. Secrets never reach the
-file: the API key (wherever it appears: headers, URLs, bodies a provider echoes), the
-authentication headers and the signature parameters of presigned URLs are replaced by
-``[redacted]``. Bodies are kept up to ``max_body`` bytes each (marked truncated past that), so
-a video download does not land in the file.
+file, in any encoding: what is secret is the package's one rule (`kling_avatar._redact`), applied
+to the URL, every header value, the bodies and error texts. The API key (wherever it appears:
+URLs, bodies a provider echoes, raw, escaped, percent-encoded or base64'd) and the
+authentication headers become ``[redacted]``; a presigned URL keeps its parameters' names with
+their values ``REDACTED`` (still a valid URL). A body that is not UTF-8 is redacted as bytes
+before it is stored as base64; a gzip body is recorded decompressed. Bodies are redacted, then
+kept up to ``max_body`` bytes each (marked truncated past that), so a secret crossing the cut is
+blanked whole and a video download does not land in the file.
 """
 
 from __future__ import annotations
@@ -17,7 +21,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import re
 import threading
 import time
 import zlib
@@ -27,50 +30,17 @@ from typing import Any
 import attrs
 import httpx
 
-REDACTED = "[redacted]"
-# In a URL the marker must keep it a valid URL, so the file still validates against the specs.
-REDACTED_PARAM = "REDACTED"
-DEFAULT_MAX_BODY = 64 * 1024
+from ._redact import Redactor
 
-# Headers that carry a credential, in either direction.
-SECRET_HEADERS = frozenset(
-    {
-        "authorization",
-        "proxy-authorization",
-        "x-api-key",
-        "cookie",
-        "set-cookie",
-        "x-webhook-signature",
-    }
-)
-# Query parameters that make a presigned URL (S3, GCS, Azure, crun's) or carry a key.
-SECRET_PARAMS = frozenset(
-    {
-        "signature",
-        "sig",
-        "x-amz-signature",
-        "x-amz-credential",
-        "x-amz-security-token",
-        "x-goog-signature",
-        "x-goog-credential",
-        "googleaccessid",
-        "se",
-        "sp",
-        "sv",
-        "token",
-        "access_token",
-        "api_key",
-        "apikey",
-        "key",
-    }
-)
-_PARAM_IN_TEXT = re.compile(
-    r"(?i)([?&](?:" + "|".join(re.escape(p) for p in sorted(SECRET_PARAMS)) + r")=)[^&\"'\s\\<>]*"
-)
+DEFAULT_MAX_BODY = 64 * 1024
 
 
 class TrafficRecorder:
-    """Appends redacted exchanges to a JSON Lines file; safe to share between clients/threads."""
+    """Appends redacted exchanges to a JSON Lines file; safe to share between clients/threads.
+
+    What is secret, and how it is blanked, is the package's one rule (`kling_avatar._redact`):
+    the recorder only says where it applies (URLs, header values, bodies, error texts).
+    """
 
     def __init__(
         self,
@@ -81,7 +51,7 @@ class TrafficRecorder:
     ) -> None:
         self.path = os.fspath(path)
         self.max_body = int(max_body)
-        self._secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
+        self._redactor = Redactor(*secrets, style="recording")
         self._lock = threading.Lock()
         self._count = 0
 
@@ -90,13 +60,17 @@ class TrafficRecorder:
 
     def add_secret(self, secret: str) -> None:
         with self._lock:
-            if secret and secret not in self._secrets:
-                self._secrets = sorted({*self._secrets, secret}, key=len, reverse=True)
+            if secret and secret not in self._redactor.secrets:
+                self._redactor = Redactor(*self._redactor.secrets, secret, style="recording")
 
     def redact(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, REDACTED)
-        return _PARAM_IN_TEXT.sub(lambda m: m.group(1) + REDACTED_PARAM, text)
+        return self._redactor(text)
+
+    @property
+    def capture_limit(self) -> int:
+        """Bytes of a body kept before redaction: past `max_body` by as much as an encoded
+        secret can span, so that one crossing the cut is whole when it is blanked."""
+        return self.max_body + self._redactor.reach
 
     def wrap(
         self, inner: Any, *, asynchronous: bool
@@ -109,20 +83,29 @@ class TrafficRecorder:
     # -- writing ------------------------------------------------------------------------------
 
     def _headers(self, headers: httpx.Headers) -> dict[str, str]:
-        return {
-            name: _redacted_header(value) if name.lower() in SECRET_HEADERS else self.redact(value)
-            for name, value in headers.multi_items()
-        }
+        redactor = self._redactor
+        return {name: redactor.header(name, value) for name, value in headers.multi_items()}
 
     def _body(self, data: bytes, truncated: bool, encoding: str = "") -> dict[str, Any]:
-        data = _decoded(data, encoding) if not truncated else data
+        """The body as the client reads it, redacted *before* it is cut to `max_body` bytes."""
+        data, cut_short = _decoded(data, encoding, self.capture_limit)
+        truncated = truncated or cut_short
         try:
-            text = data.decode("utf-8")
+            text: str | None = data.decode("utf-8")
         except UnicodeDecodeError:
-            # Binary (an upload, a video's first bytes): kept as base64, never searched for
-            # secrets, which are text.
-            return {"body_base64": base64.b64encode(data).decode("ascii"), "truncated": truncated}
-        return {"body": self.redact(text), "truncated": truncated}
+            text = None
+        if text is not None:
+            clean = self._redactor(text).encode("utf-8")
+            if len(clean) > self.max_body:
+                clean, truncated = clean[: self.max_body], True
+            # A cut that split a character drops that character's first bytes.
+            return {"body": clean.decode("utf-8", "ignore"), "truncated": truncated}
+        # Binary (an upload, a video's first bytes, text in another encoding): redacted as bytes
+        # first, so that the base64 cannot decode to a secret.
+        clean = self._redactor.data(data)
+        if len(clean) > self.max_body:
+            clean, truncated = clean[: self.max_body], True
+        return {"body_base64": base64.b64encode(clean).decode("ascii"), "truncated": truncated}
 
     def record(
         self,
@@ -143,7 +126,10 @@ class TrafficRecorder:
                 "method": request.method,
                 "url": self.redact(str(request.url)),
                 "headers": self._headers(request.headers),
-                **self._body(request_body[: self.max_body], len(request_body) > self.max_body),
+                **self._body(
+                    request_body[: self.capture_limit],
+                    len(request_body) > self.capture_limit,
+                ),
             },
             "response": None,
             "error": None if error is None else self.redact(f"{type(error).__name__}: {error}"),
@@ -165,22 +151,25 @@ class TrafficRecorder:
                 file.write(line)
 
 
-def _redacted_header(value: str) -> str:
-    # "Bearer <key>" keeps its scheme: what was sent stays checkable, the key does not.
-    scheme, space, _ = value.partition(" ")
-    return f"{scheme} {REDACTED}" if space and scheme.isalpha() else REDACTED
-
-
-def _decoded(data: bytes, encoding: str) -> bytes:
-    """The body as the client reads it: gzip/deflate undone (bounded), others left as sent."""
+def _decoded(data: bytes, encoding: str, limit: int) -> tuple[bytes, bool]:
+    """The body as the client reads it, and whether that is cut short: gzip/deflate undone up
+    to `limit` bytes (a cut or broken stream as far as it goes, so that what it holds is
+    redacted as text: its compressed bytes could not be), others left as sent."""
     encoding = encoding.strip().lower()
     if encoding not in ("gzip", "deflate") or not data:
-        return data
-    try:
-        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS if encoding == "gzip" else zlib.MAX_WBITS)
-        return inflater.decompress(data, 4 * DEFAULT_MAX_BODY)
-    except zlib.error:
-        return data
+        return data, False
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS if encoding == "gzip" else zlib.MAX_WBITS)
+    out = bytearray()
+    step = 512
+    for start in range(0, len(data), step):
+        try:
+            out += inflater.decompress(data[start : start + step], limit + 1 - len(out))
+        except zlib.error:
+            # Not compressed after all (kept as sent), or broken part way (what came before).
+            return (bytes(out), True) if out else (data, False)
+        if len(out) > limit:
+            return bytes(out[:limit]), True
+    return bytes(out), not inflater.eof
 
 
 class _Capture:
@@ -264,7 +253,7 @@ class _Pending:
                 self.request, self.body, self.started, elapsed, response, data, truncated
             )
 
-        stream = tee(response.stream, _Capture(self.recorder.max_body, done))  # type: ignore[arg-type]
+        stream = tee(response.stream, _Capture(self.recorder.capture_limit, done))  # type: ignore[arg-type]
         return httpx.Response(
             response.status_code,
             headers=response.headers,
