@@ -36,7 +36,8 @@ if TYPE_CHECKING:
     from ._models import Provider, RawTask, Task, TaskState
     from ._providers import as_provider
     from ._ratelimit import MemoryRateLimitStore, RateLimit, RateLimiterError, RedisRateLimitStore
-    from ._receiver import Receiver
+    from ._http_guard import uvicorn_limits
+    from ._receiver import Receiver, TaskNotKnownYet
     from ._router import (
         AsyncAvatarRouter,
         AvatarRouter,
@@ -85,12 +86,14 @@ __all__ = [
     "ServerError",
     "ServiceUnavailableError",
     "Task",
+    "TaskNotKnownYet",
     "TaskState",
     "UnexpectedResponseError",
     "WaitTimeoutError",
     "__version__",
     "as_provider",
     "parse_callback",
+    "uvicorn_limits",
     "verify_callback_signature",
 ]
 
@@ -116,6 +119,8 @@ _HOMES = {
     "NoProviderError": "_router",
     "RouteEvent": "_router",
     "Receiver": "_receiver",
+    "TaskNotKnownYet": "_receiver",
+    "uvicorn_limits": "_http_guard",
     "MemorySeenStore": "_seen",
     "RedisSeenStore": "_seen",
     "SeenStore": "_seen",
