@@ -158,8 +158,8 @@ def slow_headers(tree: Path) -> dict[str, Any]:
 def forged_flood() -> dict[str, Any]:
     sys.path.insert(0, str(ROOT / "tests"))
     import httpx
-    from hostile.provider import KEY, asked_id, envelope, routes, task_data
-    from hostile.server import HostileServer, Request
+    from hostile.provider import KEY, asked_id, routes, task_data
+    from hostile.server import HostileServer, Request, envelope
     from kling_avatar import AvatarClient, Receiver
 
     from scripts.serving import serve

@@ -33,10 +33,10 @@ if TYPE_CHECKING:
         UnexpectedResponseError,
         WaitTimeoutError,
     )
+    from ._http_guard import uvicorn_limits
     from ._models import Provider, RawTask, Task, TaskState
     from ._providers import as_provider
     from ._ratelimit import MemoryRateLimitStore, RateLimit, RateLimiterError, RedisRateLimitStore
-    from ._http_guard import uvicorn_limits
     from ._receiver import Receiver, TaskNotKnownYet
     from ._router import (
         AsyncAvatarRouter,

@@ -16,8 +16,8 @@ from typing import Any
 import attrs
 import httpx
 import pytest
-from hostile.provider import KEY, asked_id, envelope, routes, task_data
-from hostile.server import HostileServer, Request, Script
+from hostile.provider import KEY, asked_id, routes, task_data
+from hostile.server import HostileServer, Request, Script, envelope
 from kling_avatar import AsyncAvatarClient, AvatarClient, Receiver, Task, TaskNotKnownYet, TaskState
 
 from scripts.serving import serve

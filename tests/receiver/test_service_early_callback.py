@@ -11,8 +11,8 @@ from typing import Any
 
 import httpx
 import pytest
-from hostile.provider import KEY, PATHS, asked_id, created, envelope, routes, task_data
-from hostile.server import HostileServer, Request, Script
+from hostile.provider import KEY, PATHS, asked_id, created, routes, task_data
+from hostile.server import HostileServer, Request, Script, envelope
 
 from .service_process import service
 
