@@ -82,3 +82,63 @@ def test_a_callback_before_the_creations_answer_is_retried_and_then_handed_on(
             assert again.status_code == 200 and again.json()["msg"] == "duplicate"
             assert httpx.get(f"{url}/videos/{video['id']}").json() == done
     assert PATHS[provider]["create"] in [r.path for r in provider_server.requests]
+
+
+@pytest.mark.parametrize("provider", ["crun", "apikley"])
+def test_a_seen_set_that_forgot_does_not_change_a_finished_video(
+    provider: str, redis_url: str
+) -> None:
+    """A Redis restarted without persistence forgets what was handed on: the receiver hands a
+    replay on again, and the service keeps the first final state it recorded."""
+    import redis
+
+    state = {"now": "success"}
+
+    def create(request: Request) -> Script:
+        return [created(provider, TASK)]
+
+    def status(request: Request) -> Script:
+        video = f"http://{request.headers['host']}/video.mp4"
+        data = task_data(provider, asked_id(provider, request), state["now"], urls=[video])
+        return [envelope(data)]
+
+    name = provider.upper()
+    with HostileServer(routes(provider, create=create, status=status)) as provider_server:
+        env = {
+            f"{name}_API_KEY": KEY,
+            f"{name}_BASE_URL": provider_server.url,
+            "REDIS_URL": redis_url,
+        }
+        with service(env) as (url, _):
+            media = provider_server.url + "/media"
+            made = httpx.post(
+                url + "/videos",
+                json={
+                    "provider": provider,
+                    "image_url": media + "/portrait.png",
+                    "audio_url": media + "/voice.mp3",
+                },
+                timeout=60,
+            )
+            assert made.status_code == 201, made.text
+            video = made.json()
+            # The callback URL the service created the task with, as the provider saw it.
+            [creation] = [r for r in provider_server.requests if r.method == "POST"]
+            sent = json.loads(creation.body)
+            callback_url = sent.get("callback_url") or sent.get("callBackUrl")
+            body = callback_body(provider, provider_server.url + "/video.mp4")
+            first = httpx.post(callback_url, json=body, timeout=30)
+            assert first.status_code == 200 and first.json()["msg"] == "success"
+            done = httpx.get(f"{url}/videos/{video['id']}").json()
+            assert done["state"] == "succeeded"
+            # Redis forgets (restarted without persistence); the provider now says failed.
+            store = redis.Redis.from_url(redis_url)
+            forgotten = store.keys(f"kling-avatar:seen:delivery:{provider}:{TASK}:*")
+            assert forgotten and store.delete(*forgotten) == len(forgotten)
+            store.close()
+            state["now"] = "failed"
+            failed = task_data(provider, TASK, "failed", message="changed its mind")
+            replay_body = failed if provider == "crun" else {"code": 501, "data": failed}
+            replay = httpx.post(callback_url, json=replay_body, timeout=30)
+            assert replay.status_code == 200  # handed on again: the store forgot
+            assert httpx.get(f"{url}/videos/{video['id']}").json() == done
