@@ -13,6 +13,8 @@ import asyncio
 import math
 from typing import Any
 
+from ._exceptions import InvalidRequestError
+
 __all__ = ["DEFAULT_HEADER_TIMEOUT", "DEFAULT_MAX_HEADER_BYTES", "uvicorn_limits"]
 
 # Seconds a client has to send a request's headers, from connecting or from the previous answer.
@@ -42,13 +44,17 @@ def uvicorn_limits(
         and not isinstance(header_timeout, bool)
         and 0 < header_timeout < math.inf
     ):
-        raise ValueError("header_timeout must be a finite number of seconds > 0")
+        raise InvalidRequestError(
+            "header_timeout: must be a finite number of seconds > 0", field="header_timeout"
+        )
     if not (
         isinstance(max_header_bytes, int)
         and not isinstance(max_header_bytes, bool)
         and max_header_bytes > 0
     ):
-        raise ValueError("max_header_bytes must be a positive integer")
+        raise InvalidRequestError(
+            "max_header_bytes: must be a positive integer", field="max_header_bytes"
+        )
     return {
         "http": guarded_protocol(float(header_timeout), max_header_bytes),
         "h11_max_incomplete_event_size": max_header_bytes,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -18,7 +19,16 @@ import httpx
 import pytest
 from hostile.provider import KEY, asked_id, routes, task_data
 from hostile.server import HostileServer, Request, Script, envelope
-from kling_avatar import AsyncAvatarClient, AvatarClient, Receiver, Task, TaskNotKnownYet, TaskState
+from kling_avatar import (
+    AsyncAvatarClient,
+    AvatarClient,
+    InvalidRequestError,
+    Receiver,
+    Task,
+    TaskNotKnownYet,
+    TaskState,
+    uvicorn_limits,
+)
 
 from scripts.serving import serve
 
@@ -288,3 +298,25 @@ def test_async_and_sync_handlers_both_see_not_known_yet(kind: str) -> None:
         known.add(TASK)
         assert httpx.post(url, json=callback(TASK), timeout=30).status_code == 200
         assert handled == [TASK]
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, True, None, "8"])
+def test_max_confirmations_must_be_a_positive_integer(bad: object) -> None:
+    with pytest.raises(InvalidRequestError, match="max_confirmations"):
+        Receiver("http://127.0.0.1:1", secret=SECRET, max_confirmations=bad)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("option", "bad"),
+    [
+        ("header_timeout", 0),
+        ("header_timeout", math.inf),
+        ("header_timeout", math.nan),
+        ("header_timeout", True),
+        ("max_header_bytes", 0),
+        ("max_header_bytes", 1.5),
+    ],
+)
+def test_uvicorn_limits_refuse_unusable_bounds(option: str, bad: object) -> None:
+    with pytest.raises(InvalidRequestError, match=option):
+        uvicorn_limits(**{option: bad})  # type: ignore[arg-type]
