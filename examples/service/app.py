@@ -19,6 +19,7 @@ the callback receiver under /callbacks/.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import secrets
 import threading
@@ -40,12 +41,15 @@ from kling_avatar import (
     RedisSeenStore,
     SeenStore,
     Task,
+    TaskNotKnownYet,
     TaskState,
     as_provider,
+    uvicorn_limits,
 )
 from pydantic import AfterValidator, BaseModel, Field
 
 DEFAULT_PORT = 8200
+logger = logging.getLogger("service")
 KEY_ENV = {"crun": "CRUN_API_KEY", "apikley": "APIKLEY_API_KEY"}
 STATES = {
     TaskState.PENDING: "pending",
@@ -111,8 +115,15 @@ class Videos:
         with self._lock:
             video_id = self._by_task.get((task.provider, task.id))
             if video_id is None:
-                return  # a task this service did not create (another one's, on a shared key)
+                # The callback URL was minted here, so the task is ours: the callback came
+                # before the creation's answer was stored. The provider will send it again.
+                raise TaskNotKnownYet(f"task {task.id} is not recorded yet")
             video = self._by_id[video_id]
+            if video.finished_at is not None:
+                # Handed on once per task by the receiver; this guards a seen-set that forgot
+                # (a Redis restarted without persistence): the first final state stands.
+                logger.warning("video %s: task %s finished again, ignored", video_id, task.id)
+                return
             self._by_id[video_id] = video.model_copy(
                 update={
                     "state": STATES.get(task.state, "running"),
@@ -155,6 +166,7 @@ def create_app(env: Mapping[str, str] | None = None, port: int = DEFAULT_PORT) -
         finally:
             for client in clients.values():
                 await client.close()
+            receiver.close()
 
     app = FastAPI(title="talking videos", lifespan=lifespan)
     app.mount("/callbacks", receiver)
@@ -192,9 +204,22 @@ def create_app(env: Mapping[str, str] | None = None, port: int = DEFAULT_PORT) -
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--port", type=int, default=DEFAULT_PORT)
+    parser.add_argument(
+        "--header-timeout",
+        type=float,
+        help="seconds a client has to send a request's headers (default: uvicorn_limits')",
+    )
     args = parser.parse_args()
+    limits = {} if args.header_timeout is None else {"header_timeout": args.header_timeout}
     print(f"serving on http://127.0.0.1:{args.port} (callbacks under /callbacks/)", flush=True)
-    uvicorn.run(create_app(port=args.port), host="127.0.0.1", port=args.port, log_level="warning")
+    uvicorn.run(
+        create_app(port=args.port),
+        host="127.0.0.1",
+        port=args.port,
+        log_level="warning",
+        # Headers bounded in size and time: the same limits as the mock's.
+        **uvicorn_limits(**limits),
+    )
 
 
 if __name__ == "__main__":

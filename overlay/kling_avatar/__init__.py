@@ -33,10 +33,11 @@ if TYPE_CHECKING:
         UnexpectedResponseError,
         WaitTimeoutError,
     )
+    from ._http_guard import uvicorn_limits
     from ._models import Provider, RawTask, Task, TaskState
     from ._providers import as_provider
     from ._ratelimit import MemoryRateLimitStore, RateLimit, RateLimiterError, RedisRateLimitStore
-    from ._receiver import Receiver
+    from ._receiver import Receiver, TaskNotKnownYet
     from ._router import (
         AsyncAvatarRouter,
         AvatarRouter,
@@ -87,12 +88,14 @@ __all__ = [
     "ServiceUnavailableError",
     "Task",
     "TaskCreatedError",
+    "TaskNotKnownYet",
     "TaskState",
     "UnexpectedResponseError",
     "WaitTimeoutError",
     "__version__",
     "as_provider",
     "parse_callback",
+    "uvicorn_limits",
     "verify_callback_signature",
 ]
 
@@ -119,6 +122,8 @@ _HOMES = {
     "RouteEvent": "_router",
     "TaskCreatedError": "_router",
     "Receiver": "_receiver",
+    "TaskNotKnownYet": "_receiver",
+    "uvicorn_limits": "_http_guard",
     "MemorySeenStore": "_seen",
     "RedisSeenStore": "_seen",
     "SeenStore": "_seen",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import functools
 import hashlib
 import hmac
 import inspect
@@ -19,8 +20,10 @@ import logging
 import math
 import secrets
 import threading
+import weakref
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, MutableMapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Self, TypeAlias
 from urllib.parse import urlsplit
 
@@ -39,7 +42,7 @@ from ._exceptions import (
     UnexpectedResponseError,
 )
 from ._inputs import check_task_id, check_url
-from ._models import Provider, Task
+from ._models import Provider, Task, TaskState
 from ._providers import PROVIDERS, adapter_class
 from ._retry import Backoff
 from ._seen import MemorySeenStore, SeenStore
@@ -48,7 +51,7 @@ if TYPE_CHECKING:
     from ._async_client import AsyncAvatarClient
     from ._client import AvatarClient
 
-__all__ = ["Receiver", "Watch"]
+__all__ = ["Receiver", "TaskNotKnownYet", "Watch"]
 
 logger = logging.getLogger("kling_avatar.receiver")
 
@@ -62,10 +65,30 @@ DEFAULT_MAX_BODY = 64 * 1024  # a callback is a few KB
 DEFAULT_DELIVERY_TTL = 7 * 24 * 3600.0  # providers stop retrying long before this
 DEFAULT_FALLBACK_POLL = 30.0
 DEFAULT_READ_TIMEOUT = 10.0
+# Provider reads confirming callbacks at once, on the receiver's own threads for a blocking
+# client: a flood of forged callbacks must not take asyncio's default executor, which the
+# handler and everything else in the process share.
+DEFAULT_MAX_CONFIRMATIONS = 8
+# Deliveries of distinct tasks being confirmed at once through one callback URL. A URL is
+# minted for one task, so a provider never needs more; a leaked URL gets no more than this
+# share of the confirmations, the rest are refused at once (429) without a read.
+_PER_URL_CONFIRMATIONS = 2
+# How long one delivery may hold its task's hand-on claim (the handler's time included) before
+# another process may take it over: a claim left by a process that died expires by itself.
+_CLAIM_TTL = 600.0
+_RETRY_AFTER = 5  # seconds, in the Retry-After of answers asking the provider to come back
+_FINAL_STATES = (TaskState.SUCCEEDED, TaskState.FAILED)
 _RECENT_TASKS = 4096  # confirmed finished tasks kept for waiters that start late
 _NONCE_BYTES = 12
 _MAC_CHARS = 32  # 192 bits of base64url
 _MIN_SECRET = 16
+
+
+class TaskNotKnownYet(AvatarError):
+    """Raised by a receiver's handler for a task it has no record of yet: the provider's
+    callback came before the creation's answer was stored. The delivery is not marked seen and
+    is answered 503 with Retry-After, so the provider sends it again and the retry, once the
+    task is known, is handed on."""
 
 
 class _Refused(Exception):
@@ -166,15 +189,24 @@ class Receiver:
       (`clients=` or `add_client`): the body is only the provider's claim, and a non-final one
       just triggers that re-read. When the answer names the callback URL the task was created
       with, it must be the URL the callback came to (403 otherwise).
-    - Each finished task goes to `handler` (sync or async) once: a delivery with the same
-      provider, task and final state is acknowledged as a duplicate and not handed on again;
+    - Each finished task goes to `handler` (sync or async) once, in the first final state the
+      provider's API confirmed: a later delivery of the same task is acknowledged as a
+      duplicate and not handed on again; one whose confirmed final state differs (failed,
+      then succeeded) is logged as a provider contract breach and not handed on either.
       `seen` decides what was seen (`MemorySeenStore` by default, `RedisSeenStore` for several
-      processes). When the handler raises, the delivery is forgotten and answered 500, so the
-      provider's retry is handed on.
+      processes), so "once" lasts as long as `seen` remembers. A delivery is marked seen only
+      after the handler returned: when it raises `TaskNotKnownYet` (the callback beat the
+      creation's answer) the answer is 503 with Retry-After, when it raises anything else
+      500, and the provider's retry is handed on.
+    - Confirmations are bounded: one at a time per task id, at most two tasks per callback URL
+      (more are refused at once with 429, without a read), at most `max_confirmations` in all
+      (a blocking client's reads run on the receiver's own threads, not asyncio's default
+      executor); a URL already confirmed for one task refuses other task ids at once (403).
     - Answers: 200 accepted or duplicate, 202 not finished yet, 400 malformed, 401 bad signature,
       403 bad URL token, 404 unknown path, 405 not a POST, 408 body too slow, 413 body over
-      `max_body` (read as a stream, stopped at the cap); 5xx only for its own failures (the
-      handler's, the seen-store's, the provider's API during confirmation), so the provider
+      `max_body` (read as a stream, stopped at the cap), 429 too many callbacks in flight on
+      one URL; 5xx only for its own failures (the handler's, the seen-store's, the provider's
+      API during confirmation) and for a task the handler does not know yet, so the provider
       retries.
     - `wait_for_task(..., receiver=self)` and `generate(..., receiver=self)` return as soon as
       the task's callback is confirmed, polling every `poll_interval` seconds (backing off) as
@@ -199,6 +231,7 @@ class Receiver:
         poll_interval: float = DEFAULT_FALLBACK_POLL,
         delivery_ttl: float = DEFAULT_DELIVERY_TTL,
         read_timeout: float = DEFAULT_READ_TIMEOUT,
+        max_confirmations: int = DEFAULT_MAX_CONFIRMATIONS,
     ) -> None:
         self.public_url = check_url(public_url, "public_url").rstrip("/")
         self._secret = _check_secret(secret)
@@ -213,6 +246,15 @@ class Receiver:
         if not (isinstance(max_body, int) and max_body > 0):
             raise InvalidRequestError("max_body: must be a positive integer", field="max_body")
         self.max_body = max_body
+        if not (
+            isinstance(max_confirmations, int)
+            and not isinstance(max_confirmations, bool)
+            and max_confirmations > 0
+        ):
+            raise InvalidRequestError(
+                "max_confirmations: must be a positive integer", field="max_confirmations"
+            )
+        self.max_confirmations = max_confirmations
         self.tolerance = check_tolerance(tolerance)
         for name, value in (
             ("poll_interval", poll_interval),
@@ -230,6 +272,13 @@ class Receiver:
         self._watches: dict[tuple[str, str], list[Watch]] = {}
         self._recent: OrderedDict[tuple[str, str], Task] = OrderedDict()
         self._inflight: dict[tuple[str, str, str], asyncio.Task[tuple[int, str]]] = {}
+        self._per_url: dict[tuple[str, str], int] = {}  # deliveries in flight per URL token
+        self._bound: OrderedDict[tuple[str, str], str] = OrderedDict()  # token -> its task id
+        self._task_locks: dict[tuple[int, str, str], tuple[asyncio.Lock, int]] = {}
+        self._limits: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._executor: ThreadPoolExecutor | None = None
         self.handed_on = 0  # tasks given to the handler
 
     def __repr__(self) -> str:
@@ -237,6 +286,13 @@ class Receiver:
         return f"Receiver(public_url={self.public_url!r}, providers={sorted(self._clients)})"
 
     # --- configuration ------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Stops the receiver's confirmation threads (a read under way finishes by itself)."""
+        with self._lock:
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=False, cancel_futures=True)
 
     def add_client(self, client: AvatarClient | AsyncAvatarClient) -> None:
         """The client that confirms callbacks of its provider (one per provider)."""
@@ -298,6 +354,7 @@ class Receiver:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
             await _lifespan(receive, send)
+            self.close()
             return
         if scope["type"] != "http":
             if scope["type"] == "websocket":
@@ -312,6 +369,8 @@ class Receiver:
         headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
         if status == 405:
             headers.append((b"allow", b"POST"))
+        elif status in (429, 503):
+            headers.append((b"retry-after", b"%d" % _RETRY_AFTER))
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
@@ -378,6 +437,11 @@ class Receiver:
                 )
             except InvalidSignatureError as error:
                 raise _Refused(401, error.message) from None
+        with self._lock:
+            bound = self._bound.get((provider, token))
+        if bound is not None and bound != task_id:
+            # The provider already told us which task this URL was created with.
+            raise _Refused(403, "this callback URL was minted for another task")
         try:
             claimed: Task | None = parse_callback(provider, body)
         except AvatarError:
@@ -397,7 +461,17 @@ class Receiver:
         if running is not None and running.get_loop() is asyncio.get_running_loop():
             status, message = await asyncio.shield(running)
             return (200, "duplicate") if status == 200 else (status, message)
+        url = (provider, token)
+        with self._lock:
+            if self._per_url.get(url, 0) >= _PER_URL_CONFIRMATIONS:
+                refused = True
+            else:
+                refused = False
+                self._per_url[url] = self._per_url.get(url, 0) + 1
+        if refused:
+            raise _Refused(429, "too many callbacks in flight for this URL; retry later")
         running = asyncio.ensure_future(self._confirm_and_hand_on(provider, task_id, token))
+        running.add_done_callback(lambda _: self._release_url(url))
         self._inflight[key] = running
         try:
             return await asyncio.shield(running)
@@ -407,30 +481,106 @@ class Receiver:
             else:  # this request was cancelled; the delivery goes on and cleans up after
                 running.add_done_callback(lambda _: self._inflight.pop(key, None))
 
+    def _release_url(self, url: tuple[str, str]) -> None:
+        with self._lock:
+            left = self._per_url.get(url, 1) - 1
+            if left > 0:
+                self._per_url[url] = left
+            else:
+                self._per_url.pop(url, None)
+
+    def _bind(self, provider: str, token: str, task_id: str) -> None:
+        with self._lock:
+            self._bound[(provider, token)] = task_id
+            self._bound.move_to_end((provider, token))
+            while len(self._bound) > _RECENT_TASKS:
+                self._bound.popitem(last=False)
+
     async def _confirm_and_hand_on(
         self, provider: str, task_id: str, token: str
     ) -> tuple[int, str]:
-        task = await self._confirm(provider, task_id)
+        async with self._one_read_per_task(provider, task_id):
+            task = await self._confirm(provider, task_id)
         registered = adapter_class(provider)().registered_callback_url(task)
-        if registered is not None and _token_of(registered) != token:
-            # The provider says the task was created with another URL: a leaked URL can
-            # speak only for its own task.
-            raise _Refused(403, "this callback URL was minted for another task")
+        if registered is not None:
+            if _token_of(registered) != token:
+                # The provider says the task was created with another URL: a leaked URL can
+                # speak only for its own task.
+                raise _Refused(403, "this callback URL was minted for another task")
+            self._bind(provider, token, task_id)
         if not task.done:
             return 202, f"task {task_id} is not finished yet ({task.provider_state})"
-        self._wake(task)
+        return await self._hand_on(task)
+
+    async def _hand_on(self, task: Task) -> tuple[int, str]:
+        """Gives a confirmed final task to the handler unless a final state of it already was."""
         key = _delivery_key(task)
-        if not await self._seen_call("add", key, self.delivery_ttl):
+        if await self._seen_call("__contains__", key):
+            self._wake(task)
             return 200, "duplicate"
-        if self.handler is not None:
-            try:
-                await _call_handler(self.handler, task)
-            except Exception:
-                await self._seen_call("discard", key)
-                logger.exception("the callback handler failed on task %s", task.id)
-                raise _Refused(500, "the handler failed; retry later") from None
-        self.handed_on += 1
-        return 200, "success"
+        # One delivery of a task at a time, across every receiver sharing `seen`: it stays
+        # unmarked until the handler has taken it, so a retry meanwhile must not pass it.
+        claim = f"handing:{task.provider}:{task.id}"
+        if not await self._seen_call("add", claim, _CLAIM_TTL):
+            raise _Refused(503, f"task {task.id} is being handed on; retry later")
+        try:
+            first = await self._handed_on_as(task)
+            if first is not None and first is not task.state:
+                logger.warning(
+                    "provider contract breach: %s task %r was handed on as %s and is now "
+                    "confirmed %s; the first final state stands, not handed on again",
+                    task.provider,
+                    task.id,
+                    first.value,
+                    task.state.value,
+                )
+                return 200, f"duplicate (handed on as {first.value} already)"
+            self._wake(task)
+            if first is not None:
+                return 200, "duplicate"
+            if self.handler is not None:
+                try:
+                    await _call_handler(self.handler, task)
+                except TaskNotKnownYet:
+                    logger.info("the handler does not know task %r yet; asked for a retry", task.id)
+                    raise _Refused(
+                        503, f"task {task.id} is not known here yet; retry later"
+                    ) from None
+                except Exception:
+                    logger.exception("the callback handler failed on task %r", task.id)
+                    raise _Refused(500, "the handler failed; retry later") from None
+            # Marked only now: had the process died in the handler, the retry is handed on.
+            await self._seen_call("add", key, self.delivery_ttl)
+            self.handed_on += 1
+            return 200, "success"
+        finally:
+            with contextlib.suppress(_Refused):  # unreleased, it expires by itself
+                await self._seen_call("discard", claim)
+
+    async def _handed_on_as(self, task: Task) -> TaskState | None:
+        for state in (task.state, *(s for s in _FINAL_STATES if s is not task.state)):
+            if await self._seen_call("__contains__", _delivery_key(task, state)):
+                return state
+        return None
+
+    @contextlib.asynccontextmanager
+    async def _one_read_per_task(self, provider: str, task_id: str) -> AsyncIterator[None]:
+        # Reads of one task wait for each other (a fresh read each, never one started before
+        # this callback came: that could be from before the task finished).
+        key = (id(asyncio.get_running_loop()), provider, task_id)
+        with self._lock:
+            lock, users = self._task_locks.get(key, (asyncio.Lock(), 0))
+            self._task_locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            with self._lock:
+                lock, users = self._task_locks[key]
+                if users > 1:
+                    self._task_locks[key] = (lock, users - 1)
+                else:
+                    del self._task_locks[key]
 
     async def _seen_call(self, method: str, *args: object) -> Any:
         call = getattr(self.seen, method)
@@ -441,15 +591,33 @@ class Receiver:
         except AvatarError as error:
             raise _Refused(503, error.message) from None
 
+    def _pool(self) -> ThreadPoolExecutor:
+        with self._lock:
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(
+                    self.max_confirmations, thread_name_prefix="kling-receiver-confirm"
+                )
+            return self._executor
+
+    def _limit(self) -> asyncio.Semaphore:
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            limit = self._limits.get(loop)
+            if limit is None:
+                limit = self._limits[loop] = asyncio.Semaphore(self.max_confirmations)
+            return limit
+
     async def _confirm(self, provider: str, task_id: str) -> Task:
         client = self._clients.get(provider)
         if client is None:
             raise _Refused(503, f"no {provider} client to confirm callbacks with")
         try:
-            if inspect.iscoroutinefunction(client.get_task):
-                task = await client.get_task(task_id)
-            else:  # a blocking client: off the event loop
-                task = await asyncio.to_thread(client.get_task, task_id)
+            async with self._limit():
+                if inspect.iscoroutinefunction(client.get_task):
+                    task = await client.get_task(task_id)
+                else:  # a blocking client: off the event loop, on the receiver's own threads
+                    read = functools.partial(client.get_task, task_id)
+                    task = await asyncio.get_running_loop().run_in_executor(self._pool(), read)
         except (NotFoundError, InvalidRequestError):
             raise _Refused(400, f"the provider has no task {task_id!r}") from None
         except AvatarError as error:
@@ -479,8 +647,8 @@ def _token_of(url: str) -> str:
     return path.rstrip("/").rsplit("/", 1)[-1]
 
 
-def _delivery_key(task: Task) -> str:
-    return f"delivery:{task.provider}:{task.id}:{task.state.value}"
+def _delivery_key(task: Task, state: TaskState | None = None) -> str:
+    return f"delivery:{task.provider}:{task.id}:{(state or task.state).value}"
 
 
 async def _lifespan(receive: Receive, send: Send) -> None:

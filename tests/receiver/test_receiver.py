@@ -188,7 +188,10 @@ def test_the_body_is_not_trusted_a_forged_success_triggers_a_reread(
         ghost = {**forged}
         if provider == "crun":
             ghost["task_id"] = "00000000-0000-4000-8000-000000000000"
-            assert httpx.post(url, json=ghost).status_code == 400  # no such task
+            # The URL was confirmed for the created task: another id is refused without a read.
+            reads = slow_mock.calls("getTaskInfo")
+            assert httpx.post(url, json=ghost).status_code == 403
+            assert slow_mock.calls("getTaskInfo") == reads
         slow_mock.advance(3 * 3600)  # now it really finishes, and calls back
         [task] = served.wait_handled(1)
         assert task.id == created.id and task.state is TaskState.SUCCEEDED

@@ -15,6 +15,8 @@ from typing import Any, Self
 
 import uvicorn
 
+from .._http_guard import DEFAULT_HEADER_TIMEOUT
+from .._http_guard import guarded_protocol as _guarded_protocol
 from ._app import MockApp
 from ._faults import Fault, make_fault
 from ._specs import Provider
@@ -24,54 +26,6 @@ DEFAULT_CRUN_KEY = "ak_mockmockmockmockmockmockmockmock"
 DEFAULT_APIKLEY_KEY = "apikley-mock-key"
 
 _START_TIMEOUT = 10.0
-# Seconds a client has to send a request's headers, from connecting or from the previous
-# answer: uvicorn arms no timer until the first request is read, so a client sending a byte
-# now and then would hold its connection forever.
-DEFAULT_HEADER_TIMEOUT = 10.0
-
-
-def _guarded_protocol(timeout: float) -> type[asyncio.Protocol]:
-    """uvicorn's HTTP protocol, closing connections whose headers do not arrive in time."""
-    try:
-        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol as Base
-    except ImportError:  # uvicorn without httptools: the h11 implementation has the same hooks
-        from uvicorn.protocols.http.h11_impl import H11Protocol as Base  # type: ignore[assignment]
-
-    class Guarded(Base):
-        _header_timer: asyncio.TimerHandle | None = None
-
-        def connection_made(self, transport: Any) -> None:
-            super().connection_made(transport)
-            self._arm()
-
-        def data_received(self, data: bytes) -> None:
-            super().data_received(data)
-            cycle = self.cycle
-            if cycle is not None and not cycle.response_complete:
-                self._disarm()  # the headers are in; the app's own limits take over
-
-        def on_response_complete(self) -> None:
-            super().on_response_complete()
-            self._arm()
-
-        def connection_lost(self, exc: Exception | None) -> None:
-            self._disarm()
-            super().connection_lost(exc)
-
-        def _arm(self) -> None:
-            self._disarm()
-            self._header_timer = self.loop.call_later(timeout, self._too_slow)
-
-        def _disarm(self) -> None:
-            if self._header_timer is not None:
-                self._header_timer.cancel()
-                self._header_timer = None
-
-        def _too_slow(self) -> None:
-            if not self.transport.is_closing():
-                self.transport.close()
-
-    return Guarded
 
 
 class _Server(uvicorn.Server):
