@@ -400,7 +400,7 @@ def test_the_cli_takes_callback_retries_and_rejects_nonsense(option: str, value:
 def test_mockserver_rejects_nonsense_callback_retries() -> None:
     for kwargs in ({"callback_attempts": 0}, {"callback_backoff": float("inf")}):
         with pytest.raises(ValueError, match="callback_"):
-            MockServer(**kwargs)  # type: ignore[arg-type]
+            MockServer(**kwargs)
 
 
 # -- item 14: gaps a real client showed ---------------------------------------------------
