@@ -159,6 +159,29 @@ def test_a_result_is_served_while_another_render_is_under_way(
     assert answers == dict.fromkeys(ids, 200)
 
 
+def test_a_render_past_its_time_gives_the_generated_clip(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No render holds a slot for long: past RENDER_SECONDS it ends with the stand-in clip
+    (2 s), not the 3 s video of its audio."""
+    import io
+    import wave
+
+    import av
+
+    sound = io.BytesIO()
+    with wave.open(sound, "wb") as file:
+        file.setnchannels(1)
+        file.setsampwidth(2)
+        file.setframerate(8000)
+        file.writeframes(b"\x10\x20" * 24_000)
+    monkeypatch.setattr(media, "_cache", OrderedDict())
+    monkeypatch.setattr(media, "RENDER_SECONDS", 0.0)
+    video = media.render(bomb_png(64, 32, rows=32), sound.getvalue())
+    with av.open(io.BytesIO(video)) as container:
+        assert container.duration is not None
+        seconds = container.duration / 1e6
+    assert abs(seconds - media.FALLBACK_SECONDS) <= 1 / media.FPS
+
+
 def test_a_result_is_rendered_once_and_a_dropped_one_answers_410(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -303,7 +303,11 @@ class MockServer:
         return self.callbacks
 
     def wait_idle(self, timeout: float = 5.0) -> None:
-        """Wait until no callback delivery or other background work is in progress."""
+        """Wait until no callback delivery or other background work is in progress.
+
+        A callback waiting for its next attempt counts as in progress: with the default retries
+        that is hours, so tests that wait for it shorten ``callback_backoff`` or ``advance``.
+        """
         deadline = time.monotonic() + timeout
         while self.state.background:
             if time.monotonic() > deadline:
