@@ -176,7 +176,7 @@ def test_a_render_past_its_time_gives_the_generated_clip(monkeypatch: pytest.Mon
     monkeypatch.setattr(media, "_cache", OrderedDict())
     monkeypatch.setattr(media, "RENDER_SECONDS", 0.0)
     video = media.render(bomb_png(64, 32, rows=32), sound.getvalue())
-    with av.open(io.BytesIO(video)) as container:
+    with av.open(io.BytesIO(video), "r") as container:
         assert container.duration is not None
         seconds = container.duration / 1e6
     assert abs(seconds - media.FALLBACK_SECONDS) <= 1 / media.FPS
