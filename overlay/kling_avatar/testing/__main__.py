@@ -116,9 +116,8 @@ class _StopSignals:
         self._reader, self._writer = socket.socketpair()
         self._writer.setblocking(False)  # set_wakeup_fd's requirement: a signal never blocks
         self._previous_fd = signal.set_wakeup_fd(self._writer.fileno(), warn_on_full_buffer=False)
-        self._previous = {
-            number: signal.signal(number, _ignore) for number in (signal.SIGINT, signal.SIGTERM)
-        }
+        for number in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(number, _ignore)
 
     def wait(self) -> None:
         self._reader.recv(1)
@@ -127,8 +126,8 @@ class _StopSignals:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        for number, handler in self._previous.items():
-            signal.signal(number, handler)
+        # The handlers stay: the process is ending, and a signal that arrives while it does
+        # (the second of a pair) must not turn a clean exit into a kill or a traceback.
         signal.set_wakeup_fd(self._previous_fd)
         self._reader.close()
         self._writer.close()
