@@ -100,7 +100,7 @@ def test_apikley_failed_task_posts_code_501_with_the_fail_code() -> None:
 def test_refused_callbacks_are_retried_until_accepted() -> None:
     with (
         Receiver(fail_first=2) as receiver,
-        MockServer() as mock,
+        MockServer(callback_backoff=0.05) as mock,
         httpx.Client(base_url=mock.base_url) as http,
     ):
         http.post(
@@ -115,7 +115,10 @@ def test_refused_callbacks_are_retried_until_accepted() -> None:
 def test_retries_are_bounded_when_nobody_listens() -> None:
     with Receiver() as receiver:
         dead_url = receiver.url  # closed below: connections are refused
-    with MockServer(callback_attempts=2) as mock, httpx.Client(base_url=mock.base_url) as http:
+    with (
+        MockServer(callback_attempts=2, callback_backoff=0.05) as mock,
+        httpx.Client(base_url=mock.base_url) as http,
+    ):
         http.post(CRUN_CREATE, json=crun_body(callback_url=dead_url), headers=crun_headers(mock))
         deliveries = mock.wait_callbacks(2)
         assert [(d.attempt, d.status) for d in deliveries] == [(1, None), (2, None)]
@@ -133,7 +136,10 @@ def test_no_callback_without_a_callback_url(mock: MockServer, http: httpx.Client
 
 def test_a_callback_to_another_host_is_refused_without_leaving_the_machine() -> None:
     """A callback URL naming a remote host is recorded as undelivered; nothing is sent."""
-    with MockServer(callback_attempts=2) as mock, httpx.Client(base_url=mock.base_url) as http:
+    with (
+        MockServer(callback_attempts=2, callback_backoff=0.05) as mock,
+        httpx.Client(base_url=mock.base_url) as http,
+    ):
         body = crun_body(callback_url="http://192.0.2.10/hook")  # TEST-NET-1: never routed
         http.post(CRUN_CREATE, json=body, headers=crun_headers(mock))
         deliveries = mock.wait_callbacks(2)
@@ -229,7 +235,10 @@ def test_every_completion_callback_describes_a_finished_task(
     """40 concurrent tasks per provider, any step, the clock moved or not: every callback
     body is terminal, and matches what a status read says afterwards."""
     per_provider = 40
-    with Receiver() as receiver, MockServer(step=step, seed=1, credits=1e6) as mock:
+    with (
+        Receiver() as receiver,
+        MockServer(step=step, seed=1, credits=1e6, callback_backoff=0.05) as mock,
+    ):
         if fail_rate:
             mock.fault("task_fail", times=None, rate=fail_rate)
 

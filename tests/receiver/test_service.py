@@ -30,7 +30,9 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def mock() -> Iterator[MockServer]:
-    with MockServer(step=0.3, seed=21, webhook_key=WEBHOOK_KEY, callback_attempts=3) as mock:
+    with MockServer(
+        step=0.3, seed=21, webhook_key=WEBHOOK_KEY, callback_attempts=3, callback_backoff=0.05
+    ) as mock:
         yield mock
     assert not mock.errors
 

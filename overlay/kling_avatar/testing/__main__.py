@@ -9,13 +9,13 @@ import os
 import signal
 import socket
 import sys
-import threading
 from collections.abc import Sequence
+from typing import Self
 
-from ._faults import FAULT_KINDS, parse_fault
+from ._faults import FAULT_KINDS, Fault, parse_fault
 from ._ratelimit import parse_rate_limit
 from ._server import DEFAULT_APIKLEY_KEY, DEFAULT_CRUN_KEY, MockServer
-from ._state import DEFAULT_EXPIRE_AFTER
+from ._state import DEFAULT_CALLBACK_ATTEMPTS, DEFAULT_CALLBACK_BACKOFF, DEFAULT_EXPIRE_AFTER
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -70,6 +70,23 @@ def _parser() -> argparse.ArgumentParser:
         help=f"forget finished tasks and files after this long (default {DEFAULT_EXPIRE_AFTER:g})",
     )
     parser.add_argument(
+        "--callback-attempts",
+        type=int,
+        default=DEFAULT_CALLBACK_ATTEMPTS,
+        metavar="N",
+        help=f"attempts per callback, retries included (default {DEFAULT_CALLBACK_ATTEMPTS})",
+    )
+    parser.add_argument(
+        "--callback-backoff",
+        type=float,
+        default=DEFAULT_CALLBACK_BACKOFF,
+        metavar="SECONDS",
+        help=(
+            "delay before the first retry of a refused callback, doubling after each "
+            f"(default {DEFAULT_CALLBACK_BACKOFF:g}: about 2 hours over 10 attempts)"
+        ),
+    )
+    parser.add_argument(
         "--quiet", action="store_true", help="no line per request (the start-up lines stay)"
     )
     return parser
@@ -84,6 +101,40 @@ def _free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+class _StopSignals:
+    """SIGINT/SIGTERM wake the main thread through a socket, re-entrantly.
+
+    The handlers themselves do nothing: CPython's C-level handler writes the signal's number to
+    the wake-up socket, and the main thread, blocked reading it, returns. A handler that took a
+    lock (``threading.Event.set``) deadlocked when a second signal (a process-group kill and
+    ``uv run`` forwarding the same one, or Ctrl-C twice) ran it again inside the first.
+    """
+
+    def __init__(self) -> None:
+        self._reader, self._writer = socket.socketpair()
+        self._writer.setblocking(False)  # set_wakeup_fd's requirement: a signal never blocks
+        self._previous_fd = signal.set_wakeup_fd(self._writer.fileno(), warn_on_full_buffer=False)
+        for number in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(number, _ignore)
+
+    def wait(self) -> None:
+        self._reader.recv(1)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        # The handlers stay: the process is ending, and a signal that arrives while it does
+        # (the second of a pair) must not turn a clean exit into a kill or a traceback.
+        signal.set_wakeup_fd(self._previous_fd)
+        self._reader.close()
+        self._writer.close()
+
+
+def _ignore(number: int, frame: object) -> None:
+    """The Python-level handler: nothing, so running it twice, nested, is harmless."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -108,6 +159,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             port=args.port,
             rate_limits=rate_limits or None,
             expire_after=args.expire_after,
+            callback_attempts=args.callback_attempts,
+            callback_backoff=args.callback_backoff,
             log=None if args.quiet else _log,
         )
     except ValueError as exc:
@@ -115,9 +168,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     for fault in faults:
         mock.state.faults.add(fault)
-    stop = threading.Event()
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with _StopSignals() as stop:
+        return _serve(mock, args, faults, rate_limits, stop)
+
+
+def _serve(
+    mock: MockServer,
+    args: argparse.Namespace,
+    faults: list[Fault],
+    rate_limits: dict[str, tuple[int, float]],
+    stop: _StopSignals,
+) -> int:
     try:
         mock.start()
     except (OSError, RuntimeError) as exc:

@@ -12,6 +12,7 @@ import hmac
 import json
 import re
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -27,7 +28,8 @@ from ._asgi import (
 )
 from ._fastpath import NO_BODY
 from ._faults import Fault
-from ._handlers import envelope, media_lookup, rejection
+from ._handlers import GONE, UPLOAD_OPERATIONS, envelope, media_lookup, rejection
+from ._media import RENDER_SLOTS
 from ._specs import Provider, Route, routes, templated_allow, templated_route
 from ._state import MockState
 from ._validation import fast_operations, run_handler, validator
@@ -180,6 +182,8 @@ class MockApp:
                 return
         if not _authorized(scope, route, state.keys[route.provider]):
             refusal = envelope(route.provider, 401, "Unauthorized: missing or invalid API key")
+            if route.operation_id in UPLOAD_OPERATIONS:  # the upload API's error shape
+                refusal = {"success": False, **refusal}
             await send_json(send, refusal)
             return
         parsed: Any = NO_BODY
@@ -264,6 +268,12 @@ class MockApp:
             if found is None:
                 await send_json(send, {"code": 404, "message": "Not found", "data": None}, 404)
                 return
+            if found == GONE:
+                # Each result is rendered once; one dropped to bound memory is not made again.
+                body = {"code": 410, "message": "Gone: the mock no longer keeps this result"}
+                await send_json(send, {**body, "data": None}, 410)
+                return
+            assert isinstance(found, tuple)
             data, mime = found
             await send(
                 {
@@ -318,12 +328,18 @@ class MockApp:
             if message["type"] == "lifespan.startup":
                 self.state.loop = asyncio.get_running_loop()
                 self.state.http = outgoing_client()
+                self.state.renders = ThreadPoolExecutor(
+                    max_workers=RENDER_SLOTS, thread_name_prefix="kling-mock-render"
+                )
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 for future in list(self.state.background):
                     future.cancel()
                 if self.state.http is not None:
                     await self.state.http.aclose()
+                if self.state.renders is not None:
+                    # A render under way ends by itself within RENDER_SECONDS.
+                    self.state.renders.shutdown(wait=False, cancel_futures=True)
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 

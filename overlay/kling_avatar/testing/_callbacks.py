@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import hmac
@@ -65,17 +64,23 @@ def callback_payload(state: MockState, task: Task) -> dict[str, Any]:
         # crun's page: the payload "is consistent with the data object" of the status query.
         return crun_task_info(state, task)
     record = apikley_record(state, task)
-    record.pop("updateTime")  # kie.ai's callback carries every field of the record but this
     success = task.outcome == "success"
+    # kie.ai's callbacks also say what the task cost (a failed task is refunded: nothing).
+    record["creditsConsumed"] = task.cost if success else 0
     return {
         "code": 200 if success else 501,
-        "msg": "Playground task completed." if success else "Playground task failed.",
+        "msg": "Playground task completed successfully." if success else "Playground task failed.",
         "data": record,
     }
 
 
 async def deliver(state: MockState, task: Task) -> None:
-    """POST the payload, retrying refused or non-2xx deliveries a bounded number of times."""
+    """POST the payload; retry refused or non-2xx deliveries as providers do.
+
+    Up to ``state.callback_attempts`` attempts, the delay doubling from
+    ``state.callback_backoff`` seconds of the mock's clock (``advance`` cuts a wait short).
+    Each attempt is recorded, with its status or the error that stood in for one.
+    """
     assert task.callback_url is not None
     client = state.http
     if client is None:
@@ -88,13 +93,17 @@ async def deliver(state: MockState, task: Task) -> None:
             headers["X-Webhook-Timestamp"] = timestamp
             headers["X-Webhook-Signature"] = sign(state.webhook_key, task.id, timestamp)
         status: int | None = None
+        error: str | None = None
         try:
             response = await client.post(
                 task.callback_url, json=body, headers=headers, timeout=CALLBACK_TIMEOUT
             )
             status = response.status_code
-        except (httpx.HTTPError, ValueError):  # ValueError: a host IDNA cannot encode
-            status = None
+        except (httpx.HTTPError, ValueError) as exc:  # ValueError: a host IDNA cannot encode
+            error = type(exc).__name__  # the type only: a message may quote the URL's token
+        delivered = status is not None and 200 <= status < 300
+        last = delivered or attempt == state.callback_attempts
+        delay = None if last else state.callback_backoff * 2 ** (attempt - 1)
         with state.lock:
             state.callbacks.append(
                 CallbackDelivery(
@@ -103,12 +112,13 @@ async def deliver(state: MockState, task: Task) -> None:
                     body=body,
                     status=status,
                     attempt=attempt,
+                    error=error,
+                    retry_in=delay,
                 )
             )
-        if status is not None and 200 <= status < 300:
+        if delay is None:
             return
-        if attempt < state.callback_attempts:
-            await asyncio.sleep(state.callback_backoff * 2 ** (attempt - 1))
+        await state.sleep(delay)
 
 
 async def fetch(

@@ -18,8 +18,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
-from . import _models_catalog
-from ._media import VIDEO_CONTENT_TYPE, render
+from . import _media, _models_catalog
+from ._media import VIDEO_CONTENT_TYPE
 from ._ratelimit import RateLimited
 from ._specs import Provider
 from ._state import COST_PRO, COST_STD, STATES, MockState, Task
@@ -42,10 +42,26 @@ def media_url(state: MockState, path: str) -> str:
     return f"{state.base_url}/media/{quote(path)}"
 
 
+def _points_here(state: MockState, url: str) -> bool:
+    """Whether ``url`` names this mock, however its host is spelled (localhost, 127.0.0.1,
+    [::1]): the mock never fetches from itself, which two tasks whose inputs are each other's
+    results would make it do for ever."""
+    from ._callbacks import is_loopback
+
+    try:
+        parts, own = urlsplit(url), urlsplit(state.base_url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:  # a malformed host or port: not this mock (nor fetchable)
+        return False
+    return is_loopback(parts.hostname or "") and port == own.port
+
+
 def _media_path(state: MockState, url: str) -> str | None:
     """The media path a URL of this mock points at, if it does."""
-    prefix = f"{state.base_url}/media/"
-    return unquote(url[len(prefix) :].split("?")[0]) if url.startswith(prefix) else None
+    if not _points_here(state, url):
+        return None
+    path = urlsplit(url).path
+    return unquote(path[len("/media/") :]) if path.startswith("/media/") else None
 
 
 def envelope(provider: Provider, code: int, message: str, data: Any = None) -> Body:
@@ -262,36 +278,67 @@ def media_exists(state: MockState, path: str) -> bool:
     return _result_task(state, path) is not None or path in state.media
 
 
-async def media_lookup(state: MockState, path: str) -> tuple[bytes, str] | None:
-    """The bytes and content type served at ``/media/<path>``, if any."""
+# What media_lookup answers for a result video the mock no longer keeps (HTTP 410).
+GONE = "gone"
+
+
+async def media_lookup(state: MockState, path: str) -> tuple[bytes, str] | str | None:
+    """The bytes and content type served at ``/media/<path>``, GONE, or None (not found)."""
     task = _result_task(state, path)
     if task is not None:
-        return await result_video(state, task), VIDEO_CONTENT_TYPE
+        video = await result_video(state, task)
+        return GONE if video is None else (video, VIDEO_CONTENT_TYPE)
     return state.media.get(path)
 
 
 async def _input(state: MockState, url: Any) -> bytes | None:
-    """One of a task's inputs: a file stored here, or fetched from a loopback URL."""
+    """One of a task's inputs: a file uploaded here, or fetched from another loopback URL.
+
+    A URL of this mock is never fetched: only uploads are read (from memory), never another
+    task's result, so no render waits on another (nor, in a cycle, on itself).
+    """
     from ._callbacks import fetch  # needs the server's HTTP client
 
     if not isinstance(url, str):
         return None
-    own = _media_path(state, url)
-    if own is not None:
-        found = state.media.get(own)
+    if _points_here(state, url):
+        own = _media_path(state, url)
+        found = state.media.get(own) if own is not None else None
         return found[0] if found is not None else None
     fetched = await fetch(state, url, MAX_UPLOAD, seconds=5.0)
     return fetched[0] if isinstance(fetched, tuple) else None
 
 
-async def result_video(state: MockState, task: Task) -> bytes:
-    """The task's video, made from its portrait and audio (see _media)."""
+async def result_video(state: MockState, task: Task) -> bytes | None:
+    """The task's video, made from its portrait and audio (see _media), rendered once.
+
+    GETs of a result being rendered wait for that render; a result the mock no longer keeps
+    (see MockState.keep_result) is None, answered 410, never rendered again.
+    """
+    with state.lock:
+        kept = state.results.get(task.id)
+        if kept is not None or task.id in state.gone:
+            return kept
+    pending = state.rendering.get(task.id)
+    if pending is None:
+        pending = asyncio.ensure_future(_render_result(state, task))
+        state.rendering[task.id] = pending
+        pending.add_done_callback(lambda _: state.rendering.pop(task.id, None))
+    # A GET that goes away does not cancel the render the others wait for.
+    return await asyncio.shield(pending)
+
+
+async def _render_result(state: MockState, task: Task) -> bytes:
     inputs = task.param.get("input")
     inputs = inputs if isinstance(inputs, dict) else {}
     image = await _input(state, inputs.get("image_url"))
     audio = await _input(state, inputs.get("audio_url"))
-    # Rendering is CPU work: off the loop, so other requests are answered meanwhile.
-    return await asyncio.to_thread(render, image, audio)
+    # CPU work: off the loop, in the server's own small pool (not asyncio's default executor,
+    # which waiting renders would fill); queued renders hold no thread.
+    loop = asyncio.get_running_loop()
+    video = await loop.run_in_executor(state.renders, _media.render, image, audio)
+    state.keep_result(task.id, video)
+    return video
 
 
 # The file-upload API has codes of its own (200/400/401/405/500), and its errors are
@@ -369,9 +416,13 @@ async def apikley_upload_url(state: MockState, body: Body, **_: Any) -> Body:
     from ._callbacks import fetch  # needs the server's HTTP client
 
     url: str = body["fileUrl"]
-    own = _media_path(state, url)
-    found = await media_lookup(state, own) if own is not None else None
-    if found is None:
+    if _points_here(state, url):  # read from memory, never fetched from itself
+        own = _media_path(state, url)
+        found = await media_lookup(state, own) if own is not None else None
+        if not isinstance(found, tuple):
+            status = 410 if found == GONE else 404
+            return upload_error(f"fileUrl could not be downloaded: HTTP {status}")
+    else:
         fetched = await fetch(state, url, MAX_UPLOAD)
         if isinstance(fetched, str):
             return upload_error(f"fileUrl could not be downloaded: {fetched}")

@@ -5,6 +5,11 @@ band under it opens with the audio's loudness; the audio is the sound track, and
 long as the audio. Inputs that cannot be had or decoded are replaced by generated ones (a grey
 picture, a murmuring tone), never an error. Small (at most 256 px, 12 fps) and bounded (at most
 MAX_SECONDS), and cached by input, so a test suite pays for each distinct video once.
+
+Bounded in cost too, since the inputs are whatever a caller points at: a picture's size is read
+from its header and refused past MAX_PIXELS before anything is decoded (FFmpeg's own
+``max_pixels``), and a render that runs past RENDER_SECONDS gives the generated clip instead.
+Renders are not serialized here: the server runs them in a small pool of its own (RENDER_SLOTS).
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import hashlib
 import io
 import math
 import threading
+import time
 from collections import OrderedDict
 from fractions import Fraction
 from typing import Any
@@ -27,21 +33,39 @@ RATE = 24_000  # the sound track's sample rate (mono AAC)
 FALLBACK_SECONDS = 2.0
 _MOUTHS = 6  # how many mouth openings the loudness is mapped to
 _CACHE_ENTRIES = 32
+# A picture larger than this is refused from its header (a decompression bomb's claim: a
+# 16000x16000 PNG of 2 MB would take gigabytes to decode); the render uses the grey stand-in.
+MAX_PIXELS = 40_000_000
+# Seconds a render may take before it gives up for the generated clip; checked between frames.
+RENDER_SECONDS = 20.0
+# Renders a server runs at once (CPU work on a shared machine); the others wait their turn
+# without holding a thread, and no render can hold a slot past RENDER_SECONDS.
+RENDER_SLOTS = 2
 
 _cache: OrderedDict[bytes, bytes] = OrderedDict()
 _cache_lock = threading.Lock()
-_render_lock = threading.Lock()  # one render at a time: it is CPU work on a shared machine
+
+
+class _OutOfTime(Exception):
+    """The render ran past its deadline."""
 
 
 def render(image: bytes | None, audio: bytes | None) -> bytes:
-    """An MP4 (H.264 + AAC) of ``image`` speaking ``audio``; generated stand-ins for either."""
+    """An MP4 (H.264 + AAC) of ``image`` speaking ``audio``; generated stand-ins for either.
+
+    Past RENDER_SECONDS the generated clip (no inputs) is answered instead.
+    """
     key = hashlib.sha256(b"%d:" % len(image or b"") + (image or b"") + (audio or b"")).digest()
     with _cache_lock:
         if key in _cache:
             _cache.move_to_end(key)
             return _cache[key]
-    with _render_lock:
-        video = _render(image, audio)
+    try:
+        video = _render(image, audio, time.monotonic() + RENDER_SECONDS)
+    except _OutOfTime:
+        # Not cached under these inputs: on a less busy machine they may render in time. The
+        # generated clip has no deadline (see _render), so this ends.
+        return render(None, None)
     with _cache_lock:
         _cache[key] = video
         while len(_cache) > _CACHE_ENTRIES:
@@ -49,10 +73,17 @@ def render(image: bytes | None, audio: bytes | None) -> bytes:
     return video
 
 
-def _render(image: bytes | None, audio: bytes | None) -> bytes:
+def _in_time(deadline: float) -> None:
+    if time.monotonic() > deadline:
+        raise _OutOfTime
+
+
+def _render(image: bytes | None, audio: bytes | None, deadline: float = math.inf) -> bytes:
     import av
 
-    frames = _voice(audio) if audio else None
+    if image is None and audio is None:
+        deadline = math.inf  # the generated clip: fixed and cheap, the fallback of the others
+    frames = _voice(audio, deadline) if audio else None
     if not frames:
         frames = _murmur()
     picture = _picture(image) if image else None
@@ -74,6 +105,7 @@ def _render(image: bytes | None, audio: bytes | None) -> bytes:
         queue = iter(frames)
         sent = 0  # audio samples muxed so far
         for index in range(count):
+            _in_time(deadline)
             # Interleave: the audio up to this picture's time, then the picture.
             while sent * FPS < (index + 1) * RATE:
                 frame = next(queue, None)
@@ -96,7 +128,7 @@ def _render(image: bytes | None, audio: bytes | None) -> bytes:
     return out.getvalue()
 
 
-def _voice(audio: bytes) -> list[Any] | None:
+def _voice(audio: bytes, deadline: float = math.inf) -> list[Any] | None:
     """The audio as mono float frames at RATE, cut at MAX_SECONDS; None if it will not decode."""
     import av
 
@@ -108,6 +140,7 @@ def _voice(audio: bytes) -> list[Any] | None:
                 return None
             resampler = av.AudioResampler(format="fltp", layout="mono", rate=RATE, frame_size=1024)
             for decoded in container.decode(audio=0):
+                _in_time(deadline)
                 for frame in resampler.resample(decoded):
                     frames.append(frame)
                     total += frame.samples
@@ -158,16 +191,21 @@ def _peaks(frames: list[Any], count: int) -> list[float]:
 
 
 def _picture(image: bytes) -> Any:
-    """The image's first frame, at most MAX_SIDE on its longer side; None if it will not decode."""
+    """The image's first frame, at most MAX_SIDE on its longer side; None if it will not decode
+    or claims more than MAX_PIXELS."""
     import av
 
+    # FFmpeg checks the size a header claims against max_pixels before it allocates a frame:
+    # when opening (which decodes a first frame to learn the size) and when decoding.
+    limit = {"max_pixels": str(MAX_PIXELS)}
     try:
-        with av.open(io.BytesIO(image), "r") as container:
+        with av.open(io.BytesIO(image), "r", options=limit) as container:
             if not container.streams.video:
                 return None
             stream = container.streams.video[0]
-            if stream.width * stream.height > 40_000_000:
-                return None  # a decompression bomb's claim
+            if not 0 < stream.width * stream.height <= MAX_PIXELS:
+                return None  # refused by its header (0: FFmpeg would not decode it to learn)
+            stream.codec_context.options = limit
             frame = next(container.decode(video=0))
     except (av.FFmpegError, ValueError, StopIteration, IndexError, OSError):
         return None

@@ -14,7 +14,8 @@ from ._state import MockState
 Body = dict[str, Any]
 
 MODEL = "kling/avatar"
-SUMMARY = {"model": MODEL, "modality": "video", "operations": ["image-to-video"]}
+# CrunTeam's own catalogue (catalog/models.json) tags it both ways, and its CLI filters on either.
+SUMMARY = {"model": MODEL, "modality": "video", "operations": ["talking-avatar", "image-to-video"]}
 
 
 def _answer(code: int, message: str, data: Any = None) -> Body:

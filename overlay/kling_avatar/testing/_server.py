@@ -20,7 +20,13 @@ from .._http_guard import guarded_protocol as _guarded_protocol
 from ._app import MockApp
 from ._faults import Fault, make_fault
 from ._specs import Provider
-from ._state import DEFAULT_EXPIRE_AFTER, CallbackDelivery, MockState
+from ._state import (
+    DEFAULT_CALLBACK_ATTEMPTS,
+    DEFAULT_CALLBACK_BACKOFF,
+    DEFAULT_EXPIRE_AFTER,
+    CallbackDelivery,
+    MockState,
+)
 
 DEFAULT_CRUN_KEY = "ak_mockmockmockmockmockmockmockmock"
 DEFAULT_APIKLEY_KEY = "apikley-mock-key"
@@ -85,6 +91,12 @@ class MockServer:
     (``advance`` moves it). Over the limit a creation is rejected, not queued: HTTP 429 with
     ``Retry-After`` and envelope code 429, as both specs describe; nothing is created or
     charged. Off (None) by default.
+
+    A callback that is refused (no connection, a timeout, a non-2xx answer) is retried as real
+    providers do: ``callback_attempts`` attempts in all (default 10), the delay doubling from
+    ``callback_backoff`` seconds (default 15: about two hours in all, as fal.ai documents) on
+    the mock's clock, so ``advance`` brings the next attempt forward. Tests shorten both.
+    Every attempt is in :attr:`callbacks`, with its status or error and the delay to the next.
     """
 
     def __init__(
@@ -98,7 +110,8 @@ class MockServer:
         apikley_key: str | None = None,
         apikley_null_reads: int = 0,
         port: int = 0,
-        callback_attempts: int = 3,
+        callback_attempts: int = DEFAULT_CALLBACK_ATTEMPTS,
+        callback_backoff: float = DEFAULT_CALLBACK_BACKOFF,
         rate_limits: Mapping[str, tuple[int, float]] | None = None,
         expire_after: float = DEFAULT_EXPIRE_AFTER,
         header_timeout: float = DEFAULT_HEADER_TIMEOUT,
@@ -117,6 +130,7 @@ class MockServer:
             apikley_key=self.apikley_key,
             apikley_null_reads=apikley_null_reads,
             callback_attempts=callback_attempts,
+            callback_backoff=callback_backoff,
             rate_limits=rate_limits,
             expire_after=expire_after,
         )
@@ -227,7 +241,7 @@ class MockServer:
 
     @property
     def callbacks(self) -> list[CallbackDelivery]:
-        """Every callback POST made so far, one entry per attempt."""
+        """Every callback POST made so far, one entry per attempt (status or error, retry_in)."""
         with self.state.lock:
             return list(self.state.callbacks)
 
@@ -243,7 +257,11 @@ class MockServer:
         return self.callbacks
 
     def wait_idle(self, timeout: float = 5.0) -> None:
-        """Wait until no callback delivery or other background work is in progress."""
+        """Wait until no callback delivery or other background work is in progress.
+
+        A callback waiting for its next attempt counts as in progress: with the default retries
+        that is hours, so tests that wait for it shorten ``callback_backoff`` or ``advance``.
+        """
         deadline = time.monotonic() + timeout
         while self.state.background:
             if time.monotonic() > deadline:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import heapq
 import itertools
 import math
@@ -10,8 +11,9 @@ import random
 import threading
 import time
 import uuid
-from collections import Counter, deque
+from collections import Counter, OrderedDict, deque
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Literal
 
 import attrs
@@ -36,6 +38,15 @@ DEFAULT_EXPIRE_AFTER = 3600.0
 _EARLY = 0.005
 # Callback attempts remembered for `MockServer.callbacks` (the oldest are forgotten).
 MAX_CALLBACK_RECORDS = 10_000
+# Callback retries as real providers make them: fal.ai documents 10 tries over 2 hours. The
+# delay doubles from `DEFAULT_CALLBACK_BACKOFF`: 15 s, 30 s, ... 64 min, 2 h 8 min in all.
+DEFAULT_CALLBACK_ATTEMPTS = 10
+DEFAULT_CALLBACK_BACKOFF = 15.0
+# Result videos kept for their tasks (bytes in all): each result is rendered once; past this,
+# the oldest are dropped and their URL answers 410 Gone, never a second render per GET.
+MAX_RESULT_BYTES = 256 * 1024 * 1024
+# Task ids whose result was dropped, remembered for that 410 (the oldest are forgotten).
+MAX_GONE_RESULTS = 100_000
 
 # Credits per task. Neither provider publishes a price for this model; the figures only have
 # to be distinct so tests can tell pro from standard.
@@ -54,6 +65,10 @@ class CallbackDelivery:
     body: dict[str, Any]
     status: int | None  # None when the request failed (refused, timed out)
     attempt: int
+    error: str | None = None  # why no status: the exception's type, e.g. "ConnectError"
+    # Seconds (of the mock's clock) until the next attempt; None when there is none (this one
+    # was accepted, or it was the last).
+    retry_in: float | None = None
 
 
 @attrs.define(eq=False)
@@ -91,8 +106,8 @@ class MockState:
         crun_key: str,
         apikley_key: str,
         apikley_null_reads: int,
-        callback_attempts: int = 3,
-        callback_backoff: float = 0.05,
+        callback_attempts: int = DEFAULT_CALLBACK_ATTEMPTS,
+        callback_backoff: float = DEFAULT_CALLBACK_BACKOFF,
         rate_limits: Mapping[str, tuple[int, float]] | None = None,
         expire_after: float = DEFAULT_EXPIRE_AFTER,
     ) -> None:
@@ -100,13 +115,23 @@ class MockState:
             raise ValueError("step must be a finite number of seconds >= 0")
         if not (isinstance(expire_after, int | float) and expire_after > 0):  # inf: never
             raise ValueError("expire_after must be a number of seconds > 0")
+        if isinstance(callback_attempts, bool) or not (
+            isinstance(callback_attempts, int) and callback_attempts >= 1
+        ):
+            raise ValueError("callback_attempts must be a whole number >= 1")
+        if not (
+            isinstance(callback_backoff, int | float)
+            and math.isfinite(callback_backoff)
+            and callback_backoff >= 0
+        ):
+            raise ValueError("callback_backoff must be a finite number of seconds >= 0")
         self.step = float(step)
         self.expire_after = float(expire_after)
         self.webhook_key = webhook_key
         self.keys: dict[Provider, str] = {"crun": crun_key, "apikley": apikley_key}
         self.apikley_null_reads = apikley_null_reads
         self.callback_attempts = callback_attempts
-        self.callback_backoff = callback_backoff
+        self.callback_backoff = float(callback_backoff)
         self.base_url = "http://127.0.0.1"
         self.faults = FaultBook(seed)
         self.rate_limiter = RateLimiter(rate_limits)
@@ -122,7 +147,18 @@ class MockState:
         self.loop: asyncio.AbstractEventLoop | None = None
         self.offset = 0.0  # seconds the clock was moved forward by advance()
         self.http: httpx.AsyncClient | None = None  # for callbacks and URL uploads
+        self.renders: ThreadPoolExecutor | None = None  # result videos, RENDER_SLOTS at once
         self.background: set[asyncio.Future[Any]] = set()
+        # Result videos by task id, each rendered once (a render in progress is shared by the
+        # GETs that wait for it); see MAX_RESULT_BYTES.
+        self.results: OrderedDict[str, bytes] = OrderedDict()
+        self.rendering: dict[str, asyncio.Future[bytes]] = {}
+        self.gone: OrderedDict[str, None] = OrderedDict()
+        self.max_result_bytes = MAX_RESULT_BYTES
+        self._result_bytes = 0
+        # Set (and replaced) whenever the clock may have moved, so sleeps on the mock's clock
+        # (callback retries) end when advance() passes them.
+        self._clock_moved: asyncio.Event | None = None
         # Unsettled tasks by due time, so the clock's moves settle only what is due.
         self._due: list[tuple[float, int, Task]] = []
         self._order = itertools.count()
@@ -189,6 +225,9 @@ class MockState:
             self._timer = None
         # The loop's timers may fire a little early (its clock's resolution): what is due
         # within that is due now, as a timer per task would have settled it.
+        if self._clock_moved is not None:
+            self._clock_moved.set()
+            self._clock_moved = None
         now = self.monotonic()
         while self._due and self._due[0][0] <= now + _EARLY:
             self.settle(heapq.heappop(self._due)[2])
@@ -207,6 +246,15 @@ class MockState:
             self._timer.cancel()
         self._timer_due = due
         self._timer = loop.call_later(max(0.0, due - self.monotonic()), self.settle_due)
+
+    async def sleep(self, seconds: float) -> None:
+        """Sleep ``seconds`` of the mock's clock (on the loop): advance() cuts it short."""
+        due = self.monotonic() + seconds
+        while (left := due - self.monotonic()) > 0:
+            if self._clock_moved is None:
+                self._clock_moved = asyncio.Event()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._clock_moved.wait(), left)
 
     # -- tasks -------------------------------------------------------------------------
 
@@ -279,10 +327,34 @@ class MockState:
             with self.lock:
                 if kind == "task":
                     self.tasks.pop(key, None)
+                    self._drop_result(key)
+                    self.gone.pop(key, None)
                 elif kind == "media":
                     self.media.pop(key, None)
                 else:
                     self.presigned.pop(key, None)
+
+    # -- result videos -----------------------------------------------------------------
+
+    def keep_result(self, task_id: str, video: bytes) -> None:
+        """Keep a task's rendered video; drop the oldest kept ones past max_result_bytes."""
+        with self.lock:
+            if task_id not in self.tasks:
+                return  # expired while it was rendered
+            self._drop_result(task_id)
+            self.results[task_id] = video
+            self._result_bytes += len(video)
+            while self._result_bytes > self.max_result_bytes and len(self.results) > 1:
+                oldest = next(iter(self.results))
+                self._drop_result(oldest)
+                self.gone[oldest] = None
+                while len(self.gone) > MAX_GONE_RESULTS:
+                    self.gone.popitem(last=False)
+
+    def _drop_result(self, task_id: str) -> None:
+        video = self.results.pop(task_id, None)
+        if video is not None:
+            self._result_bytes -= len(video)
 
     def spawn(self, coroutine: Any) -> None:
         assert self.loop is not None
