@@ -10,11 +10,10 @@ from pathlib import Path
 from typing import Literal
 
 import pytest
+from kling_avatar.contract import DriveSettings, drive, run_suite
 from kling_avatar.testing import MockServer
 
 from contract.broken_server import LifecycleFaults, broken_app, serve
-from scripts.contract import run_suite
-from scripts.contract_lifecycle import DriveSettings, drive
 
 BROKEN = LifecycleFaults(regress=True, dead_results=True, bad_callback=True)
 

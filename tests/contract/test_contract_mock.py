@@ -6,8 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-
-from scripts.contract import run_suite
+from kling_avatar.contract import run_suite
 
 # `make contract` sends 100 examples per operation; inside `make test` 20 keep the whole run
 # (both providers, every phase) to about half a minute on two cores. The seed is the same, so

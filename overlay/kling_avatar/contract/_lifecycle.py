@@ -5,7 +5,7 @@ running again, a success whose video URL is dead, a callback off the spec's ``ca
 schema, credits that do not move. This module follows tasks to their end and reports each
 such break as a named :class:`Finding` with the task id and the answers that show it.
 
-The facts come from the specs (`scripts/contract_spec.py`): the state enum's order, which
+The facts come from the specs (`_spec.py`): the state enum's order, which
 states are terminal (the state schema's description names them), each timestamp's unit (its
 description: "Unix seconds", "Unix milliseconds"), the callback schema, the creation request's
 example. What differs between providers and the specs do not say as data (which field holds
@@ -13,7 +13,7 @@ the state, the result URLs, the failure fields, the cost) is the :data:`SHAPES` 
 
 It runs two ways: :func:`drive` creates tasks against a server (the mock always; a real
 provider only with CONTRACT_ALLOW_CREATE=1) and :func:`check_task` judges the observations;
-`scripts/contract_traffic.py` feeds :func:`check_task` the exchanges a client recorded.
+`_traffic.py` feeds :func:`check_task` the exchanges a client recorded.
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ from typing import Any, Self
 import attrs
 import httpx
 
-from scripts.contract_spec import callback_schema as spec_callback_schema
-from scripts.contract_spec import load_spec, operation, resolve, schema_errors
+from ._spec import callback_schema as spec_callback_schema
+from ._spec import load_spec, operation, resolve, schema_errors
 
 # Seconds of clock difference between this machine and a provider that still count as plausible.
 CLOCK_SKEW = 300.0
