@@ -160,9 +160,22 @@ def envelope_negative_data_rejection(
     generated "invalid" values turn valid once serialized stays in force.
     """
     status = effective_status(response)
-    if status is None:
+    if status is None or _only_text_made_non_text_in_a_form(case):
         return None
     return negative_data_rejection(ctx, _with_status(response, status), case)
+
+
+def _only_text_made_non_text_in_a_form(case: AnyCase) -> bool:
+    """Whether the case's only invalidity is a string field generated as another type in a
+    multipart form: a form field is text on the wire whatever it was generated as, so the
+    request the server gets is valid (the built-in check knows this for JSON, not for forms)."""
+    if not str(case.media_type or "").startswith("multipart/form-data") or case.meta is None:
+        return False
+    mutations = getattr(case.meta.phase.data, "mutations", None) or ()
+    return bool(mutations) and all(
+        tuple(mutation.keywords) == ("type",) and mutation.original_value == "string"
+        for mutation in mutations
+    )
 
 
 @schemathesis.check
