@@ -652,6 +652,9 @@ class DriveSettings:
     extra_reads: int = 2  # reads after the first terminal one: a terminal state never changes
     callback_wait: float = 5.0
     fail_one: Callable[[str], object] | None = None  # arranges that the next creation fails
+    # A second account's key per provider: each task is read with it too, and must not be
+    # there (tasks belong to the account that created them). {}: not checked.
+    other_keys: Mapping[str, str] = attrs.field(factory=dict)
 
 
 @attrs.frozen
@@ -736,6 +739,9 @@ def drive(
                 )
                 continue
             reads = _follow(call, shape, facts, task_id, settings)
+            other_key = settings.other_keys.get(provider)
+            if other_key:
+                findings += _read_as_other_account(http, shape, task_id, other_key)
             finals = [r.task for r in reads if (r.task or {}).get(shape.state) in facts.terminal]
             probes = [probe(url) for url in result_urls(shape, (finals or [{}])[0] or {})[:3]]
             runs.append(
@@ -761,6 +767,41 @@ def drive(
         findings += check_task(run)
     findings += check_credits(provider, before, after, runs)
     return DriveResult(provider, tuple(runs), tuple(findings), tuple(answers))
+
+
+def _read_as_other_account(
+    http: httpx.Client, shape: TaskShape, task_id: str, other_key: str
+) -> list[Finding]:
+    """A read of the task with another account's key must not hand it over: "not found", or
+    a refusal, are both fine; the task's data is a breach."""
+    op = operation(shape.provider, shape.read)
+    auth = (
+        {"x-api-key": other_key}
+        if shape.provider == "crun"
+        else {"Authorization": f"Bearer {other_key}"}
+    )
+    try:
+        response = http.request(
+            op.method, op.prefix + op.path, params={shape.id_param: task_id}, headers=auth
+        )
+    except httpx.HTTPError:
+        return []  # no answer hands nothing over; the reads of the owner judge availability
+    try:
+        body: Any = response.json()
+    except ValueError:
+        return []
+    data = _get(body, ("data",))
+    if response.status_code == 200 and _get(body, ("code",)) == 200 and data is not None:
+        return [
+            Finding(
+                "task-readable-by-another-account",
+                shape.provider,
+                task_id,
+                "a task created with one account's key was read with another account's key",
+                (evidence("the other account's read", body),),
+            )
+        ]
+    return []
 
 
 def _balance(shape: TaskShape, answer: tuple[int, Any]) -> float | None:

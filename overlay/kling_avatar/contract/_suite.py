@@ -330,7 +330,7 @@ def execute(
         "CONTRACT_SAFE_URL": run.safe_url,
         "CONTRACT_ANSWERS_FILE": str(answers_file(report_dir, run)),
     }
-    for variable in KEY_VARIABLES.values():
+    for variable in [*KEY_VARIABLES.values(), *OTHER_KEY_VARIABLES.values()]:
         env.pop(variable, None)
     if env.pop("PYTHONDONTWRITEBYTECODE", None):
         # Each run is a fresh interpreter importing schemathesis, hypothesis and the specs'
@@ -513,13 +513,17 @@ def _answers(path: Path) -> list[dict[str, Any]]:
 def lifecycle_settings(mock: Any = None) -> DriveSettings:
     """How tasks are driven: against the mock fast, with one made to fail; against a real
     provider from CONTRACT_IMAGE_URL / CONTRACT_AUDIO_URL (default: the spec's example),
+    CRUN_API_KEY_2 / APIKLEY_API_KEY_2 (a second account: its key must not read the tasks),
     CONTRACT_CALLBACK_URL (a public URL forwarding to 127.0.0.1:CONTRACT_CALLBACK_PORT;
     without it no callback is asked for) and CONTRACT_LIFECYCLE_TIMEOUT (seconds per task)."""
     env = os.environ
     if mock is not None:
         sink = f"{mock.base_url}/media/{SINK}"
         return DriveSettings(
-            media=(sink, sink), fail_one=lambda op: mock.fault("task_fail", op), timeout=10.0
+            media=(sink, sink),
+            fail_one=lambda op: mock.fault("task_fail", op),
+            timeout=10.0,
+            other_keys={"crun": mock.other_crun_key, "apikley": mock.other_apikley_key},
         )
     image, audio = env.get("CONTRACT_IMAGE_URL"), env.get("CONTRACT_AUDIO_URL")
     return DriveSettings(
@@ -530,9 +534,16 @@ def lifecycle_settings(mock: Any = None) -> DriveSettings:
         timeout=float(env.get("CONTRACT_LIFECYCLE_TIMEOUT") or 900),
         callback_wait=120.0 if env.get("CONTRACT_CALLBACK_URL") else 0.0,
         extra_reads=2,
+        other_keys={
+            provider: env[variable]
+            for provider, variable in OTHER_KEY_VARIABLES.items()
+            if env.get(variable)
+        },
     )
 
 
+# A second account's key per provider, for the check that one account's task is not another's.
+OTHER_KEY_VARIABLES = {"crun": "CRUN_API_KEY_2", "apikley": "APIKLEY_API_KEY_2"}
 BASELINE_DAYS = 30
 
 

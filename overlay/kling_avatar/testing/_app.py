@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs
 
+from ._accounts import ACCOUNT
 from ._asgi import (
     ROUTE_KEY,
     STATE_KEY,
@@ -178,7 +179,11 @@ class MockApp:
             elif not answer_later:
                 await self._fault(fault, route.provider, send)
                 return
-        if not _authorized(scope, route, state.keys[route.provider]):
+        if _authorized(scope, route, state.keys[route.provider]):
+            ACCOUNT.set(0)
+        elif _authorized(scope, route, state.other_keys[route.provider]):
+            ACCOUNT.set(1)  # this request's task (ASGI serves each request in a task of its own)
+        else:
             refusal = envelope(route.provider, 401, "Unauthorized: missing or invalid API key")
             await send_json(send, refusal)
             return
