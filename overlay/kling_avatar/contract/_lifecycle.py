@@ -30,6 +30,8 @@ from typing import Any, Self
 import attrs
 import httpx
 
+from kling_avatar._limits import stated_length
+
 from ._spec import callback_schema as spec_callback_schema
 from ._spec import load_spec, operation, resolve, schema_errors
 
@@ -38,6 +40,8 @@ CLOCK_SKEW = 300.0
 # How much of a result URL is fetched: enough for every container signature below.
 PROBE_BYTES = 64
 MAX_CALLBACK_BODY = 1024 * 1024
+MAX_CALLBACKS = 1000  # a suite run expects a handful; a flood is not kept
+CALLBACK_READ_TIMEOUT = 10.0
 EVIDENCE_CHARS = 400
 
 
@@ -593,15 +597,28 @@ class CallbackReceiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
+            # Seconds a connection may stay silent: a slow client holds one thread that long.
+            timeout = CALLBACK_READ_TIMEOUT
+
             def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(min(length, MAX_CALLBACK_BODY))
+                # The package's one reading of Content-Length: "-1", "²" or two of them are
+                # no length, and a body is read only up to the bound, never to the EOF.
+                stated = [
+                    (name.encode("latin-1", "replace"), value.encode("latin-1", "replace"))
+                    for name, value in self.headers.items()
+                ]
+                length = stated_length(httpx.Headers(stated))
+                if length is None or length > MAX_CALLBACK_BODY:
+                    self.send_error(411 if length is None else 413)
+                    return
+                raw = self.rfile.read(length)
                 try:
                     body: Any = json.loads(raw)
                 except ValueError:
                     body = raw.decode("utf-8", "replace")
                 with receiver._lock:
-                    receiver.received.append(Callback(body, dict(self.headers.items())))
+                    if len(receiver.received) < MAX_CALLBACKS:
+                        receiver.received.append(Callback(body, dict(self.headers.items())))
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 reply = b'{"code":200,"msg":"success"}'
