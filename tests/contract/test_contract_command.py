@@ -56,3 +56,16 @@ def test_a_live_run_without_its_key_is_a_usage_error(
         main(["contract", "run", "--provider", "crun", "--base-url", "http://127.0.0.1:9"])
     assert exited.value.code == 2
     assert "CRUN_API_KEY must hold the API key" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "url", ["http://user:secret-pass@127.0.0.1:9", "ftp://127.0.0.1", "http://[::1"]
+)
+def test_a_base_url_with_credentials_or_none_is_refused_unprinted(
+    url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CRUN_API_KEY", "ak_test")
+    with pytest.raises(SystemExit) as exited:
+        main(["contract", "run", "--provider", "crun", "--base-url", url])
+    assert exited.value.code == 2
+    assert "secret-pass" not in capsys.readouterr().err

@@ -26,6 +26,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from ._extra import require_extra
 from ._rules import PROVIDERS
@@ -151,6 +152,15 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         parser.error(f"--provider must be one of crun, apikley, all (got {args.provider!r})")
     keys: dict[str, str] = {}
     if args.base_url:
+        try:
+            parts = urlsplit(args.base_url)
+        except ValueError:
+            parts = None
+        if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+            parser.error("--base-url must be an http(s) URL")
+        if parts.username is not None or parts.password is not None:
+            # It would be printed in every summary and replay command; keys come from variables.
+            parser.error("--base-url must not carry credentials (user:password@)")
         if len(providers) != 1:
             parser.error("--base-url needs --provider crun or --provider apikley")
         variable = KEY_VARIABLES[providers[0]]
