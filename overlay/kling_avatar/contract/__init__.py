@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from . import lifecycle
     from ._lifecycle import DriveSettings, Finding, drive
     from ._rules import PROVIDERS, WRITE_OPERATIONS
+    from ._schema import openapi_schema
     from ._spec import load_spec, spec_path
     from ._suite import Run, SuiteResult, check_baseline, plan, run_suite
     from ._traffic import Exchange, TrafficFileError, Verdict, load, verify
@@ -39,6 +40,7 @@ _WHERE = {
     "PROVIDERS": ("._rules", "PROVIDERS"),
     "WRITE_OPERATIONS": ("._rules", "WRITE_OPERATIONS"),
     "load_spec": ("._spec", "load_spec"),
+    "openapi_schema": ("._schema", "openapi_schema"),
     "spec_path": ("._spec", "spec_path"),
     "Run": ("._suite", "Run"),
     "SuiteResult": ("._suite", "SuiteResult"),
@@ -70,6 +72,7 @@ __all__ = [
     "load",
     "load_spec",
     "load_traffic",
+    "openapi_schema",
     "plan",
     "run_suite",
     "spec_path",
