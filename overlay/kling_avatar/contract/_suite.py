@@ -221,7 +221,7 @@ def plan(provider: str, base_url: str, *, allow_create: bool) -> list[Run]:
             runs.append(Run(name, provider, url, (*_include(operations), *phases)))
             continue
         # Without the opt-in, reads get valid and invalid data and writes invalid data only
-        # (contract_checks' `filter_case` keeps just the requests that cannot succeed). The
+        # (the hooks' `filter_case` keeps just the requests that cannot succeed). The
         # stateful phase starts by creating a task, and the examples of writes are valid
         # requests, so neither runs.
         reads = [op for op in operations if op not in WRITE_OPERATIONS]
