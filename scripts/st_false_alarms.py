@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -30,6 +31,11 @@ def failures(junit: Path) -> list[str]:
         for case in tree.iter("testcase")
         for problem in [*case.iter("failure"), *case.iter("error")]
     ]
+
+
+def _counts(found: list[str]) -> str:
+    checks = sum(len(re.findall(r"\bST\d+\b", line.split(": ", 1)[-1])) for line in found)
+    return f"{checks} checks in {len(found)} cases"
 
 
 def st_run(provider: str, url: str, key: str, hooks: bool, args: argparse.Namespace) -> list[str]:
@@ -59,13 +65,14 @@ def main() -> int:
     parser.add_argument("--all-checks", action="store_true", help="st run --checks all")
     parser.add_argument("--verbose", action="store_true", help="list each failure")
     args = parser.parse_args()
-    print(f"{'provider':<10} {'plain st run':>14} {'with hooks':>12}")
+    # A test case (an operation and its phase) may fail several checks: both are counted.
+    print(f"{'provider':<10} {'plain st run':>24} {'with hooks':>24}")
     with MockServer(step=0.0, credits=1e9, seed=0) as mock:
         keys = {"crun": mock.crun_key, "apikley": mock.apikley_key}
         for provider in ("crun", "apikley"):
             before = st_run(provider, mock.base_url, keys[provider], False, args)
             after = st_run(provider, mock.base_url, keys[provider], True, args)
-            print(f"{provider:<10} {len(before):>14} {len(after):>12}", flush=True)
+            print(f"{provider:<10} {_counts(before):>24} {_counts(after):>24}", flush=True)
             if args.verbose:
                 for name, found in (("plain", before), ("hooks", after)):
                     for line in found:
