@@ -88,17 +88,18 @@ spec-prism: env node_modules/.package-lock.json
 	node scripts/spectools/prism_compile.cjs specs/crun.yaml specs/apikley.yaml
 	$(RUN) python -m scripts.spectools.prism_proxy_check
 
-# The contract suite (scripts/contract.py): schemathesis over both specs against the local mock,
-# or against CONTRACT_BASE_URL with PROVIDER=crun|apikley and CRUN_API_KEY / APIKLEY_API_KEY.
-# Creates nothing on a real provider without CONTRACT_ALLOW_CREATE=1; JUnit XML in reports/.
+# The contract suite (`kling-avatar contract run`, kling_avatar.contract): against the local mock,
+# or CONTRACT_BASE_URL with PROVIDER=crun|apikley and CRUN_API_KEY / APIKLEY_API_KEY (each option
+# also from the environment). Creates nothing on a real provider without CONTRACT_ALLOW_CREATE=1;
+# JUnit XML, a HAR of every exchange and the coverage report in reports/.
 contract: env
-	$(RUN) python scripts/contract.py
+	$(RUN) kling-avatar contract run
 
 # Traffic a client recorded (AvatarClient(record_traffic=FILE)): every exchange against the specs
 # (openapi-core), each task's lifecycle; a coverage report in reports/.
 contract-traffic: env
 	$(if $(FILE),,$(error usage: make contract-traffic FILE=traffic.jsonl))
-	$(RUN) python -m scripts.contract_traffic "$(FILE)"
+	$(RUN) kling-avatar contract traffic "$(FILE)"
 
 # Each scripts/bench_*.py prints its own side-by-side ratios; none of them is a test.
 bench: env

@@ -242,6 +242,9 @@ def build_parser() -> argparse.ArgumentParser:
     credits = command("credits", "show the account's remaining credits")
     credits.set_defaults(run=_credits)
 
+    # Listed for --help only: main() hands `contract ...` to kling_avatar.contract before parsing.
+    command("contract", "the contract suite: run, traffic FILE, spec PROVIDER (contract extra)")
+
     # After each command's own options, so that --help lists those first.
     for each in (generate, status, wait, credits):
         _add_common_options(each)
@@ -558,10 +561,21 @@ def _describe(ctx: _Context, exc: AvatarError) -> str:
     return text
 
 
+def _contract(argv: list[str]) -> int:
+    """`kling-avatar contract ...`; imported only here, so the other commands never load
+    schemathesis."""
+    from kling_avatar.contract._command import main as contract_main
+
+    return contract_main(argv)
+
+
 # --- entry point ---------------------------------------------------------------------------
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    words = list(sys.argv[1:] if argv is None else argv)
+    if words[:1] == ["contract"]:
+        return _contract(words[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command != "generate" and len(args.provider) > 1:

@@ -12,8 +12,9 @@ fault, so a contract suite run against it must report exactly those operations:
 
 With :class:`LifecycleFaults` it breaks the job instead, with answers that each stay
 spec-valid: a finished task reads as running again, result URLs are dead, callbacks leave the
-spec's ``callbacks`` schema. For that the proxy puts itself in the path of the result URLs
-(answers name the proxy, not the mock) and of the callbacks (it relays them).
+spec's ``callbacks`` schema, any account's key reads every task. For that the proxy puts itself
+in the path of the result URLs (answers name the proxy, not the mock) and of the callbacks (it
+relays them).
 
 It is a Starlette app served by uvicorn on 127.0.0.1, like the mock itself.
 """
@@ -94,6 +95,9 @@ class LifecycleFaults:
     regress: bool = False  # a task read after it finished reads as running again
     dead_results: bool = False  # result URLs answer 404
     bad_callback: bool = False  # callbacks arrive off the spec's callbacks schema
+    # (header, value): task reads go upstream with this key whatever key they came with, so
+    # every account reads every task.
+    reads_as: tuple[str, str] | None = None
 
 
 # The state a regressed task reads as, and the field holding it, per provider's read path.
@@ -125,6 +129,10 @@ def broken_app(
         if faults is not None and path == faults.ignores_auth:
             headers = {k: v for k, v in headers.items() if k.lower() != faults.auth_header}
             headers[faults.auth_header] = faults.auth_value
+        if lifecycle.reads_as is not None and path in _READS:
+            name, value = lifecycle.reads_as
+            headers = {k: v for k, v in headers.items() if k.lower() != name}
+            headers[name] = value
         if lifecycle.dead_results and path.startswith("/media/results/"):
             return Response(b"gone", status_code=404, media_type="text/plain")
         content = await request.body()

@@ -6,10 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from kling_avatar.contract import run_suite
 from kling_avatar.testing import MockServer
 
 from contract.broken_server import Faults, apikley_faults, broken_app, crun_faults, serve
-from scripts.contract import run_suite
 
 # Fewer examples than the mock run: every fault shows on the first requests of its operation
 # (the spec's own examples and the coverage phase), so a few fuzzed ones suffice.

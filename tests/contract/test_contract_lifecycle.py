@@ -10,11 +10,10 @@ from pathlib import Path
 from typing import Literal
 
 import pytest
+from kling_avatar.contract import DriveSettings, drive, run_suite
 from kling_avatar.testing import MockServer
 
 from contract.broken_server import LifecycleFaults, broken_app, serve
-from scripts.contract import run_suite
-from scripts.contract_lifecycle import DriveSettings, drive
 
 BROKEN = LifecycleFaults(regress=True, dead_results=True, bad_callback=True)
 
@@ -96,3 +95,30 @@ def test_the_mock_keeps_its_lifecycle(provider: Literal["crun", "apikley"]) -> N
     ]
     assert states[0] == "success" and states[1] != "success"
     assert before - after > 0  # the success was charged, and the check held it to its cost
+
+
+@pytest.mark.parametrize("provider", ["crun", "apikley"])
+def test_a_task_another_account_can_read_is_a_finding(
+    provider: Literal["crun", "apikley"],
+) -> None:
+    with MockServer(step=0.0, credits=100.0, seed=0) as mock:
+        key, other = (
+            (mock.crun_key, mock.other_crun_key)
+            if provider == "crun"
+            else (mock.apikley_key, mock.other_apikley_key)
+        )
+        header = "x-api-key" if provider == "crun" else "authorization"
+        value = key if provider == "crun" else f"Bearer {key}"
+        settings = DriveSettings(
+            media=(f"{mock.base_url}/media/x", f"{mock.base_url}/media/y"),
+            other_keys={provider: other},
+        )
+        # The mock keeps each account's tasks to itself: no finding.
+        assert drive(provider, mock.base_url, key, settings, count=1).findings == ()
+        # A proxy that reads every task with the owner's key hands them to any account.
+        with serve(
+            broken_app(mock.base_url, lifecycle=LifecycleFaults(reads_as=(header, value)))
+        ) as url:
+            leaky = drive(provider, url, key, settings, count=1)
+    assert [f.name for f in leaky.findings] == ["task-readable-by-another-account"]
+    assert leaky.findings[0].task_id == leaky.runs[0].task_id

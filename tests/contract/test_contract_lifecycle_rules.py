@@ -8,8 +8,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from scripts.contract import check_baseline, run_suite
-from scripts.contract_lifecycle import (
+from kling_avatar.contract import check_baseline, run_suite
+from kling_avatar.contract.lifecycle import (
     SHAPES,
     Probe,
     Read,

@@ -6,10 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+from kling_avatar.contract import WRITE_OPERATIONS, Run, run_suite
 from kling_avatar.testing import MockServer
-
-from scripts.contract import Run, run_suite
-from scripts.contract_checks import WRITE_OPERATIONS
 
 # A few examples suffice: the property is that no write succeeds, whatever is generated.
 EXAMPLES = 5

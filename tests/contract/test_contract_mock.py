@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-
-from scripts.contract import run_suite
+from kling_avatar.contract import run_suite
+from kling_avatar.testing import DEFAULT_APIKLEY_KEY, DEFAULT_CRUN_KEY
 
 # `make contract` sends 100 examples per operation; inside `make test` 20 keep the whole run
 # (both providers, every phase) to about half a minute on two cores. The seed is the same, so
@@ -29,3 +29,9 @@ def test_mock_matches_spec(provider: str, tmp_path: Path) -> None:
     report = json.loads((tmp_path / "contract-coverage.json").read_text())
     assert report["seen"] == report["documented"] > 0
     assert "| provider | operation |" in (tmp_path / "contract-coverage.md").read_text()
+    # Every exchange schemathesis sent is in the HAR file for CI artifacts, keys masked.
+    har = (tmp_path / "contract.har").read_text(encoding="utf-8")
+    entries = json.loads(har)["log"]["entries"]
+    assert len(entries) > 50
+    assert {entry["request"]["method"] for entry in entries} >= {"GET", "POST"}
+    assert DEFAULT_CRUN_KEY not in har and DEFAULT_APIKLEY_KEY not in har

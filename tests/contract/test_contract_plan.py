@@ -4,9 +4,8 @@ opt-in."""
 from __future__ import annotations
 
 import pytest
+from kling_avatar.contract import PROVIDERS, WRITE_OPERATIONS, plan
 
-from scripts.contract import PROVIDERS, plan
-from scripts.contract_checks import WRITE_OPERATIONS
 from specs import load_spec, operations
 
 

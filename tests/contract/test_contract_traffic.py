@@ -10,9 +10,10 @@ from pathlib import Path
 import httpx
 import pytest
 from kling_avatar import AsyncAvatarClient, AvatarClient
+from kling_avatar.contract import load_traffic as load
+from kling_avatar.contract import verify_traffic as verify
+from kling_avatar.contract._command import main as contract_main
 from kling_avatar.testing import MockServer
-
-from scripts.contract_traffic import load, main, verify
 
 MEDIA = Path(__file__).resolve().parents[2] / "examples" / "media"
 
@@ -65,7 +66,7 @@ def test_traffic_recorded_from_the_mock_passes(
     assert verdict.tasks == 2
     # Every API exchange was validated; the presigned PUTs of crun's uploads are outside the specs.
     assert verdict.validated >= 10 and verdict.outside == 2
-    assert main([str(path), "--report-dir", str(tmp_path)]) == 0
+    assert contract_main(["traffic", str(path), "--report-dir", str(tmp_path)]) == 0
     assert (tmp_path / "contract-traffic-coverage.md").exists()
 
 
@@ -110,7 +111,7 @@ def test_a_planted_spec_deviation_is_found(
     assert not verdict.ok
     assert len(verdict.violations) == 1
     assert verdict.violations[0].startswith(f"line {line}: apikley getCredits")
-    assert main([str(planted), "--report-dir", str(tmp_path)]) == 1
+    assert contract_main(["traffic", str(planted), "--report-dir", str(tmp_path)]) == 1
 
 
 def test_a_planted_lifecycle_deviation_is_found(

@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import parse_qs
 
+from ._accounts import ACCOUNT
 from ._asgi import (
     ROUTE_KEY,
     STATE_KEY,
@@ -180,7 +181,11 @@ class MockApp:
             elif not answer_later:
                 await self._fault(fault, route.provider, send)
                 return
-        if not _authorized(scope, route, state.keys[route.provider]):
+        if _authorized(scope, route, state.keys[route.provider]):
+            ACCOUNT.set(0)
+        elif _authorized(scope, route, state.other_keys[route.provider]):
+            ACCOUNT.set(1)  # this request's task (ASGI serves each request in a task of its own)
+        else:
             refusal = envelope(route.provider, 401, "Unauthorized: missing or invalid API key")
             if route.operation_id in UPLOAD_OPERATIONS:  # the upload API's error shape
                 refusal = {"success": False, **refusal}

@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
 from . import _media, _models_catalog
+from ._accounts import ACCOUNT
 from ._media import VIDEO_CONTENT_TYPE
 from ._ratelimit import RateLimited
 from ._specs import Provider
@@ -155,6 +156,7 @@ def _new_task(
         created_mono=state.monotonic(),
         step=state.step,
         null_reads_left=state.apikley_null_reads if provider == "apikley" else 0,
+        account=ACCOUNT.get(),
     )
     fault = state.faults.take(operation_id, ("task_fail",))
     if fault is not None:
@@ -194,7 +196,7 @@ async def crun_create_task(state: MockState, body: Body, **_: Any) -> Body:
 
 async def crun_get_task_info(state: MockState, task_id: str, **_: Any) -> Body:
     task = state.tasks.get(task_id)
-    if task is None or task.provider != "crun":
+    if task is None or task.provider != "crun" or task.account != ACCOUNT.get():
         return envelope("crun", 404, f"Task not found: {task_id}")
     return envelope("crun", 200, "success", crun_task_info(state, task))
 
@@ -240,7 +242,7 @@ _RECORD_NULL = "recordInfo is null"
 
 async def apikley_get_task_details(state: MockState, taskId: str, **_: Any) -> Body:
     task = state.tasks.get(taskId)
-    if task is None or task.provider != "apikley":
+    if task is None or task.provider != "apikley" or task.account != ACCOUNT.get():
         return envelope("apikley", 422, _RECORD_NULL)
     if task.null_reads_left > 0:
         # kie.ai answers this for a task created a moment ago, before its record exists.

@@ -17,6 +17,7 @@ import uvicorn
 
 from .._http_guard import DEFAULT_HEADER_TIMEOUT
 from .._http_guard import guarded_protocol as _guarded_protocol
+from ._accounts import second_key
 from ._app import MockApp
 from ._faults import Fault, make_fault
 from ._specs import Provider
@@ -108,6 +109,8 @@ class MockServer:
         webhook_key: str | None = None,
         crun_key: str | None = None,
         apikley_key: str | None = None,
+        other_crun_key: str | None = None,
+        other_apikley_key: str | None = None,
         apikley_null_reads: int = 0,
         port: int = 0,
         callback_attempts: int = DEFAULT_CALLBACK_ATTEMPTS,
@@ -121,6 +124,9 @@ class MockServer:
             raise ValueError("header_timeout must be a finite number of seconds > 0")
         self.crun_key = crun_key or os.environ.get("CRUN_API_KEY") or DEFAULT_CRUN_KEY
         self.apikley_key = apikley_key or os.environ.get("APIKLEY_API_KEY") or DEFAULT_APIKLEY_KEY
+        # A second account per provider: its tasks are not the first one's to read.
+        self.other_crun_key = other_crun_key or second_key(self.crun_key)
+        self.other_apikley_key = other_apikley_key or second_key(self.apikley_key)
         self.state = MockState(
             step=step,
             credits=credits,
@@ -129,6 +135,7 @@ class MockServer:
             crun_key=self.crun_key,
             apikley_key=self.apikley_key,
             apikley_null_reads=apikley_null_reads,
+            other_keys={"crun": self.other_crun_key, "apikley": self.other_apikley_key},
             callback_attempts=callback_attempts,
             callback_backoff=callback_backoff,
             rate_limits=rate_limits,

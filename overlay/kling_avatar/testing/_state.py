@@ -19,6 +19,7 @@ from typing import Any, Literal
 import attrs
 import httpx
 
+from ._accounts import second_key
 from ._faults import FaultBook
 from ._ratelimit import RateLimiter
 from ._specs import Provider
@@ -87,6 +88,7 @@ class Task:
     fail_msg: str = ""
     null_reads_left: int = 0
     settled: bool = False
+    account: int = 0  # which of the provider's two accounts created it (_accounts.py)
 
 
 class MockState:
@@ -106,6 +108,7 @@ class MockState:
         crun_key: str,
         apikley_key: str,
         apikley_null_reads: int,
+        other_keys: Mapping[Provider, str] | None = None,
         callback_attempts: int = DEFAULT_CALLBACK_ATTEMPTS,
         callback_backoff: float = DEFAULT_CALLBACK_BACKOFF,
         rate_limits: Mapping[str, tuple[int, float]] | None = None,
@@ -129,6 +132,11 @@ class MockState:
         self.expire_after = float(expire_after)
         self.webhook_key = webhook_key
         self.keys: dict[Provider, str] = {"crun": crun_key, "apikley": apikley_key}
+        # The second account of each provider (its tasks are its own; the balance is shared).
+        self.other_keys: dict[Provider, str] = {
+            provider: (other_keys or {}).get(provider) or second_key(key)
+            for provider, key in self.keys.items()
+        }
         self.apikley_null_reads = apikley_null_reads
         self.callback_attempts = callback_attempts
         self.callback_backoff = float(callback_backoff)

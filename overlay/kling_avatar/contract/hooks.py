@@ -1,13 +1,22 @@
-"""Envelope-aware schemathesis checks and hooks for the contract suite.
+"""Envelope-aware schemathesis checks and hooks: the contract suite's, and a plain ``st run``'s.
 
-Loaded by ``schemathesis run`` through the ``hooks`` setting of ``scripts/contract.toml``;
-``scripts/contract.py`` is the one place that runs it (from ``make contract`` and from pytest).
+    SCHEMATHESIS_HOOKS=kling_avatar.contract.hooks \
+        st run "$(kling-avatar contract spec crun)" --url http://127.0.0.1:8123 \
+        -H "x-api-key: $CRUN_API_KEY"
 
 Both providers answer most errors as HTTP 200 with the real status in the body's ``code``, so
 schemathesis's status-based checks misjudge them: an accepted invalid body and a rejected one
-look alike. The checks here read the envelope instead and replace ``negative_data_rejection``,
-``positive_data_acceptance``, ``missing_required_header`` and ``ignored_auth``; every other
-built-in check stays on.
+look alike. Loading this module takes ``negative_data_rejection``, ``positive_data_acceptance``,
+``missing_required_header`` and ``ignored_auth`` out of schemathesis's registry and registers
+envelope-aware checks in their place; every other built-in check stays on.
+
+It also sends Apikley's upload operations to their own server: the spec gives them a
+``servers`` entry of their own (``/file-upload`` under the API's host), which schemathesis
+ignores once ``--url`` is given.
+
+Against a real provider, writes (task creation, uploads) are generated only as requests that
+cannot succeed unless CONTRACT_ALLOW_CREATE=1; CONTRACT_SAFE_URL, when set, replaces every
+generated URL the provider would fetch or call back.
 """
 
 from __future__ import annotations
@@ -23,6 +32,7 @@ from urllib.parse import urlsplit
 import requests
 import schemathesis
 from schemathesis import Case, CheckContext, HookContext, Response
+from schemathesis.checks import CHECKS
 from schemathesis.core.failures import Failure, Severity
 from schemathesis.specs.openapi.checks import (
     is_unexpected_http_status_case,
@@ -30,48 +40,24 @@ from schemathesis.specs.openapi.checks import (
     negative_data_rejection,
 )
 
+from ._rules import (
+    APIKLEY_NOT_FOUND,
+    FETCHED_FIELDS,
+    FILE_URL_NOT_FOUND,
+    LOOKUP_OPERATIONS,
+    REPLACED_CHECKS,
+    TASK_CREATIONS,
+    TRANSIENT_STATUSES,
+    WRITE_OPERATIONS,
+)
+
 AnyCase = Case[Any]
 
-# The built-in checks the envelope checks below replace (`--exclude-checks`).
-REPLACED_CHECKS = (
-    "negative_data_rejection",
-    "positive_data_acceptance",
-    "missing_required_header",
-    "ignored_auth",
-)
-
-# Operations that create something: a task (credits) or a stored file. Against a real provider
-# they are sent only with a body that cannot run, unless CONTRACT_ALLOW_CREATE=1.
-WRITE_OPERATIONS = frozenset(
-    {
-        "createTask",
-        "kling-ai-avatar-v1-pro",
-        "uploadFileStream",
-        "uploadFileBase64",
-        "uploadFileUrl",
-    }
-)
-TASK_CREATIONS = frozenset({"createTask", "kling-ai-avatar-v1-pro"})
-
-# Operations that look something up by id or URL (uploadFileUrl fetches one): for a valid but
-# unknown one the answer is "not found", which is a correct answer to a well-formed request.
-# crun says 404; Apikley says 422 "recordInfo is null" (its spec documents it), which is also
-# what it answers right after creation.
-LOOKUP_OPERATIONS = frozenset(
-    {"getTaskInfo", "getTaskDetails", "getDownloadUrl", "uploadFileUrl", "describeModel"}
-)
-APIKLEY_NOT_FOUND = (422, "recordInfo is null")
-# The file-upload API has no 404 in its own code set (200/400/401/405/500): a fileUrl it cannot
-# fetch is answered 400 there.
-FILE_URL_NOT_FOUND = ("uploadFileUrl", 400)
-
-# Real HTTP statuses a provider may answer any request with (rate limit, outage); they say
-# nothing about the request's validity, and `not_a_server_error` judges the 5xx ones.
-TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504})
-
-# Request fields holding a URL the provider fetches, POSTs the result to, or looks up (a
-# download link is only made for the provider's own files).
-FETCHED_FIELDS = ("callback_url", "callBackUrl", "image_url", "audio_url", "fileUrl", "url")
+# The replaced built-ins leave the registry, so `--checks all` (and the default set) runs the
+# envelope-aware ones instead. The envelope checks call the built-ins directly.
+for _name in REPLACED_CHECKS:
+    if _name in CHECKS.get_all_names():
+        CHECKS.unregister(_name)
 
 WRONG_KEYS = {"apiKey": "ak_" + "0" * 32, "http": "Bearer not-a-real-key-0000000000000000"}
 
@@ -174,9 +160,22 @@ def envelope_negative_data_rejection(
     generated "invalid" values turn valid once serialized stays in force.
     """
     status = effective_status(response)
-    if status is None:
+    if status is None or _only_text_made_non_text_in_a_form(case):
         return None
     return negative_data_rejection(ctx, _with_status(response, status), case)
+
+
+def _only_text_made_non_text_in_a_form(case: AnyCase) -> bool:
+    """Whether the case's only invalidity is a string field generated as another type in a
+    multipart form: a form field is text on the wire whatever it was generated as, so the
+    request the server gets is valid (the built-in check knows this for JSON, not for forms)."""
+    if not str(case.media_type or "").startswith("multipart/form-data") or case.meta is None:
+        return False
+    mutations = getattr(case.meta.phase.data, "mutations", None) or ()
+    return bool(mutations) and all(
+        tuple(mutation.keywords) == ("type",) and mutation.original_value == "string"
+        for mutation in mutations
+    )
 
 
 @schemathesis.check
@@ -374,3 +373,34 @@ def _is_web_url(value: object) -> bool:
     except ValueError:
         return False
     return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def _server_prefix(case: AnyCase) -> str:
+    """The path an operation's own ``servers`` entry adds to the API's (Apikley's uploads:
+    ``/file-upload``); "" for an operation on the API's server."""
+    raw = case.operation.schema.raw_schema
+    item = raw.get("paths", {}).get(case.operation.path, {})
+    own = item.get("servers") or case.operation.definition.raw.get("servers")
+    root = raw.get("servers") or [{"url": "/"}]
+    if not own:
+        return ""
+    try:
+        own_path = urlsplit(str(own[0].get("url", ""))).path.rstrip("/")
+        root_path = urlsplit(str(root[0].get("url", ""))).path.rstrip("/")
+    except (ValueError, AttributeError):
+        return ""
+    return own_path.removeprefix(root_path) if own_path.startswith(root_path) else ""
+
+
+@schemathesis.hook("before_call")
+def route_to_operation_server(ctx: HookContext, case: AnyCase, kwargs: dict[str, Any]) -> None:
+    """Send an operation with a ``servers`` entry of its own under that server's path.
+
+    Skipped when the base URL already ends with it (the suite's own upload runs pass it)."""
+    prefix = _server_prefix(case)
+    if not prefix or case.path.startswith(prefix + "/"):
+        return
+    base = str(case.operation.base_url or "")
+    if urlsplit(base).path.rstrip("/").endswith(prefix):
+        return
+    object.__setattr__(case, "path", prefix + case.path)

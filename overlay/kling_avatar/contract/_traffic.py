@@ -1,13 +1,13 @@
 """Contract checks of recorded traffic: ``make contract-traffic FILE=traffic.jsonl``.
 
-    python -m scripts.contract_traffic traffic.jsonl [--report-dir reports] [--fail-on-unseen]
+    kling-avatar contract traffic traffic.jsonl [--report-dir reports] [--fail-on-unseen]
 
 The file is what a client recorded with ``record_traffic=`` (`kling_avatar._traffic`): one
 exchange per line. Every exchange with an operation of either spec is validated, request and
 answer, with openapi-core; exchanges outside the specs (presigned uploads, video downloads)
 are not, but a download of a task's result URL counts as that URL's probe. Then the exchanges
 are grouped per task (its creation, every read, its downloads) and the lifecycle checks of
-`scripts/contract_lifecycle.py` run over each sequence, and the balance reads around the tasks
+`_lifecycle.py` run over each sequence, and the balance reads around the tasks
 are held against the costs they report. A coverage report of the answers seen is written next
 to the suite's (``reports/contract-traffic-coverage.{md,json}``).
 
@@ -18,13 +18,15 @@ from __future__ import annotations
 
 import argparse
 import base64
+import binascii
 import copy
 import json
+import math
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import parse_qsl, urlsplit
 
 import attrs
@@ -33,11 +35,12 @@ from openapi_core import OpenAPI
 from openapi_core.datatypes import RequestParameters
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
-if __package__ in (None, ""):  # run as a file: make `scripts.*` importable
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from kling_avatar._exceptions import AvatarError
+from kling_avatar._providers import _NOT_JSON as NOT_JSON
+from kling_avatar._providers import decode_json
 
-from scripts.contract_coverage import Seen, coverage, seen_of, write_reports
-from scripts.contract_lifecycle import (
+from ._coverage import Seen, coverage, seen_of, write_reports
+from ._lifecycle import (
     SHAPES,
     Callback,
     Finding,
@@ -49,7 +52,7 @@ from scripts.contract_lifecycle import (
     check_task,
     result_urls,
 )
-from scripts.contract_spec import ROOT, Operation, find_operation, load_spec
+from ._spec import Operation, find_operation, load_spec
 
 RECORDED_HOST = "http://recorded"
 
@@ -95,16 +98,124 @@ class Exchange:
     def json(self) -> Any:
         if self.response_body is None:
             return None
-        try:
-            return json.loads(self.response_body)
-        except ValueError:
-            return None
+        return _json_or_none(self.response_body)
 
     def request_json(self) -> Any:
+        return _json_or_none(self.request_body or b"")
+
+
+# A line holds one exchange: two bodies of at most the recorder's ``max_body`` (64 KiB by
+# default) each, JSON-escaped (up to six bytes per byte) or base64, plus headers. A longer
+# line is refused as soon as it passes this, never read whole.
+MAX_LINE_BYTES = 16 * 1024 * 1024
+_READ_CHUNK = 64 * 1024
+
+
+class TrafficFileError(AvatarError):
+    """A traffic file that is not what ``record_traffic=`` writes; the message names the line."""
+
+    def __init__(self, message: str, *, line: int) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+def _lines(file: BinaryIO, limit: int) -> Iterator[tuple[int, bytes]]:
+    """Each line's number and bytes (without the newline), reading at most ``limit`` + 1 bytes
+    of any one line into memory."""
+    number = 0
+    while True:
+        line = file.readline(limit + 1)
+        if not line:
+            return
+        number += 1
+        if len(line) > limit and not line.endswith(b"\n"):
+            raise TrafficFileError(
+                f"line {number} is longer than {limit} bytes: not a recorded exchange",
+                line=number,
+            )
+        yield number, line.rstrip(b"\r\n")
+
+
+def _refuse_constant(name: str) -> object:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _entry(number: int, raw: bytes) -> dict[str, Any]:
+    def bad(why: str) -> TrafficFileError:
+        return TrafficFileError(f"line {number}: {why}", line=number)
+
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise bad(f"not UTF-8 (byte {exc.start})") from None
+    try:
+        entry = json.loads(text, parse_constant=_refuse_constant)
+    except RecursionError:
+        raise bad("JSON nested too deep") from None
+    except ValueError as exc:
+        raise bad(f"not JSON ({exc})") from None
+    if not isinstance(entry, dict):
+        raise bad(f"a JSON {type(entry).__name__}, not an object")
+    if entry.get("kind") == "callback":
+        _number(entry, "received", bad, required=False)
+        return entry
+    _number(entry, "started", bad, required=False)
+    request = entry.get("request")
+    if not isinstance(request, dict):
+        raise bad("no `request` object")
+    _part(request, "request", bad)
+    for field in ("method", "url"):
+        if not isinstance(request.get(field), str) or not request[field]:
+            raise bad(f"`request.{field}` is not a string")
+    try:
+        url = urlsplit(request["url"])
+        url.port  # noqa: B018 (raises for a port that is no number)
+    except ValueError as exc:
+        raise bad(f"`request.url` is not a URL ({exc})") from None
+    if url.scheme not in ("http", "https") or not url.hostname:
+        raise bad("`request.url` is not an http(s) URL")
+    response = entry.get("response")
+    if response is not None:
+        if not isinstance(response, dict):
+            raise bad("`response` is neither an object nor null")
+        _part(response, "response", bad)
+        status = response.get("status")
+        if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599:
+            raise bad("`response.status` is not an HTTP status")
+    return entry
+
+
+def _number(
+    entry: Mapping[str, Any], field: str, bad: Callable[[str], Exception], *, required: bool
+) -> None:
+    value = entry.get(field, None if required else 0)
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        raise bad(f"`{field}` is not a number")
+    if not math.isfinite(value):
+        raise bad(f"`{field}` is not finite")
+
+
+def _part(part: Mapping[str, Any], name: str, bad: Callable[[str], Exception]) -> None:
+    headers = part.get("headers", {})
+    if not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values()):
+        raise bad(f"`{name}.headers` is not an object of strings")
+    if "body_base64" in part:
+        encoded = part["body_base64"]
+        if not isinstance(encoded, str):
+            raise bad(f"`{name}.body_base64` is not a string")
         try:
-            return json.loads(self.request_body or b"")
-        except ValueError:
-            return None
+            base64.b64decode(encoded, validate=True)
+        except (ValueError, binascii.Error):
+            raise bad(f"`{name}.body_base64` is not base64") from None
+    elif not isinstance(part.get("body", ""), str):
+        raise bad(f"`{name}.body` is not a string")
+    if not isinstance(part.get("truncated", False), bool):
+        raise bad(f"`{name}.truncated` is not true or false")
+
+
+def _json_or_none(data: bytes) -> Any:
+    body = decode_json(data)
+    return None if body is NOT_JSON else body
 
 
 def _body(part: Mapping[str, Any]) -> tuple[bytes | None, bytes]:
@@ -115,34 +226,41 @@ def _body(part: Mapping[str, Any]) -> tuple[bytes | None, bytes]:
     return (None if part.get("truncated") else data), data[:64]
 
 
-def load(path: Path) -> tuple[list[Exchange], list[tuple[float, Any]]]:
-    """The exchanges of a traffic file, and any callbacks recorded in it (kind "callback")."""
+def load(
+    path: Path, *, max_line_bytes: int = MAX_LINE_BYTES
+) -> tuple[list[Exchange], list[tuple[float, Any]]]:
+    """The exchanges of a traffic file, and any callbacks recorded in it (kind "callback").
+
+    A line that is not a recorded exchange or callback raises :class:`TrafficFileError`
+    naming it; no line longer than ``max_line_bytes`` is read whole.
+    """
     exchanges: list[Exchange] = []
     callbacks: list[tuple[float, Any]] = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        entry = json.loads(line)
-        if entry.get("kind") == "callback":
-            callbacks.append((float(entry.get("received", 0)), entry.get("body")))
-            continue
-        request, response = entry["request"], entry.get("response")
-        request_body, _ = _body(request)
-        response_body, head = _body(response) if response else (None, b"")
-        exchanges.append(
-            Exchange(
-                line=number,
-                started=float(entry.get("started", 0)),
-                method=request["method"],
-                url=request["url"],
-                request_headers=request.get("headers", {}),
-                request_body=request_body,
-                status=response["status"] if response else None,
-                response_headers=response.get("headers", {}) if response else {},
-                response_body=response_body,
-                response_head=head,
+    with path.open("rb") as file:
+        for number, line in _lines(file, max_line_bytes):
+            if not line.strip():
+                continue
+            entry = _entry(number, line)
+            if entry.get("kind") == "callback":
+                callbacks.append((float(entry.get("received", 0)), entry.get("body")))
+                continue
+            request, response = entry["request"], entry.get("response")
+            request_body, _ = _body(request)
+            response_body, head = _body(response) if response else (None, b"")
+            exchanges.append(
+                Exchange(
+                    line=number,
+                    started=float(entry.get("started", 0)),
+                    method=request["method"],
+                    url=request["url"],
+                    request_headers=request.get("headers", {}),
+                    request_body=request_body,
+                    status=response["status"] if response else None,
+                    response_headers=response.get("headers", {}) if response else {},
+                    response_body=response_body,
+                    response_head=head,
+                )
             )
-        )
     return exchanges, callbacks
 
 
@@ -372,7 +490,7 @@ def _credits(
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("file", type=Path)
-    parser.add_argument("--report-dir", type=Path, default=ROOT / "reports")
+    parser.add_argument("--report-dir", type=Path, default=Path("reports"))
     parser.add_argument(
         "--fail-on-unseen",
         action="store_true",
@@ -381,7 +499,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.file.is_file():
         parser.error(f"no traffic file at {args.file}")
-    exchanges, callbacks = load(args.file)
+    try:
+        exchanges, callbacks = load(args.file)
+    except TrafficFileError as exc:
+        print(f"{args.file}: {exc.message}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"{args.file}: cannot read it ({exc.strerror or exc})", file=sys.stderr)
+        return 2
     verdict = verify(exchanges, callbacks)
     for violation in verdict.violations:
         print(f"SPEC  {violation}")

@@ -5,7 +5,7 @@ running again, a success whose video URL is dead, a callback off the spec's ``ca
 schema, credits that do not move. This module follows tasks to their end and reports each
 such break as a named :class:`Finding` with the task id and the answers that show it.
 
-The facts come from the specs (`scripts/contract_spec.py`): the state enum's order, which
+The facts come from the specs (`_spec.py`): the state enum's order, which
 states are terminal (the state schema's description names them), each timestamp's unit (its
 description: "Unix seconds", "Unix milliseconds"), the callback schema, the creation request's
 example. What differs between providers and the specs do not say as data (which field holds
@@ -13,7 +13,7 @@ the state, the result URLs, the failure fields, the cost) is the :data:`SHAPES` 
 
 It runs two ways: :func:`drive` creates tasks against a server (the mock always; a real
 provider only with CONTRACT_ALLOW_CREATE=1) and :func:`check_task` judges the observations;
-`scripts/contract_traffic.py` feeds :func:`check_task` the exchanges a client recorded.
+`_traffic.py` feeds :func:`check_task` the exchanges a client recorded.
 """
 
 from __future__ import annotations
@@ -30,14 +30,18 @@ from typing import Any, Self
 import attrs
 import httpx
 
-from scripts.contract_spec import callback_schema as spec_callback_schema
-from scripts.contract_spec import load_spec, operation, resolve, schema_errors
+from kling_avatar._limits import stated_length
+
+from ._spec import callback_schema as spec_callback_schema
+from ._spec import load_spec, operation, resolve, schema_errors
 
 # Seconds of clock difference between this machine and a provider that still count as plausible.
 CLOCK_SKEW = 300.0
 # How much of a result URL is fetched: enough for every container signature below.
 PROBE_BYTES = 64
 MAX_CALLBACK_BODY = 1024 * 1024
+MAX_CALLBACKS = 1000  # a suite run expects a handful; a flood is not kept
+CALLBACK_READ_TIMEOUT = 10.0
 EVIDENCE_CHARS = 400
 
 
@@ -593,15 +597,28 @@ class CallbackReceiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
+            # Seconds a connection may stay silent: a slow client holds one thread that long.
+            timeout = CALLBACK_READ_TIMEOUT
+
             def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(min(length, MAX_CALLBACK_BODY))
+                # The package's one reading of Content-Length: "-1", "²" or two of them are
+                # no length, and a body is read only up to the bound, never to the EOF.
+                stated = [
+                    (name.encode("latin-1", "replace"), value.encode("latin-1", "replace"))
+                    for name, value in self.headers.items()
+                ]
+                length = stated_length(httpx.Headers(stated))
+                if length is None or length > MAX_CALLBACK_BODY:
+                    self.send_error(411 if length is None else 413)
+                    return
+                raw = self.rfile.read(length)
                 try:
                     body: Any = json.loads(raw)
                 except ValueError:
                     body = raw.decode("utf-8", "replace")
                 with receiver._lock:
-                    receiver.received.append(Callback(body, dict(self.headers.items())))
+                    if len(receiver.received) < MAX_CALLBACKS:
+                        receiver.received.append(Callback(body, dict(self.headers.items())))
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 reply = b'{"code":200,"msg":"success"}'
@@ -652,6 +669,9 @@ class DriveSettings:
     extra_reads: int = 2  # reads after the first terminal one: a terminal state never changes
     callback_wait: float = 5.0
     fail_one: Callable[[str], object] | None = None  # arranges that the next creation fails
+    # A second account's key per provider: each task is read with it too, and must not be
+    # there (tasks belong to the account that created them). {}: not checked.
+    other_keys: Mapping[str, str] = attrs.field(factory=dict)
 
 
 @attrs.frozen
@@ -736,6 +756,9 @@ def drive(
                 )
                 continue
             reads = _follow(call, shape, facts, task_id, settings)
+            other_key = settings.other_keys.get(provider)
+            if other_key:
+                findings += _read_as_other_account(http, shape, task_id, other_key)
             finals = [r.task for r in reads if (r.task or {}).get(shape.state) in facts.terminal]
             probes = [probe(url) for url in result_urls(shape, (finals or [{}])[0] or {})[:3]]
             runs.append(
@@ -761,6 +784,41 @@ def drive(
         findings += check_task(run)
     findings += check_credits(provider, before, after, runs)
     return DriveResult(provider, tuple(runs), tuple(findings), tuple(answers))
+
+
+def _read_as_other_account(
+    http: httpx.Client, shape: TaskShape, task_id: str, other_key: str
+) -> list[Finding]:
+    """A read of the task with another account's key must not hand it over: "not found", or
+    a refusal, are both fine; the task's data is a breach."""
+    op = operation(shape.provider, shape.read)
+    auth = (
+        {"x-api-key": other_key}
+        if shape.provider == "crun"
+        else {"Authorization": f"Bearer {other_key}"}
+    )
+    try:
+        response = http.request(
+            op.method, op.prefix + op.path, params={shape.id_param: task_id}, headers=auth
+        )
+    except httpx.HTTPError:
+        return []  # no answer hands nothing over; the reads of the owner judge availability
+    try:
+        body: Any = response.json()
+    except ValueError:
+        return []
+    data = _get(body, ("data",))
+    if response.status_code == 200 and _get(body, ("code",)) == 200 and data is not None:
+        return [
+            Finding(
+                "task-readable-by-another-account",
+                shape.provider,
+                task_id,
+                "a task created with one account's key was read with another account's key",
+                (evidence("the other account's read", body),),
+            )
+        ]
+    return []
 
 
 def _balance(shape: TaskShape, answer: tuple[int, Any]) -> float | None:

@@ -1,8 +1,8 @@
 """Coverage of documented answers: which operations answered what, against what the specs list.
 
-Each operation documents a set of answers (`scripts/contract_spec.documented_answers`): HTTP
+Each operation documents a set of answers (`_spec.documented_answers`): HTTP
 200 with each envelope ``code``, and each other HTTP status. The suite records every answer it
-gets (schemathesis's runs through the ``record_answer`` check of `scripts/contract_checks.py`,
+gets (schemathesis's runs through the ``record_answer`` check of `kling_avatar.contract.hooks`,
 the lifecycle runs, the fault sweep), and :func:`report` sets them side by side: Markdown for a
 CI job summary and JSON, both in ``reports/``.
 
@@ -23,7 +23,7 @@ from typing import Any
 import attrs
 import httpx
 
-from scripts.contract_spec import (
+from ._spec import (
     Answer,
     Operation,
     answer_of,
@@ -210,7 +210,7 @@ def sweep(
 
     ``mock`` is a running ``kling_avatar.testing.MockServer``.
     """
-    from scripts.contract_traffic import Exchange, validate_exchange
+    from ._traffic import Exchange, validate_exchange
 
     seen: list[Seen] = []
     problems: list[SweepProblem] = []

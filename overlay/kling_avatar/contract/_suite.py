@@ -1,41 +1,34 @@
 """The contract suite: schemathesis checks each provider's answers against its spec.
 
-    python scripts/contract.py                          # both providers, against the local mock
-    PROVIDER=crun CONTRACT_BASE_URL=https://api.crun.ai CRUN_API_KEY=... python scripts/contract.py
+    kling-avatar contract run                          # both providers, against the local mock
+    CRUN_API_KEY=... kling-avatar contract run --provider crun --base-url https://api.crun.ai
 
-Every operation of ``specs/crun.yaml`` and ``specs/apikley.yaml`` is exercised with valid and
-invalid data (schemathesis's examples, coverage and fuzzing phases), then the specs' ``links``
-(create a task, then query it) drive the stateful phase. The checks are schemathesis's own plus
-the envelope-aware ones of ``scripts/contract_checks.py``. Generation is seeded (``--seed``,
+Every operation of the installed crun and Apikley specs is exercised with valid and invalid
+data (schemathesis's examples, coverage and fuzzing phases), then the specs' ``links`` (create a
+task, then query it) drive the stateful phase. The checks are schemathesis's own plus the
+envelope-aware ones of :mod:`kling_avatar.contract.hooks`. Generation is seeded (``--seed``,
 no example database), so a run with the same seed and example count sends the same requests;
 the seed and the command that replays a failure are printed with every failure.
 
-Against a real provider nothing that costs credits is sent unless CONTRACT_ALLOW_CREATE=1:
-task creation and uploads get only requests that cannot succeed, and the stateful phase (which
-creates tasks) is skipped. A JUnit XML report of all runs goes to ``reports/contract.xml``.
+Against a real provider nothing that costs credits is sent unless ``allow_create``: task
+creation and uploads get only requests that cannot succeed, and the stateful phase (which
+creates tasks) is skipped. The reports (``report_dir``): ``contract.xml`` (JUnit, every run and
+finding), ``contract.har`` (every exchange schemathesis sent, keys masked) and
+``contract-coverage.{md,json}``.
 
-After the runs, the lifecycle checks (`scripts/contract_lifecycle.py`) follow tasks the suite
-creates to their end (the mock always; a real provider only with CONTRACT_ALLOW_CREATE=1), and
-a coverage report of the documented answers seen goes to ``reports/contract-coverage.{md,json}``
-(`scripts/contract_coverage.py`); against the mock its faults reach the answers the runs did not.
-
-Environment (each also a command-line option): PROVIDER (crun|apikley|all), CONTRACT_BASE_URL,
-CRUN_API_KEY / APIKLEY_API_KEY, CONTRACT_ALLOW_CREATE, CONTRACT_MAX_EXAMPLES (default 100),
-CONTRACT_SEED (default 0), CONTRACT_WORKERS, CONTRACT_RATE_LIMIT (e.g. ``5/s``),
-CONTRACT_REPORT_DIR, CONTRACT_BASELINE (+ CONTRACT_BASELINE_UPDATE=1 to record into it; every
-entry needs a ``reason`` and an ``expires`` date, and an expired one fails the run),
-CONTRACT_COVERAGE_FAIL=1 (fail when a documented answer was never seen), and for live lifecycle
-runs CONTRACT_IMAGE_URL, CONTRACT_AUDIO_URL, CONTRACT_CALLBACK_URL, CONTRACT_CALLBACK_PORT,
-CONTRACT_LIFECYCLE_TIMEOUT.
+After the runs, the lifecycle checks (:mod:`._lifecycle`) follow tasks the suite creates to
+their end (the mock always; a real provider only with ``allow_create``), and the coverage
+report counts the documented answers seen; against the mock its faults reach the answers the
+runs did not.
 """
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import datetime
 import json
 import os
+import shlex
 import subprocess
 import sys
 import time
@@ -47,11 +40,7 @@ from typing import Any
 
 import attrs
 
-if __package__ in (None, ""):  # run as a file: make `scripts.contract_checks` importable
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from scripts.contract_checks import REPLACED_CHECKS, TASK_CREATIONS, WRITE_OPERATIONS
-from scripts.contract_coverage import (
+from ._coverage import (
     Coverage,
     SweepProblem,
     coverage,
@@ -59,12 +48,14 @@ from scripts.contract_coverage import (
     sweep,
     write_reports,
 )
-from scripts.contract_lifecycle import DriveSettings, drive
-from scripts.contract_lifecycle import Finding as LifecycleFinding
+from ._lifecycle import DriveSettings, drive
+from ._lifecycle import Finding as LifecycleFinding
+from ._rules import TASK_CREATIONS, WRITE_OPERATIONS
+from ._spec import spec_path
 
-ROOT = Path(__file__).resolve().parent.parent
-CONFIG = ROOT / "scripts" / "contract.toml"
-PROVIDERS = ("crun", "apikley")
+# schemathesis's settings for the suite's runs, shipped with the package.
+CONFIG = Path(__file__).resolve().parent / "schemathesis.toml"
+
 KEY_VARIABLES = {"crun": "CRUN_API_KEY", "apikley": "APIKLEY_API_KEY"}
 # Each provider's operations, by the base URL they are sent to: (run name, path appended to the
 # base URL, operationIds). Apikley's uploads live on their own server, which the spec gives per
@@ -180,13 +171,13 @@ class SuiteResult:
 
     def replay_command(self, run: Run) -> str:
         """The command that sends the same requests again (the key comes from the environment)."""
-        words = ["make contract", f"PROVIDER={run.provider}"]
+        words = ["kling-avatar", "contract", "run", "--provider", run.provider]
         if self.base_url is not None:
-            words.append(f"CONTRACT_BASE_URL={self.base_url}")
+            words += ["--base-url", self.base_url]
             if self.allow_create:
-                words.append("CONTRACT_ALLOW_CREATE=1")
-        words += [f"CONTRACT_SEED={self.seed}", f"CONTRACT_MAX_EXAMPLES={self.max_examples}"]
-        return " ".join(words)
+                words.append("--allow-create")
+        words += ["--seed", str(self.seed), "--max-examples", str(self.max_examples)]
+        return shlex.join(words)
 
     def summary(self) -> str:
         lines = []
@@ -230,7 +221,7 @@ def plan(provider: str, base_url: str, *, allow_create: bool) -> list[Run]:
             runs.append(Run(name, provider, url, (*_include(operations), *phases)))
             continue
         # Without the opt-in, reads get valid and invalid data and writes invalid data only
-        # (contract_checks' `filter_case` keeps just the requests that cannot succeed). The
+        # (the hooks' `filter_case` keeps just the requests that cannot succeed). The
         # stateful phase starts by creating a task, and the examples of writes are valid
         # requests, so neither runs.
         reads = [op for op in operations if op not in WRITE_OPERATIONS]
@@ -274,13 +265,12 @@ def command(
         "--config-file",
         str(CONFIG),
         "run",
-        str(ROOT / "specs" / f"{run.provider}.yaml"),
+        str(spec_path(run.provider)),
         "--url",
         run.base_url,
+        # The hooks module takes the four checks the envelope defeats out of "all".
         "--checks",
         "all",
-        "--exclude-checks",
-        ",".join(REPLACED_CHECKS),
         "--max-examples",
         str(max_examples),
         "--seed",
@@ -291,9 +281,12 @@ def command(
         "--workers",
         str(workers),
         "--report",
-        "junit",
+        "junit,har",
         "--report-junit-path",
         str(junit),
+        # Every exchange, for CI artifacts (schemathesis masks the key headers in it).
+        "--report-har-path",
+        str(junit.with_suffix(".har")),
         *extra,
         *run.args,
     ]
@@ -315,6 +308,7 @@ def execute(
 ) -> RunResult:
     junit = report_dir / f"contract-{run.name}.xml"
     junit.unlink(missing_ok=True)
+    junit.with_suffix(".har").unlink(missing_ok=True)
     answers_file(report_dir, run).unlink(missing_ok=True)
     args = command(
         run,
@@ -335,9 +329,8 @@ def execute(
         "CONTRACT_ALLOW_CREATE": "1" if allow_create else "0",
         "CONTRACT_SAFE_URL": run.safe_url,
         "CONTRACT_ANSWERS_FILE": str(answers_file(report_dir, run)),
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
     }
-    for variable in KEY_VARIABLES.values():
+    for variable in [*KEY_VARIABLES.values(), *OTHER_KEY_VARIABLES.values()]:
         env.pop(variable, None)
     if env.pop("PYTHONDONTWRITEBYTECODE", None):
         # Each run is a fresh interpreter importing schemathesis, hypothesis and the specs'
@@ -345,8 +338,8 @@ def execute(
         # Their bytecode goes to a cache inside the environment, never next to the sources.
         env["PYTHONPYCACHEPREFIX"] = str(Path(sys.prefix) / ".contract-pycache")
     started = time.perf_counter()
-    completed = subprocess.run(  # the pinned schemathesis of this environment
-        args, cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    completed = subprocess.run(  # noqa: S603 (this environment's schemathesis, our own args)
+        args, env=env, capture_output=True, text=True, check=False
     )
     return RunResult(
         run=run,
@@ -368,7 +361,7 @@ def run_suite(
     *,
     max_examples: int = 100,
     seed: int = 0,
-    report_dir: Path = ROOT / "reports",
+    report_dir: Path = Path("reports"),
     allow_create: bool = False,
     jobs: int = 2,
     workers: int = 1,
@@ -401,7 +394,12 @@ def run_suite(
     schemathesis phases (tests that need only part of the suite use both).
     """
     report_dir.mkdir(parents=True, exist_ok=True)
-    for stale in [*report_dir.glob("contract-*.xml"), *report_dir.glob("contract-*.answers.jsonl")]:
+    stale_files = [
+        *report_dir.glob("contract-*.xml"),
+        *report_dir.glob("contract-*.har"),
+        *report_dir.glob("contract-*.answers.jsonl"),
+    ]
+    for stale in stale_files:
         stale.unlink()  # an earlier run's, maybe of other runs
     today = today or datetime.date.today()
     baseline_problems = (
@@ -494,6 +492,7 @@ def run_suite(
         fail_on_unseen=fail_on_unseen,
     )
     _merge_reports(suite, report_dir / "contract.xml")
+    _merge_har(suite, report_dir / "contract.har")
     return suite
 
 
@@ -514,13 +513,17 @@ def _answers(path: Path) -> list[dict[str, Any]]:
 def lifecycle_settings(mock: Any = None) -> DriveSettings:
     """How tasks are driven: against the mock fast, with one made to fail; against a real
     provider from CONTRACT_IMAGE_URL / CONTRACT_AUDIO_URL (default: the spec's example),
+    CRUN_API_KEY_2 / APIKLEY_API_KEY_2 (a second account: its key must not read the tasks),
     CONTRACT_CALLBACK_URL (a public URL forwarding to 127.0.0.1:CONTRACT_CALLBACK_PORT;
     without it no callback is asked for) and CONTRACT_LIFECYCLE_TIMEOUT (seconds per task)."""
     env = os.environ
     if mock is not None:
         sink = f"{mock.base_url}/media/{SINK}"
         return DriveSettings(
-            media=(sink, sink), fail_one=lambda op: mock.fault("task_fail", op), timeout=10.0
+            media=(sink, sink),
+            fail_one=lambda op: mock.fault("task_fail", op),
+            timeout=10.0,
+            other_keys={"crun": mock.other_crun_key, "apikley": mock.other_apikley_key},
         )
     image, audio = env.get("CONTRACT_IMAGE_URL"), env.get("CONTRACT_AUDIO_URL")
     return DriveSettings(
@@ -531,9 +534,16 @@ def lifecycle_settings(mock: Any = None) -> DriveSettings:
         timeout=float(env.get("CONTRACT_LIFECYCLE_TIMEOUT") or 900),
         callback_wait=120.0 if env.get("CONTRACT_CALLBACK_URL") else 0.0,
         extra_reads=2,
+        other_keys={
+            provider: env[variable]
+            for provider, variable in OTHER_KEY_VARIABLES.items()
+            if env.get(variable)
+        },
     )
 
 
+# A second account's key per provider, for the check that one account's task is not another's.
+OTHER_KEY_VARIABLES = {"crun": "CRUN_API_KEY_2", "apikley": "APIKLEY_API_KEY_2"}
 BASELINE_DAYS = 30
 
 
@@ -614,6 +624,24 @@ def _store_sink(mock: Any) -> None:
     answer.raise_for_status()
 
 
+def _merge_har(suite: SuiteResult, path: Path) -> None:
+    """One HAR file of every exchange the runs sent, for CI artifacts."""
+    entries: list[Any] = []
+    creator: Any = {"name": "kling-avatar contract", "version": "1"}
+    for result in suite.results:
+        har = result.junit.with_suffix(".har")
+        if not har.exists():
+            continue
+        try:
+            log = json.loads(har.read_text(encoding="utf-8"))["log"]
+        except (ValueError, KeyError, TypeError):
+            continue  # a run that died mid-write; its JUnit report says so
+        creator = log.get("creator", creator)
+        entries += log.get("entries", [])
+    document = {"log": {"version": "1.2", "creator": creator, "entries": entries}}
+    path.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
+
+
 def _merge_reports(suite: SuiteResult, path: Path) -> None:
     """One JUnit file for CI: each run's testsuite, named after the run."""
     merged = ET.Element("testsuites")
@@ -646,87 +674,3 @@ def _merge_reports(suite: SuiteResult, path: Path) -> None:
         merged.set(name, str(sum(int(s.get(name, "0")) for s in merged)))
     merged.set("time", f"{suite.seconds:.3f}")
     ET.ElementTree(merged).write(path, encoding="utf-8", xml_declaration=True)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    env = os.environ
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--provider", default=env.get("PROVIDER") or "all")
-    parser.add_argument("--base-url", default=env.get("CONTRACT_BASE_URL") or None)
-    parser.add_argument(
-        "--allow-create", action="store_true", default=_flag("CONTRACT_ALLOW_CREATE")
-    )
-    parser.add_argument(
-        "--max-examples", type=int, default=int(env.get("CONTRACT_MAX_EXAMPLES") or 100)
-    )
-    parser.add_argument("--seed", type=int, default=int(env.get("CONTRACT_SEED") or 0))
-    parser.add_argument("--workers", type=int, default=int(env.get("CONTRACT_WORKERS") or 1))
-    parser.add_argument("--rate-limit", default=env.get("CONTRACT_RATE_LIMIT") or None)
-    parser.add_argument(
-        "--report-dir", type=Path, default=Path(env.get("CONTRACT_REPORT_DIR") or ROOT / "reports")
-    )
-    parser.add_argument(
-        "--baseline",
-        type=Path,
-        default=env.get("CONTRACT_BASELINE") or None,
-        help="schemathesis baseline file: the failures it records do not fail the run",
-    )
-    parser.add_argument(
-        "--fail-on-unseen",
-        action="store_true",
-        default=_flag("CONTRACT_COVERAGE_FAIL"),
-        help="fail when a documented answer (HTTP status, envelope code) was never seen",
-    )
-    parser.add_argument(
-        "--update-baseline",
-        action="store_true",
-        default=_flag("CONTRACT_BASELINE_UPDATE"),
-        help="record this run's failures in the baseline file",
-    )
-    args = parser.parse_args(argv)
-    if args.update_baseline and args.baseline is None:
-        parser.error("--update-baseline needs --baseline (or CONTRACT_BASELINE)")
-    providers = PROVIDERS if args.provider == "all" else (args.provider,)
-    if any(provider not in PROVIDERS for provider in providers):
-        parser.error(f"PROVIDER must be one of crun, apikley, all (got {args.provider!r})")
-    keys: dict[str, str] = {}
-    if args.base_url:
-        if len(providers) != 1:
-            parser.error("CONTRACT_BASE_URL needs PROVIDER=crun or PROVIDER=apikley")
-        variable = KEY_VARIABLES[providers[0]]
-        if not env.get(variable):
-            parser.error(f"{variable} must hold the API key for {args.base_url}")
-        keys = {providers[0]: env[variable]}
-    suite = run_suite(
-        providers,
-        args.base_url,
-        keys,
-        max_examples=args.max_examples,
-        seed=args.seed,
-        report_dir=args.report_dir,
-        allow_create=args.allow_create,
-        workers=args.workers,
-        rate_limit=args.rate_limit,
-        baseline=args.baseline,
-        update_baseline=args.update_baseline,
-        echo=True,
-        fail_on_unseen=args.fail_on_unseen,
-    )
-    print()
-    print(suite.summary())
-    print(f"JUnit report: {args.report_dir / 'contract.xml'}")
-    coverage_md = args.report_dir / "contract-coverage.md"
-    print(f"coverage: {coverage_md} and {coverage_md.with_suffix('.json')}")
-    summary = env.get("GITHUB_STEP_SUMMARY")
-    if summary:  # a GitHub Actions job summary
-        with open(summary, "a", encoding="utf-8") as file:
-            file.write(coverage_md.read_text(encoding="utf-8"))
-    return 0 if suite.ok else 1
-
-
-def _flag(name: str) -> bool:
-    return os.environ.get(name, "") in ("1", "true", "yes")
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,0 +1,29 @@
+"""The lifecycle rules, to judge observations of a task of one's own: a :class:`TaskRun` (its
+reads, result probes and callbacks) goes to :func:`check_task`, balances to
+:func:`check_credits`; each break is a named :class:`Finding`."""
+
+from ._lifecycle import (
+    SHAPES,
+    Callback,
+    Finding,
+    Probe,
+    Read,
+    TaskRun,
+    TaskShape,
+    check_credits,
+    check_task,
+    lifecycle,
+)
+
+__all__ = [
+    "SHAPES",
+    "Callback",
+    "Finding",
+    "Probe",
+    "Read",
+    "TaskRun",
+    "TaskShape",
+    "check_credits",
+    "check_task",
+    "lifecycle",
+]
