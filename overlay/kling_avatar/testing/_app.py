@@ -311,21 +311,29 @@ class MockApp:
         await send({"type": "http.response.body", "body": b""})
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
-        from ._callbacks import outgoing_client
-
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
-                self.state.loop = asyncio.get_running_loop()
-                self.state.http = outgoing_client()
+                self.startup()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
-                for future in list(self.state.background):
-                    future.cancel()
-                if self.state.http is not None:
-                    await self.state.http.aclose()
+                await self.shutdown()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+    def startup(self) -> None:
+        """Bind the state to the running loop (its timers and callbacks run there)."""
+        from ._callbacks import outgoing_client
+
+        self.state.loop = asyncio.get_running_loop()
+        self.state.http = outgoing_client()
+
+    async def shutdown(self) -> None:
+        for future in list(self.state.background):
+            future.cancel()
+        if self.state.http is not None:
+            await self.state.http.aclose()
+            self.state.http = None
 
 
 _TEXT = {

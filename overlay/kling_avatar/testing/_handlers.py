@@ -290,6 +290,8 @@ async def result_video(state: MockState, task: Task) -> bytes:
     inputs = inputs if isinstance(inputs, dict) else {}
     image = await _input(state, inputs.get("image_url"))
     audio = await _input(state, inputs.get("audio_url"))
+    if state.in_process:  # the caller's own loop, and no thread: the caller waits anyway
+        return render(image, audio)
     # Rendering is CPU work: off the loop, so other requests are answered meanwhile.
     return await asyncio.to_thread(render, image, audio)
 

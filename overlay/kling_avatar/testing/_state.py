@@ -120,6 +120,9 @@ class MockState:
         self.callbacks: deque[CallbackDelivery] = deque(maxlen=MAX_CALLBACK_RECORDS)
         self.errors: list[str] = []
         self.loop: asyncio.AbstractEventLoop | None = None
+        # Served in the caller's process and loop (kling_avatar.testing.InProcessMock): no
+        # worker threads.
+        self.in_process = False
         self.offset = 0.0  # seconds the clock was moved forward by advance()
         self.http: httpx.AsyncClient | None = None  # for callbacks and URL uploads
         self.background: set[asyncio.Future[Any]] = set()
