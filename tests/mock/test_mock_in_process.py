@@ -1,0 +1,210 @@
+"""The mock in process (InProcessMock): a client's transport into the mock's app, with no
+socket and no thread, and the mock's clock shared with the client (MockClock)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import socket
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import kling_avatar
+import pytest
+from kling_avatar import (
+    APIConnectionError,
+    APITimeoutError,
+    AsyncAvatarClient,
+    AvatarClient,
+    TaskState,
+)
+from kling_avatar.testing import COST_PRO, InProcessMock, MockClock
+from readme import examples
+
+MEDIA = {"image_url": "https://example.com/face.png", "audio_url": "https://example.com/hi.mp3"}
+
+
+class _NoNetwork(socket.socket):
+    """A socket of any internet family is refused (an event loop's own AF_UNIX pair is not)."""
+
+    def __init__(self, family: Any = -1, *args: Any, **kwargs: Any) -> None:
+        if family in (socket.AF_INET, socket.AF_INET6, -1):
+            raise AssertionError("a network socket was opened")
+        super().__init__(family, *args, **kwargs)
+
+
+def _refused(*args: Any, **kwargs: Any) -> Any:
+    raise AssertionError("a network socket or a thread was asked for")
+
+
+@contextlib.contextmanager
+def no_socket_and_no_thread(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    with monkeypatch.context() as patch:
+        patch.setattr(socket, "socket", _NoNetwork)
+        patch.setattr(socket, "create_connection", _refused)
+        patch.setattr(socket, "getaddrinfo", _refused)
+        patch.setattr(threading.Thread, "start", _refused)
+        yield
+
+
+def key(mock: InProcessMock, provider: str) -> str:
+    return mock.crun_key if provider == "crun" else mock.apikley_key
+
+
+@pytest.fixture(params=["crun", "apikley"])
+def provider(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+def test_the_sync_client_runs_a_task_with_no_socket_and_no_thread(
+    monkeypatch: pytest.MonkeyPatch, provider: str, tmp_path: Any
+) -> None:
+    with InProcessMock(step=30.0, seed=0) as mock, no_socket_and_no_thread(monkeypatch):
+        transport = mock.transport()
+        with AvatarClient(provider, api_key=key(mock, provider), transport=transport) as client:
+            task = client.create_task(**MEDIA)
+            assert client.get_task(task.id).state is TaskState.PENDING
+            mock.advance(200.0)  # past every state: the task is done
+            done = client.get_task(task.id)
+            path = client.download(done, tmp_path)
+            credits = client.get_credits()
+
+    assert done.state is TaskState.SUCCEEDED
+    assert credits == 100.0 - COST_PRO
+    assert path.read_bytes()[4:8] == b"ftyp"  # the mock's MP4, served through the transport
+    assert mock.calls("createTask" if provider == "crun" else "kling-ai-avatar-v1-pro") == 1
+    assert not mock.errors
+
+
+def test_the_async_client_runs_a_task_with_no_socket_and_no_thread(
+    monkeypatch: pytest.MonkeyPatch, provider: str
+) -> None:
+    async def run(mock: InProcessMock) -> Any:
+        async with AsyncAvatarClient(
+            provider, api_key=key(mock, provider), transport=mock.async_transport()
+        ) as client:
+            url = await client.upload_file(b"RIFF\x00\x00\x00\x00WAVE", content_type="audio/wav")
+            task = await client.create_task(image_url=MEDIA["image_url"], audio_url=url)
+            first = await client.get_task(task.id)
+            mock.advance(200.0)
+            return url, first, await client.get_task(task.id)
+
+    with InProcessMock(step=30.0, seed=0) as mock, no_socket_and_no_thread(monkeypatch):
+        url, first, done = asyncio.run(run(mock))
+
+    assert url.startswith(mock.base_url)
+    assert first.state is TaskState.PENDING and done.state is TaskState.SUCCEEDED
+    assert not mock.errors
+
+
+def test_the_plugin_fixture_is_the_in_process_mock(
+    kling_mock: InProcessMock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with no_socket_and_no_thread(monkeypatch):
+        client = AvatarClient("crun", api_key=kling_mock.crun_key, transport=kling_mock.transport())
+        with client:
+            task = client.generate(**MEDIA)  # step=0: finished at its first read
+    assert task.state is TaskState.SUCCEEDED
+
+
+def test_a_dropped_answer_and_a_slow_one_fail_as_on_a_socket(provider: str) -> None:
+    with InProcessMock(seed=0) as mock:
+        client = AvatarClient(
+            provider,
+            api_key=key(mock, provider),
+            transport=mock.transport(),
+            timeout=0.2,
+            max_retries=0,
+        )
+        with client:
+            mock.fault("drop", operation=None)
+            with pytest.raises(APIConnectionError):
+                client.get_credits()
+            mock.fault("slow", operation=None, delay=30.0)
+            with pytest.raises(APITimeoutError):
+                client.get_credits()
+            assert client.get_credits() == 100.0
+
+
+@pytest.mark.parametrize("asynchronous", [False, True], ids=["sync", "async"])
+def test_a_wait_of_600_seconds_of_task_time_walks_every_state_on_the_mocks_clock(
+    provider: str, asynchronous: bool
+) -> None:
+    with InProcessMock(step=200.0, seed=0) as mock:
+        clock = MockClock(mock)
+        seen: list[str] = []
+        options = {"api_key": key(mock, provider)}
+
+        def on_update(task: Any) -> None:
+            seen.append(task.provider_state)
+
+        if asynchronous:
+
+            async def run() -> Any:
+                client = AsyncAvatarClient(provider, transport=mock.async_transport(), **options)
+                async with clock.attach(client):
+                    task = await client.create_task(**MEDIA)
+                    return await client.wait_for_task(task.id, timeout=900, on_update=on_update)
+
+            done = asyncio.run(run())
+        else:
+            with clock.attach(AvatarClient(provider, transport=mock.transport(), **options)) as c:
+                task = c.create_task(**MEDIA)
+                done = c.wait_for_task(task.id, timeout=900, on_update=on_update)
+
+    states = {"crun": ["pending", "running"], "apikley": ["waiting", "queuing", "generating"]}
+    assert done.state is TaskState.SUCCEEDED
+    assert seen == [*states[provider], "success"]  # every state, in order, each once
+    run_time = 200.0 * len(states[provider])
+    assert run_time <= clock.slept <= run_time * 1.05 + 3.0  # the schedule's lateness bound
+
+
+@pytest.mark.parametrize(
+    ("section", "index"),
+    [
+        (section, index)
+        for section in ("Using the client", "One call over both providers")
+        for index in range(len(examples(section)))
+    ],
+)
+def test_readme_examples_run_on_the_in_process_mock(
+    section: str, index: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every README example that uses the mock, its clients given the in-process transport."""
+    mock = InProcessMock(seed=0)
+    clock = MockClock(mock)
+    if section == "One call over both providers":
+        mock.set_credits(0.0, "apikley")
+    monkeypatch.setenv("CRUN_API_KEY", mock.crun_key)
+    monkeypatch.setenv("APIKLEY_API_KEY", mock.apikley_key)
+    for name in ("CRUN_BASE_URL", "APIKLEY_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    classes = {
+        "AvatarClient": mock.transport,
+        "AsyncAvatarClient": mock.async_transport,
+        "AvatarRouter": mock.transport,
+        "AsyncAvatarRouter": mock.async_transport,
+    }
+    for name, transport in classes.items():
+        original = getattr(kling_avatar, name)
+
+        def factory(*args: Any, _original: Any = original, _t: Any = transport, **kw: Any) -> Any:
+            return clock.attach(_original(*args, transport=_t(), **kw))
+
+        monkeypatch.setattr(kling_avatar, name, factory)
+    monkeypatch.chdir(__import__("readme").ROOT)  # the examples name examples/media/...
+    printed = io.StringIO()
+    code = examples(section)[index]
+
+    with no_socket_and_no_thread(monkeypatch), contextlib.redirect_stdout(printed):
+        exec(compile(code, f"README example {index}", "exec"), {})  # noqa: S102
+    mock.close()
+
+    assert not mock.errors
+    if "client." in code or "router." in code:  # the examples that call a provider
+        assert sum(mock.state.calls.values()) > 0
+    if section == "One call over both providers":
+        assert "apikley skipped insufficient credits (402)" in printed.getvalue()
+        assert "crun created" in printed.getvalue()
