@@ -18,12 +18,14 @@ from kling_avatar import (
     APITimeoutError,
     AsyncAvatarClient,
     AvatarClient,
+    Provider,
     TaskState,
+    as_provider,
 )
 from kling_avatar.testing import COST_PRO, InProcessMock, MockClock
 from readme import examples
 
-MEDIA = {"image_url": "https://example.com/face.png", "audio_url": "https://example.com/hi.mp3"}
+IMAGE, AUDIO = "https://example.com/face.png", "https://example.com/hi.mp3"
 
 
 class _NoNetwork(socket.socket):
@@ -49,22 +51,22 @@ def no_socket_and_no_thread(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         yield
 
 
-def key(mock: InProcessMock, provider: str) -> str:
+def key(mock: InProcessMock, provider: Provider) -> str:
     return mock.crun_key if provider == "crun" else mock.apikley_key
 
 
 @pytest.fixture(params=["crun", "apikley"])
-def provider(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
+def provider(request: pytest.FixtureRequest) -> Provider:
+    return as_provider(str(request.param))
 
 
 def test_the_sync_client_runs_a_task_with_no_socket_and_no_thread(
-    monkeypatch: pytest.MonkeyPatch, provider: str, tmp_path: Any
+    monkeypatch: pytest.MonkeyPatch, provider: Provider, tmp_path: Any
 ) -> None:
     with InProcessMock(step=30.0, seed=0) as mock, no_socket_and_no_thread(monkeypatch):
         transport = mock.transport()
         with AvatarClient(provider, api_key=key(mock, provider), transport=transport) as client:
-            task = client.create_task(**MEDIA)
+            task = client.create_task(image_url=IMAGE, audio_url=AUDIO)
             assert client.get_task(task.id).state is TaskState.PENDING
             mock.advance(200.0)  # past every state: the task is done
             done = client.get_task(task.id)
@@ -79,14 +81,14 @@ def test_the_sync_client_runs_a_task_with_no_socket_and_no_thread(
 
 
 def test_the_async_client_runs_a_task_with_no_socket_and_no_thread(
-    monkeypatch: pytest.MonkeyPatch, provider: str
+    monkeypatch: pytest.MonkeyPatch, provider: Provider
 ) -> None:
     async def run(mock: InProcessMock) -> Any:
         async with AsyncAvatarClient(
             provider, api_key=key(mock, provider), transport=mock.async_transport()
         ) as client:
             url = await client.upload_file(b"RIFF\x00\x00\x00\x00WAVE", content_type="audio/wav")
-            task = await client.create_task(image_url=MEDIA["image_url"], audio_url=url)
+            task = await client.create_task(image_url=IMAGE, audio_url=url)
             first = await client.get_task(task.id)
             mock.advance(200.0)
             return url, first, await client.get_task(task.id)
@@ -105,11 +107,13 @@ def test_the_plugin_fixture_is_the_in_process_mock(
     with no_socket_and_no_thread(monkeypatch):
         client = AvatarClient("crun", api_key=kling_mock.crun_key, transport=kling_mock.transport())
         with client:
-            task = client.generate(**MEDIA)  # step=0: finished at its first read
+            task = client.generate(
+                image_url=IMAGE, audio_url=AUDIO
+            )  # step=0: finished at its first read
     assert task.state is TaskState.SUCCEEDED
 
 
-def test_a_dropped_answer_and_a_slow_one_fail_as_on_a_socket(provider: str) -> None:
+def test_a_dropped_answer_and_a_slow_one_fail_as_on_a_socket(provider: Provider) -> None:
     with InProcessMock(seed=0) as mock:
         client = AvatarClient(
             provider,
@@ -130,12 +134,11 @@ def test_a_dropped_answer_and_a_slow_one_fail_as_on_a_socket(provider: str) -> N
 
 @pytest.mark.parametrize("asynchronous", [False, True], ids=["sync", "async"])
 def test_a_wait_of_600_seconds_of_task_time_walks_every_state_on_the_mocks_clock(
-    provider: str, asynchronous: bool
+    provider: Provider, asynchronous: bool
 ) -> None:
     with InProcessMock(step=200.0, seed=0) as mock:
         clock = MockClock(mock)
         seen: list[str] = []
-        options = {"api_key": key(mock, provider)}
 
         def on_update(task: Any) -> None:
             seen.append(task.provider_state)
@@ -143,15 +146,18 @@ def test_a_wait_of_600_seconds_of_task_time_walks_every_state_on_the_mocks_clock
         if asynchronous:
 
             async def run() -> Any:
-                client = AsyncAvatarClient(provider, transport=mock.async_transport(), **options)
+                client = AsyncAvatarClient(
+                    provider, api_key=key(mock, provider), transport=mock.async_transport()
+                )
                 async with clock.attach(client):
-                    task = await client.create_task(**MEDIA)
+                    task = await client.create_task(image_url=IMAGE, audio_url=AUDIO)
                     return await client.wait_for_task(task.id, timeout=900, on_update=on_update)
 
             done = asyncio.run(run())
         else:
-            with clock.attach(AvatarClient(provider, transport=mock.transport(), **options)) as c:
-                task = c.create_task(**MEDIA)
+            client = AvatarClient(provider, api_key=key(mock, provider), transport=mock.transport())
+            with clock.attach(client) as c:
+                task = c.create_task(image_url=IMAGE, audio_url=AUDIO)
                 done = c.wait_for_task(task.id, timeout=900, on_update=on_update)
 
     states = {"crun": ["pending", "running"], "apikley": ["waiting", "queuing", "generating"]}
@@ -165,14 +171,17 @@ def test_a_wait_of_600_seconds_of_task_time_walks_every_state_on_the_mocks_clock
     ("section", "index"),
     [
         (section, index)
-        for section in ("Using the client", "One call over both providers")
-        for index in range(len(examples(section)))
+        for section in ("Using the client", "One call over both providers", "Local mock server")
+        for index, code in enumerate(examples(section))
+        if section != "Local mock server" or "InProcessMock" in code
     ],
 )
 def test_readme_examples_run_on_the_in_process_mock(
     section: str, index: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Every README example that uses the mock, its clients given the in-process transport."""
+    """Every README example that uses the mock, its clients given the in-process transport
+    (the in-process mock's own example as it is)."""
+    code = examples(section)[index]
     mock = InProcessMock(seed=0)
     clock = MockClock(mock)
     if section == "One call over both providers":
@@ -188,6 +197,8 @@ def test_readme_examples_run_on_the_in_process_mock(
         "AsyncAvatarRouter": mock.async_transport,
     }
     for name, transport in classes.items():
+        if section == "Local mock server":
+            break  # its example makes its own InProcessMock and clients
         original = getattr(kling_avatar, name)
 
         def factory(*args: Any, _original: Any = original, _t: Any = transport, **kw: Any) -> Any:
@@ -196,14 +207,17 @@ def test_readme_examples_run_on_the_in_process_mock(
         monkeypatch.setattr(kling_avatar, name, factory)
     monkeypatch.chdir(__import__("readme").ROOT)  # the examples name examples/media/...
     printed = io.StringIO()
-    code = examples(section)[index]
 
     with no_socket_and_no_thread(monkeypatch), contextlib.redirect_stdout(printed):
         exec(compile(code, f"README example {index}", "exec"), {})  # noqa: S102
     mock.close()
 
     assert not mock.errors
-    if "client." in code or "router." in code:  # the examples that call a provider
+    if section == "Local mock server":
+        first, second = printed.getvalue().splitlines()
+        assert first == "succeeded" and second.startswith("succeeded")
+        assert float(second.split()[1]) >= 400  # the whole run, on the mock's clock
+    elif "client." in code or "router." in code:  # the examples that call a provider
         assert sum(mock.state.calls.values()) > 0
     if section == "One call over both providers":
         assert "apikley skipped insufficient credits (402)" in printed.getvalue()
