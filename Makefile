@@ -71,10 +71,17 @@ typecheck: env
 # one worker per core (pytest-xdist; JOBS=1 for one process): many of them wait on sockets or
 # subprocesses, so a worker rarely has a core to itself for long.
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+# MAKEFLAGS is emptied for the tests: the `make` some of them run is a user's, not one of this
+# run's parallel jobs.
 pytest: env
-	$(RUN) pytest $(if $(filter 1,$(V)),-v,-q) $(if $(filter 1,$(JOBS)),,-n $(JOBS) --dist worksteal)
+	MAKEFLAGS= $(RUN) pytest $(if $(filter 1,$(V)),-v,-q) $(if $(filter 1,$(JOBS)),,-n $(JOBS) --dist worksteal)
 
-test: check-generated lint typecheck spec-lint spec-prism pytest
+# The environment and the spec tools first, then every check and the tests side by side: none
+# reads another's output, and the tests spend much of their time waiting on sockets and
+# processes, which the other checks' CPU fills. Each one's output is printed whole when it ends.
+CHECKS := check-generated lint typecheck spec-lint spec-prism pytest
+test: env node_modules/.package-lock.json
+	@$(MAKE) --no-print-directory -j$(words $(CHECKS)) --output-sync=target $(CHECKS)
 
 # The spec tools are npm packages pinned by package-lock.json; `npm ci` installs exactly those.
 NODE_BIN := node_modules/.bin
