@@ -3,22 +3,17 @@ what it printed."""
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import os
 import re
 import signal
 import subprocess
 import sys
-import traceback
 from pathlib import Path
 from typing import Any
-from unittest import mock
 
 import attrs
-from kling_avatar import AvatarClient
-from kling_avatar import _cli as cli_module
+from command import run_in_process
 from kling_avatar.testing import MockClock, MockServer
 
 MEDIA = Path(__file__).resolve().parents[2] / "examples" / "media"
@@ -79,35 +74,6 @@ def command(*args: str) -> list[str]:
     return [sys.executable, "-m", "kling_avatar", *args]
 
 
-def run_in_process(argv: list[str], env: dict[str, str], clock: MockClock | None) -> Result:
-    """`main(argv)` as `python -m kling_avatar` runs it: the exit status, what it printed."""
-    stdout, stderr = io.StringIO(), io.StringIO()
-    original = AvatarClient
-
-    def clocked(*args: Any, **kwargs: Any) -> AvatarClient:
-        client = original(*args, **kwargs)
-        return client if clock is None else clock.attach(client)
-
-    with (
-        mock.patch.dict(os.environ, env, clear=True),
-        mock.patch.object(cli_module, "AvatarClient", clocked),
-        contextlib.redirect_stdout(stdout),
-        contextlib.redirect_stderr(stderr),
-    ):
-        try:
-            status: object = cli_module.main(argv)
-        except SystemExit as stop:  # argparse's usage errors
-            status = stop.code
-        except Exception:  # what the interpreter would print and exit 1 for
-            traceback.print_exc()
-            status = 1
-    if not isinstance(status, int):
-        if status is not None:
-            stderr.write(f"{status}\n")
-        status = 0 if status is None else 1
-    return Result(status, stdout.getvalue(), stderr.getvalue())
-
-
 @attrs.frozen
 class Cli:
     mock: MockServer
@@ -123,7 +89,10 @@ class Cli:
         which is the process's: those runs are a process of their own."""
         if "--debug" in args:
             return self.process(*args, env=env)
-        return run_in_process(list(args), self.env(**(env or {})), MockClock(self.mock))
+        status, stdout, stderr = run_in_process(
+            list(args), self.env(**(env or {})), MockClock(self.mock)
+        )
+        return Result(status, stdout, stderr)
 
     def process(self, *args: str, env: dict[str, str | None] | None = None) -> Result:
         """`python -m kling_avatar <args>` in a process of its own, on real time."""
