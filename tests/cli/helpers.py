@@ -74,6 +74,13 @@ def command(*args: str) -> list[str]:
     return [sys.executable, "-m", "kling_avatar", *args]
 
 
+def _ctrl_c_as_in_a_terminal() -> None:
+    """SIGINT at its default in the command, as a terminal starts it: a suite started in the
+    background by a shell without job control (`make test &` in a script) ignores SIGINT, and
+    the command would inherit that and never see the Ctrl-C the test sends."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @attrs.frozen
 class Cli:
     mock: MockServer
@@ -115,6 +122,7 @@ class Cli:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            preexec_fn=_ctrl_c_as_in_a_terminal,
         )
         try:
             assert process.stderr is not None
