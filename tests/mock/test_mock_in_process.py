@@ -25,6 +25,8 @@ from kling_avatar import (
 from kling_avatar.testing import COST_PRO, InProcessMock, MockClock
 from readme import examples
 
+from .helpers import Receiver
+
 IMAGE, AUDIO = "https://example.com/face.png", "https://example.com/hi.mp3"
 
 
@@ -222,3 +224,44 @@ def test_readme_examples_run_on_the_in_process_mock(
     if section == "One call over both providers":
         assert "apikley skipped insufficient credits (402)" in printed.getvalue()
         assert "crun created" in printed.getvalue()
+
+
+def test_the_sync_side_sends_a_finished_tasks_callback_before_advance_returns(
+    provider: Provider,
+) -> None:
+    # A callback is the one thing the in-process mock sends over HTTP (to loopback only).
+    with Receiver(fail_first=1) as receiver, InProcessMock(step=10.0, seed=0) as mock:
+        transport = mock.transport()
+        with AvatarClient(provider, api_key=key(mock, provider), transport=transport) as client:
+            task = client.create_task(
+                image_url=IMAGE, audio_url=AUDIO, callback_url=f"{receiver.url}/hook"
+            )
+            assert mock.callbacks == []
+            mock.advance(60.0)
+            deliveries = mock.callbacks  # read at once: nothing is left to wait for
+            assert client.get_task(task.id).state is TaskState.SUCCEEDED
+
+    assert [d.status for d in deliveries] == [500, 200]  # refused once, then retried
+    assert len(receiver.posts) == 2
+    body = receiver.posts[-1][1]
+    assert (body.get("task_id") or body["data"]["taskId"]) == task.id
+    assert not mock.errors
+
+
+def test_the_async_side_sends_callbacks_on_the_callers_loop(provider: Provider) -> None:
+    async def run(mock: InProcessMock, url: str) -> str:
+        async with AsyncAvatarClient(
+            provider, api_key=key(mock, provider), transport=mock.async_transport()
+        ) as client:
+            task = await client.create_task(image_url=IMAGE, audio_url=AUDIO, callback_url=url)
+            mock.advance(60.0)
+            async with asyncio.timeout(10):
+                await mock.idle()  # the task settles on this loop, its callback is sent
+            return task.id
+
+    with Receiver() as receiver, InProcessMock(step=10.0, seed=0) as mock:
+        task_id = asyncio.run(run(mock, f"{receiver.url}/hook"))
+
+    assert [d.status for d in mock.callbacks] == [200]
+    body = receiver.posts[-1][1]
+    assert (body.get("task_id") or body["data"]["taskId"]) == task_id
