@@ -265,3 +265,12 @@ def test_the_async_side_sends_callbacks_on_the_callers_loop(provider: Provider) 
     assert [d.status for d in mock.callbacks] == [200]
     body = receiver.posts[-1][1]
     assert (body.get("task_id") or body["data"]["taskId"]) == task_id
+
+
+def test_the_sync_transport_inside_a_running_loop_says_to_use_the_async_one() -> None:
+    async def run(mock: InProcessMock) -> None:
+        with AvatarClient("crun", api_key=mock.crun_key, transport=mock.transport()) as client:
+            client.get_credits()
+
+    with InProcessMock() as mock, pytest.raises(RuntimeError, match="async_transport"):
+        asyncio.run(run(mock))

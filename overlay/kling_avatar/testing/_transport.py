@@ -137,6 +137,16 @@ class InProcessMock(MockControls):
     def _run(self, work: Coroutine[Any, Any, T]) -> T:
         """Run ``work`` on the sync transport's loop, in this thread, then the background work
         it started (callbacks)."""
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            pass  # no loop runs in this thread: the sync side may run its own
+        else:
+            work.close()
+            raise RuntimeError(
+                "the in-process mock's sync transport was called from a running event loop,"
+                " which it cannot block: give the async client mock.async_transport()"
+            )
         loop = self._loop
         if loop is None or loop.is_closed():
             loop = self._loop = asyncio.new_event_loop()
