@@ -25,7 +25,6 @@ import math
 import random
 import statistics
 import sys
-import time
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as a file: make `scripts._bench` importable
@@ -33,7 +32,7 @@ if __package__ in (None, ""):  # run as a file: make `scripts._bench` importable
 
 from kling_avatar import AvatarClient, as_provider
 from kling_avatar._base_client import Done, Send, Sleep, advance
-from kling_avatar.testing import MockServer
+from kling_avatar.testing import MockClock, MockServer
 from kling_avatar.testing._state import STATES
 
 from scripts._bench import Goals, parser
@@ -42,34 +41,13 @@ LENGTHS = (5.0, 15.0, 30.0, 45.0, 60.0, 90.0, 120.0, 300.0, 600.0)
 FIXED = 0.5
 
 
-class Clock:
-    """The mock's clock, as the client sees it: real time plus every pause skipped."""
-
-    def __init__(self, mock: MockServer) -> None:
-        self.mock = mock
-        self.skipped = 0.0
-
-    def monotonic(self) -> float:
-        return time.monotonic() + self.skipped
-
-    def wall(self) -> float:
-        return time.time() + self.skipped
-
-    def skip(self, seconds: float) -> None:
-        self.skipped += seconds
-        self.mock.advance(seconds)
-
-
-def make_client(mock: MockServer, provider: str, clock: Clock) -> AvatarClient:
+def make_client(mock: MockServer, provider: str, clock: MockClock) -> AvatarClient:
     key = mock.crun_key if provider == "crun" else mock.apikley_key
-    client = AvatarClient(as_provider(provider), api_key=key, base_url=mock.base_url)
-    client._clock = clock.monotonic
-    client._wall = clock.wall
-    return client
+    return clock.attach(AvatarClient(as_provider(provider), api_key=key, base_url=mock.base_url))
 
 
 def one_job(
-    client: AvatarClient, mock: MockServer, clock: Clock, run_time: float
+    client: AvatarClient, mock: MockServer, clock: MockClock, run_time: float
 ) -> tuple[int, float]:
     """Creates a task of `run_time` seconds on the mock and waits for it: polls, lateness."""
     mock.step = run_time / len(STATES[client.provider])
@@ -85,7 +63,7 @@ def one_job(
             polls += 1
             reply, error = client._perform(step)
         elif isinstance(step, Sleep):
-            clock.skip(step.seconds)
+            clock.sleep(step.seconds)
     return polls, clock.monotonic() - (started + run_time)
 
 
@@ -93,7 +71,7 @@ def run(
     mock: MockServer, provider: str, length: float, jobs: int, warm: bool
 ) -> tuple[float, float]:
     """Mean polls and worst lateness over `jobs` jobs of `length` +-3%."""
-    clock = Clock(mock)
+    clock = MockClock(mock)
     shared = make_client(mock, provider, clock) if warm else None
     polls, late = [], []
     for _ in range(jobs + (2 if warm else 0)):

@@ -1,12 +1,14 @@
 """Suite-wide pytest setup.
 
-The mock server's fixtures (``kling_mock``) come from the plugin we ship for users' own test
-suites; pytest only accepts ``pytest_plugins`` in this top-level conftest. ``redis_url`` (a
+The mock's fixtures (``kling_mock`` in process, ``kling_mock_server`` on a port) come from the
+plugin we ship for users' own test suites; pytest only accepts ``pytest_plugins`` in this
+top-level conftest. ``redis_url`` (a
 real redis-server on 127.0.0.1) is shared by every store that spans processes.
 
-``session_mock`` is one mock server for the whole run (starting one costs ~0.3 s); the suites that
-share it take it through ``mock``, which clears its faults and refills its balances (a suite
-with a mock of its own defines its own ``mock``).
+``session_mock`` is one mock server for the whole run (one per pytest-xdist worker, each on a
+free port; starting one costs ~0.3 s); the suites that share it take it through ``mock``, which
+clears its faults and refills its balances (a suite with a mock of its own defines its own
+``mock``).
 """
 
 from __future__ import annotations

@@ -253,7 +253,10 @@ class AsyncAvatarClient(BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport])
                 return None, exc
         if isinstance(step, Sleep):
             if step.wake is None:
-                await asyncio.sleep(step.seconds)
+                if self._pause is None:
+                    await asyncio.sleep(step.seconds)
+                else:
+                    await self._pause(step.seconds)
             else:  # the receiver may run on another loop or thread: a thread-safe wake
                 return await step.wake.wait_async(step.seconds), None
         elif isinstance(step, Notify):

@@ -193,6 +193,9 @@ class BaseClient(Generic[HttpT, TransportT]):
         self._poll_scale = 1.0 if poll_interval is None else poll_interval / schedule.bands[0][1]
         self._clock: Callable[[], float] = time.monotonic
         self._wall: Callable[[], float] = time.time
+        # What a pause does instead of sleeping (sync: returns; async: awaitable), when set:
+        # kling_avatar.testing.MockClock moves the mock's clock, so tests wait for nothing.
+        self._pause: Callable[[float], Any] | None = None
         self._created: dict[str, float] = {}
         self._run_times = RunTimes()
         self._transport: TransportT | None = transport

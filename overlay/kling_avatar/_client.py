@@ -217,7 +217,10 @@ class AvatarClient(BaseClient[httpx.Client, httpx.BaseTransport]):
                 return None, exc
         if isinstance(step, Sleep):
             if step.wake is None:
-                time.sleep(step.seconds)
+                if self._pause is None:
+                    time.sleep(step.seconds)
+                else:
+                    self._pause(step.seconds)
             else:  # woken from the receiver's thread when the callback comes
                 return step.wake.wait(step.seconds), None
         elif isinstance(step, Notify):

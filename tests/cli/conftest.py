@@ -1,4 +1,4 @@
-"""The command as a user runs it: `python -m kling_avatar ...` in a subprocess, on the mock."""
+"""The command as a user runs it: `kling-avatar ...` (its `main`, in process) on the mock."""
 
 from __future__ import annotations
 

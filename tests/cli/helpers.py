@@ -1,4 +1,5 @@
-"""Running `kling-avatar` in a subprocess against a mock, and reading what it printed."""
+"""Running `kling-avatar` against a mock (in this process, or in one of its own), and reading
+what it printed."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import attrs
-from kling_avatar.testing import MockServer
+from command import run_in_process
+from kling_avatar.testing import MockClock, MockServer
 
 MEDIA = Path(__file__).resolve().parents[2] / "examples" / "media"
 PORTRAIT = MEDIA / "portrait.png"
@@ -72,6 +74,13 @@ def command(*args: str) -> list[str]:
     return [sys.executable, "-m", "kling_avatar", *args]
 
 
+def _ctrl_c_as_in_a_terminal() -> None:
+    """SIGINT at its default in the command, as a terminal starts it: a suite started in the
+    background by a shell without job control (`make test &` in a script) ignores SIGINT, and
+    the command would inherit that and never see the Ctrl-C the test sends."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @attrs.frozen
 class Cli:
     mock: MockServer
@@ -81,6 +90,19 @@ class Cli:
         return environment(self.mock, self.pycache, **overrides)
 
     def __call__(self, *args: str, env: dict[str, str | None] | None = None) -> Result:
+        """`kling-avatar <args>`: the command's `main(argv)` in this process, its streams
+        captured and the user's environment in place, its client on the mock's clock (a pause
+        moves the mock's clock instead of waiting). `--debug` configures the root logger,
+        which is the process's: those runs are a process of their own."""
+        if "--debug" in args:
+            return self.process(*args, env=env)
+        status, stdout, stderr = run_in_process(
+            list(args), self.env(**(env or {})), MockClock(self.mock)
+        )
+        return Result(status, stdout, stderr)
+
+    def process(self, *args: str, env: dict[str, str | None] | None = None) -> Result:
+        """`python -m kling_avatar <args>` in a process of its own, on real time."""
         done = subprocess.run(  # noqa: S603 (our own command, with arguments the test chose)
             command(*args),
             env=self.env(**(env or {})),
@@ -100,6 +122,7 @@ class Cli:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            preexec_fn=_ctrl_c_as_in_a_terminal,
         )
         try:
             assert process.stderr is not None

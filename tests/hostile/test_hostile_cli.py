@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import attrs
+from command import run_in_process
 
 from .provider import KEY, SIGNATURE, VIDEO, hostile_crun
 from .server import HostileServer
@@ -25,10 +26,15 @@ class Run:
 
 
 def cli(server: HostileServer, *args: str) -> Run:
+    """The command against `server`: its `main` in this process (a process of its own with
+    `--debug`, which configures the process's root logger)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CRUN_", "APIKLEY_"))}
     env.update(CRUN_API_KEY=KEY, CRUN_BASE_URL=server.url)
+    argv = ["generate", "--provider", "crun", *args]
+    if "--debug" not in args:
+        return Run(*run_in_process(argv, env))
     done = subprocess.run(  # noqa: S603 - our own interpreter and module
-        [sys.executable, "-m", "kling_avatar", "generate", "--provider", "crun", *args],
+        [sys.executable, "-m", "kling_avatar", *argv],
         capture_output=True,
         text=True,
         env=env,

@@ -8,11 +8,11 @@ from kling_avatar.testing import MockServer
 
 
 @pytest.fixture
-def mock(kling_mock: MockServer) -> MockServer:
-    return kling_mock
+def mock(kling_mock_server: MockServer) -> MockServer:
+    return kling_mock_server
 
 
 @pytest.fixture
-def http(kling_mock: MockServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=kling_mock.base_url, timeout=10.0) as client:
+def http(kling_mock_server: MockServer) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=kling_mock_server.base_url, timeout=10.0) as client:
         yield client

@@ -194,7 +194,7 @@ _OPERATIONS = sorted(routes().values(), key=lambda route: route.operation_id)
     ),
 )
 def test_no_input_gets_a_500(
-    kling_mock: MockServer,
+    kling_mock_server: MockServer,
     route: object,
     content: bytes,
     content_type: str,
@@ -203,7 +203,7 @@ def test_no_input_gets_a_500(
     from kling_avatar.testing._specs import Route
 
     assert isinstance(route, Route)
-    mock = kling_mock
+    mock = kling_mock_server
     key = crun_headers(mock) if route.provider == "crun" else apikley_headers(mock)
     headers = {**key, "Content-Type": content_type} if content_type else key
     url = httpx.URL(mock.base_url + route.path, query=query.encode("ascii"))

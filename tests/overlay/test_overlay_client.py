@@ -25,7 +25,7 @@ from kling_avatar import (
     UnexpectedResponseError,
     as_provider,
 )
-from kling_avatar.testing import MockServer
+from kling_avatar.testing import MockClock, MockServer
 from kling_avatar_generated.crun.models import TaskInfo
 
 from .helpers import (
@@ -170,11 +170,14 @@ def test_retry_after_is_honoured_in_seconds_and_http_dates(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.INFO, logger="kling_avatar")
+    clock = MockClock(mock)
+    clock.attach(client)  # the pauses move the mock's clock: what they were is on it
     credits = OPS[provider]["credits"]
     mock.fault("http", operation=credits, status=429, retry_after=1)
     mock.fault("http", operation=credits, status=503, retry_after="Wed, 21 Oct 2015 07:28:00 GMT")
     assert client.get_credits() == 100.0
     assert calls(credits) == 3
+    assert clock.slept == 1.0  # the second, at once
     retries = [r.getMessage() for r in caplog.records if r.getMessage().startswith("retrying")]
     assert len(retries) == 2
     assert "in 1.00s" in retries[0] and "429" in retries[0]

@@ -18,9 +18,12 @@ if _missing:
         name=_missing[0],
     )
 
-from ._faults import FAULT_KINDS, Fault  # noqa: E402 (after the check above, on purpose)
-from ._server import DEFAULT_APIKLEY_KEY, DEFAULT_CRUN_KEY, MockServer  # noqa: E402
+from ._clock import MockClock  # noqa: E402 (after the check above, on purpose)
+from ._controls import DEFAULT_APIKLEY_KEY, DEFAULT_CRUN_KEY  # noqa: E402
+from ._faults import FAULT_KINDS, Fault  # noqa: E402
+from ._server import MockServer  # noqa: E402
 from ._state import COST_PRO, COST_STD, CallbackDelivery  # noqa: E402
+from ._transport import InProcessMock  # noqa: E402
 
 __all__ = [
     "COST_PRO",
@@ -30,5 +33,7 @@ __all__ = [
     "FAULT_KINDS",
     "CallbackDelivery",
     "Fault",
+    "InProcessMock",
+    "MockClock",
     "MockServer",
 ]

@@ -326,27 +326,37 @@ class MockApp:
         await send({"type": "http.response.body", "body": b""})
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
-        from ._callbacks import outgoing_client
-
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
-                self.state.loop = asyncio.get_running_loop()
-                self.state.http = outgoing_client()
-                self.state.renders = ThreadPoolExecutor(
-                    max_workers=RENDER_SLOTS, thread_name_prefix="kling-mock-render"
-                )
+                self.startup()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
-                for future in list(self.state.background):
-                    future.cancel()
-                if self.state.http is not None:
-                    await self.state.http.aclose()
-                if self.state.renders is not None:
-                    # A render under way ends by itself within RENDER_SECONDS.
-                    self.state.renders.shutdown(wait=False, cancel_futures=True)
+                await self.shutdown()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+    def startup(self) -> None:
+        """Bind the state to the running loop (its timers and callbacks run there)."""
+        from ._callbacks import outgoing_client
+
+        self.state.loop = asyncio.get_running_loop()
+        self.state.http = outgoing_client()
+        # Threads start only when a render is submitted: the in-process mock renders inline.
+        self.state.renders = ThreadPoolExecutor(
+            max_workers=RENDER_SLOTS, thread_name_prefix="kling-mock-render"
+        )
+
+    async def shutdown(self) -> None:
+        for future in list(self.state.background):
+            future.cancel()
+        if self.state.http is not None:
+            await self.state.http.aclose()
+            self.state.http = None
+        if self.state.renders is not None:
+            # A render under way ends by itself within RENDER_SECONDS.
+            self.state.renders.shutdown(wait=False, cancel_futures=True)
+            self.state.renders = None
 
 
 _TEXT = {

@@ -335,10 +335,13 @@ async def _render_result(state: MockState, task: Task) -> bytes:
     inputs = inputs if isinstance(inputs, dict) else {}
     image = await _input(state, inputs.get("image_url"))
     audio = await _input(state, inputs.get("audio_url"))
-    # CPU work: off the loop, in the server's own small pool (not asyncio's default executor,
-    # which waiting renders would fill); queued renders hold no thread.
-    loop = asyncio.get_running_loop()
-    video = await loop.run_in_executor(state.renders, _media.render, image, audio)
+    if state.in_process:  # the caller's own loop, and no thread: the caller waits anyway
+        video = _media.render(image, audio)
+    else:
+        # CPU work: off the loop, in the server's own small pool (not asyncio's default
+        # executor, which waiting renders would fill); queued renders hold no thread.
+        loop = asyncio.get_running_loop()
+        video = await loop.run_in_executor(state.renders, _media.render, image, audio)
     state.keep_result(task.id, video)
     return video
 

@@ -5,32 +5,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
-import os
 import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
 from types import TracebackType
-from typing import Any, Self
+from typing import Self
 
 import uvicorn
 
 from .._http_guard import DEFAULT_HEADER_TIMEOUT
 from .._http_guard import guarded_protocol as _guarded_protocol
-from ._accounts import second_key
 from ._app import MockApp
-from ._faults import Fault, make_fault
-from ._specs import Provider
-from ._state import (
-    DEFAULT_CALLBACK_ATTEMPTS,
-    DEFAULT_CALLBACK_BACKOFF,
-    DEFAULT_EXPIRE_AFTER,
-    CallbackDelivery,
-    MockState,
-)
 
-DEFAULT_CRUN_KEY = "ak_mockmockmockmockmockmockmockmock"
-DEFAULT_APIKLEY_KEY = "apikley-mock-key"
+# The default keys stay importable from here (`python -m kling_avatar.testing` takes them so).
+from ._controls import DEFAULT_APIKLEY_KEY, DEFAULT_CRUN_KEY, MockControls
+
+__all__ = ["DEFAULT_APIKLEY_KEY", "DEFAULT_CRUN_KEY", "MockServer"]
+from ._state import DEFAULT_CALLBACK_ATTEMPTS, DEFAULT_CALLBACK_BACKOFF, DEFAULT_EXPIRE_AFTER
 
 _START_TIMEOUT = 10.0
 
@@ -70,7 +62,7 @@ class _Server(uvicorn.Server):
                 loop.call_soon_threadsafe(wake.set)
 
 
-class MockServer:
+class MockServer(MockControls):
     """Both providers' APIs on ``http://127.0.0.1:<port>``, stateful, scriptable.
 
     Use as a context manager (or call :meth:`start` / :meth:`stop`)::
@@ -122,20 +114,16 @@ class MockServer:
     ) -> None:
         if not (isinstance(header_timeout, int | float) and 0 < header_timeout < math.inf):
             raise ValueError("header_timeout must be a finite number of seconds > 0")
-        self.crun_key = crun_key or os.environ.get("CRUN_API_KEY") or DEFAULT_CRUN_KEY
-        self.apikley_key = apikley_key or os.environ.get("APIKLEY_API_KEY") or DEFAULT_APIKLEY_KEY
-        # A second account per provider: its tasks are not the first one's to read.
-        self.other_crun_key = other_crun_key or second_key(self.crun_key)
-        self.other_apikley_key = other_apikley_key or second_key(self.apikley_key)
-        self.state = MockState(
+        super().__init__(
             step=step,
             credits=credits,
             seed=seed,
             webhook_key=webhook_key,
-            crun_key=self.crun_key,
-            apikley_key=self.apikley_key,
+            crun_key=crun_key,
+            apikley_key=apikley_key,
+            other_crun_key=other_crun_key,
+            other_apikley_key=other_apikley_key,
             apikley_null_reads=apikley_null_reads,
-            other_keys={"crun": self.other_crun_key, "apikley": self.other_apikley_key},
             callback_attempts=callback_attempts,
             callback_backoff=callback_backoff,
             rate_limits=rate_limits,
@@ -214,102 +202,3 @@ class MockServer:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
-
-    # -- scripting ---------------------------------------------------------------------
-
-    def fault(
-        self,
-        kind: str,
-        operation: str | None = None,
-        *,
-        times: int | None = 1,
-        rate: float = 1.0,
-        **params: Any,
-    ) -> Fault:
-        """Misbehave on the next ``times`` calls of ``operation`` (any operation when None).
-
-        Kinds and their options: ``envelope`` (code, message), ``http`` (status, retry_after:
-        seconds or an HTTP-date, message), ``slow`` (delay), ``drop`` (after: carry the
-        request out, then drop the answer), ``truncated``,
-        ``non_json``, ``task_fail`` (fail_code, fail_msg). ``times=None``: every call;
-        ``rate`` < 1 fires at random, reproducibly for a given seed.
-        """
-        fault = make_fault(kind, operation, times=times, rate=rate, **params)
-        self.state.faults.add(fault)
-        return fault
-
-    def clear_faults(self) -> None:
-        self.state.faults.clear()
-
-    def calls(self, operation: str) -> int:
-        """How many requests reached ``operation`` (faulted and rejected ones included)."""
-        with self.state.lock:
-            return self.state.calls[operation]
-
-    @property
-    def callbacks(self) -> list[CallbackDelivery]:
-        """Every callback POST made so far, one entry per attempt (status or error, retry_in)."""
-        with self.state.lock:
-            return list(self.state.callbacks)
-
-    def wait_callbacks(self, count: int, timeout: float = 5.0) -> list[CallbackDelivery]:
-        """Wait until at least ``count`` callback attempts were made; return them all."""
-        deadline = time.monotonic() + timeout
-        while len(self.state.callbacks) < count:
-            if time.monotonic() > deadline:
-                raise TimeoutError(
-                    f"{len(self.state.callbacks)} of {count} callbacks after {timeout} s"
-                )
-            time.sleep(0.01)
-        return self.callbacks
-
-    def wait_idle(self, timeout: float = 5.0) -> None:
-        """Wait until no callback delivery or other background work is in progress.
-
-        A callback waiting for its next attempt counts as in progress: with the default retries
-        that is hours, so tests that wait for it shorten ``callback_backoff`` or ``advance``.
-        """
-        deadline = time.monotonic() + timeout
-        while self.state.background:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"the mock was still busy after {timeout} s")
-            time.sleep(0.01)
-
-    @property
-    def step(self) -> float:
-        """Seconds a task spends in each state before it ends (a crun task has two states,
-        an Apikley task three). Setting it changes the tasks created from then on; each task
-        keeps the step it was created with."""
-        return self.state.step
-
-    @step.setter
-    def step(self, seconds: float) -> None:
-        if not (isinstance(seconds, int | float) and math.isfinite(seconds) and seconds >= 0):
-            raise ValueError("step must be a finite number of seconds >= 0")
-        with self.state.lock:
-            self.state.step = float(seconds)
-
-    def advance(self, seconds: float) -> None:
-        """Move the mock's clock forward, so tasks progress without waiting for ``step``.
-
-        Tasks whose time is up finish at once (their callbacks are sent); timestamps in
-        answers move with the clock.
-        """
-        self.state.advance(seconds)
-
-    def set_credits(self, value: float, provider: Provider | None = None) -> None:
-        """Set the balance (both providers' accounts unless ``provider`` says which)."""
-        self.state.set_credits(value, provider)
-
-    def credits(self, provider: Provider) -> float:
-        with self.state.lock:
-            return self.state.balances[provider]
-
-    @property
-    def errors(self) -> list[str]:
-        """Exceptions the mock raised while answering (each was answered as envelope 500).
-
-        Always empty unless the mock has a bug; the pytest fixture fails a test otherwise.
-        """
-        with self.state.lock:
-            return list(self.state.errors)

@@ -153,6 +153,9 @@ class MockState:
         self.callbacks: deque[CallbackDelivery] = deque(maxlen=MAX_CALLBACK_RECORDS)
         self.errors: list[str] = []
         self.loop: asyncio.AbstractEventLoop | None = None
+        # Served in the caller's process and loop (kling_avatar.testing.InProcessMock): no
+        # worker threads.
+        self.in_process = False
         self.offset = 0.0  # seconds the clock was moved forward by advance()
         self.http: httpx.AsyncClient | None = None  # for callbacks and URL uploads
         self.renders: ThreadPoolExecutor | None = None  # result videos, RENDER_SLOTS at once
@@ -167,6 +170,10 @@ class MockState:
         # Set (and replaced) whenever the clock may have moved, so sleeps on the mock's clock
         # (callback retries) end when advance() passes them.
         self._clock_moved: asyncio.Event | None = None
+        # Background work asleep on the mock's clock, by when it wakes: the in-process mock's
+        # sync side waits for the rest (quiet), not for a callback retry hours of mock time away.
+        self.asleep: dict[asyncio.Future[Any], float] = {}
+        self._fell_asleep: asyncio.Event | None = None
         # Unsettled tasks by due time, so the clock's moves settle only what is due.
         self._due: list[tuple[float, int, Task]] = []
         self._order = itertools.count()
@@ -258,11 +265,34 @@ class MockState:
     async def sleep(self, seconds: float) -> None:
         """Sleep ``seconds`` of the mock's clock (on the loop): advance() cuts it short."""
         due = self.monotonic() + seconds
-        while (left := due - self.monotonic()) > 0:
-            if self._clock_moved is None:
-                self._clock_moved = asyncio.Event()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._clock_moved.wait(), left)
+        task = asyncio.current_task()
+        if task is not None:
+            self.asleep[task] = due
+        if self._fell_asleep is not None:
+            self._fell_asleep.set()
+        try:
+            while (left := due - self.monotonic()) > 0:
+                if self._clock_moved is None:
+                    self._clock_moved = asyncio.Event()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._clock_moved.wait(), left)
+        finally:
+            if task is not None:
+                self.asleep.pop(task, None)
+
+    async def quiet(self) -> None:
+        """Wait until the background work is done or asleep until a later time of the clock."""
+        while True:
+            now = self.monotonic()
+            busy = [f for f in self.background if self.asleep.get(f, now) <= now]
+            if not busy:
+                return
+            self._fell_asleep = asyncio.Event()
+            nap = asyncio.ensure_future(self._fell_asleep.wait())
+            try:
+                await asyncio.wait([*busy, nap], return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                nap.cancel()
 
     # -- tasks -------------------------------------------------------------------------
 
