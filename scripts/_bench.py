@@ -100,3 +100,13 @@ def mock_process(extra: Sequence[str] = ()) -> Iterator[tuple[str, int]]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def tree_at(ref: str, into: Path, folders: Sequence[str] = ("overlay", "generated")) -> Path:
+    """The given folders as commit ``ref`` had them, in ``into`` (for before/after figures)."""
+    into.mkdir(parents=True, exist_ok=True)
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", ref, *folders], capture_output=True, check=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return into

@@ -26,6 +26,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # run as a file: `scripts._bench` importable
+from scripts._bench import tree_at  # noqa: E402
+
 sys.path.insert(0, str(ROOT / "tests"))
 
 from hostile.provider import (  # noqa: E402
@@ -299,15 +302,7 @@ def main() -> None:
     trees: dict[str, Path] = {}
     with tempfile.TemporaryDirectory() as scratch:
         if args.before:
-            old = Path(scratch) / "before"
-            old.mkdir()
-            archive = subprocess.run(
-                ["git", "archive", args.before, "overlay", "generated"],
-                cwd=ROOT,
-                capture_output=True,
-                check=True,
-            ).stdout
-            subprocess.run(["tar", "-x", "-C", str(old)], input=archive, check=True)
+            old = tree_at(args.before, Path(scratch) / "before")
             trees["before"] = old
         trees["after"] = ROOT
         cache: dict[tuple[str, str], dict[str, Any]] = {}

@@ -37,6 +37,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # run as a file: `scripts._bench` importable
+from scripts._bench import tree_at  # noqa: E402
+
 LIMIT = 15.0
 
 
@@ -258,15 +261,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="double-SIGTERM runs per tree")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as temp:
-        old = Path(temp) / "old"
-        old.mkdir()
-        archive = subprocess.run(
-            ["git", "archive", args.before, "overlay"],
-            cwd=ROOT,
-            capture_output=True,
-            check=True,
-        )
-        subprocess.run(["tar", "-x", "-C", str(old)], input=archive.stdout, check=True)
+        old = tree_at(args.before, Path(temp) / "old", ["overlay"])
         (old / "specs").symlink_to(ROOT / "specs")
         bomb = Path(temp) / "bomb.png"
         bomb.write_bytes(bomb_png())

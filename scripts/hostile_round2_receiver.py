@@ -34,6 +34,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # run as a file: `scripts._bench` importable
+from scripts._bench import tree_at  # noqa: E402
+
 LIMIT = 40.0
 FLOOD_CONNECTIONS = 12
 FLOOD_BYTES = 64 * 1024 * 1024
@@ -242,13 +245,7 @@ def in_child(tree: Path, scenario: str) -> dict[str, Any]:
 
 
 def extract(ref: str, into: Path) -> Path:
-    archive = subprocess.run(
-        ["git", "-C", str(ROOT), "archive", ref, "overlay", "generated", "examples"],
-        capture_output=True,
-        check=True,
-    )
-    subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, check=True)
-    return into
+    return tree_at(ref, into, ["overlay", "generated", "examples"])
 
 
 def main() -> None:

@@ -31,6 +31,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # run as a file: `scripts._bench` importable
+from scripts._bench import tree_at  # noqa: E402
+
 sys.path.insert(0, str(ROOT / "tests"))
 
 LIMIT = 120.0
@@ -189,15 +192,7 @@ def run_child(tree: Path) -> dict[str, str]:
 
 def trees(before: str | None, scratch: str) -> Iterator[tuple[str, Path]]:
     if before:
-        old = Path(scratch) / "before"
-        old.mkdir()
-        archive = subprocess.run(
-            ["git", "archive", before, "overlay", "generated", "specs"],
-            cwd=ROOT,
-            capture_output=True,
-            check=True,
-        ).stdout
-        subprocess.run(["tar", "-x", "-C", str(old)], input=archive, check=True)
+        old = tree_at(before, Path(scratch) / "before", ["overlay", "generated", "specs"])
         yield "before", old
     yield "after", ROOT
 

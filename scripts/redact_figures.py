@@ -30,6 +30,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # run as a file: `scripts._bench` importable
+from scripts._bench import tree_at  # noqa: E402
+
 sys.path.insert(0, str(ROOT / "tests"))
 LIMIT = 120.0
 
@@ -44,7 +47,7 @@ def _best(run: Callable[[], object], repeat: int = 3) -> float:
 
 
 def child(scenario: str, scratch: str) -> dict[str, Any]:
-    from hostile import test_hostile_recording_secrets as t
+    import hostile.test_hostile_recording_secrets as t
     from kling_avatar._redact import Redactor
 
     if scenario == "leaks":
@@ -129,15 +132,7 @@ def main() -> None:
     trees: dict[str, Path] = {}
     with tempfile.TemporaryDirectory() as scratch:
         if args.before:
-            old = Path(scratch) / "before"
-            old.mkdir()
-            archive = subprocess.run(
-                ["git", "archive", args.before, "overlay", "generated"],
-                cwd=ROOT,
-                capture_output=True,
-                check=True,
-            ).stdout
-            subprocess.run(["tar", "-x", "-C", str(old)], input=archive, check=True)
+            old = tree_at(args.before, Path(scratch) / "before")
             trees["before"] = old
         trees["after"] = ROOT
         results = {
