@@ -11,7 +11,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Generator, Mapping
-from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeAlias, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, ParamSpec, Protocol, Self, TypeAlias, TypeVar, cast
 
 import attrs
 import httpx
@@ -136,6 +136,15 @@ def _positive_int(field: str, value: object, provider: Provider) -> int:
     return value
 
 
+class Clock(Protocol):
+    """Time for a client other than the machine's (``kling_avatar.testing.MockClock``)."""
+
+    def monotonic(self) -> float: ...
+    def time(self) -> float: ...
+    def sleep(self, seconds: float) -> None: ...
+    async def async_sleep(self, seconds: float) -> None: ...
+
+
 class BaseClient(Generic[HttpT, TransportT]):
     _asynchronous = False  # which kind of transport the traffic recorder wraps
 
@@ -193,8 +202,7 @@ class BaseClient(Generic[HttpT, TransportT]):
         self._poll_scale = 1.0 if poll_interval is None else poll_interval / schedule.bands[0][1]
         self._clock: Callable[[], float] = time.monotonic
         self._wall: Callable[[], float] = time.time
-        # What a pause does instead of sleeping (sync: returns; async: awaitable), when set:
-        # kling_avatar.testing.MockClock moves the mock's clock, so tests wait for nothing.
+        # What a pause does instead of sleeping (sync: returns; async: awaitable); see use_clock.
         self._pause: Callable[[float], Any] | None = None
         self._created: dict[str, float] = {}
         self._run_times = RunTimes()
@@ -202,6 +210,17 @@ class BaseClient(Generic[HttpT, TransportT]):
         self._http: dict[Server, HttpT] = {}
         # Opt-in: every exchange, redacted, to a JSON Lines file (kling_avatar._traffic).
         self._recorder = None if record_traffic is None else recorder_for(record_traffic, [key])
+
+    def use_clock(self, clock: Clock) -> Self:
+        """Read time from ``clock`` and pause through it instead of sleeping.
+
+        For tests: ``kling_avatar.testing.MockClock`` moves the mock's clock by each pause, so
+        a wait of 600 s of task time takes milliseconds with the same polls and deadlines.
+        """
+        self._clock = clock.monotonic
+        self._wall = clock.time
+        self._pause = clock.async_sleep if self._asynchronous else clock.sleep
+        return self
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(provider={self.provider!r}, base_url={self.base_url!r})"

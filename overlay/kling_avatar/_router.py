@@ -52,6 +52,7 @@ from ._base_client import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
     DEFAULT_WAIT_TIMEOUT,
+    Clock,
     Done,
     OnUpdate,
     Send,
@@ -324,6 +325,13 @@ class BaseRouter(Generic[ClientT, TransportT]):
             self._accounts[name] = account_key(name, key or os.environ.get(kind.key_env, ""))
         self._clock: Callable[[], float] = time.monotonic
         self._failed: dict[Provider, tuple[float, str]] = {}
+
+    def use_clock(self, clock: Clock) -> Self:
+        """The router's deadlines and each of its clients on ``clock`` (see the clients')."""
+        self._clock = clock.monotonic
+        for client in self.clients.values():
+            client.use_clock(clock)
+        return self
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(providers={list(self.providers)!r}, prefer={self.prefer!r})"

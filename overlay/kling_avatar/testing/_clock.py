@@ -48,14 +48,5 @@ class MockClock:
     def attach(self, client: C) -> C:
         """Put an AvatarClient, an AsyncAvatarClient or a router's clients on this clock."""
         target: Any = client
-        clients = getattr(target, "clients", None)
-        if isinstance(clients, dict):  # a router: its own deadlines and each client
-            target._clock = self.monotonic
-            for each in clients.values():
-                self.attach(each)
-            return client
-        target._clock = self.monotonic
-        target._wall = self.time
-        asynchronous = getattr(type(target), "_asynchronous", False)
-        target._pause = self.async_sleep if asynchronous else self.sleep
+        target.use_clock(self)
         return client
