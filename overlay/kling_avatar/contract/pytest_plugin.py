@@ -86,7 +86,10 @@ class ContractItem(pytest.Item):
         if base_url and not key:
             raise AssertionError(f"{KEY_VARIABLES[self.provider]} must hold the key for {base_url}")
         chosen = config.getoption("kling_contract_report_dir")
-        report_dir = chosen or Path(config._tmp_path_factory.mktemp(f"contract-{self.provider}"))  # type: ignore[attr-defined]
+        # An Item has no fixtures; pytest's own temporary-path factory (kept under --basetemp and
+        # pruned like every test's tmp_path) is reachable only through this private attribute.
+        factory = config._tmp_path_factory  # type: ignore[attr-defined]
+        report_dir = chosen or Path(factory.mktemp(f"contract-{self.provider}"))
         run_contract(
             self.provider,
             base_url=base_url,

@@ -262,6 +262,15 @@ class MockState:
         self._timer_due = due
         self._timer = loop.call_later(max(0.0, due - self.monotonic()), self.settle_due)
 
+    def leave_loop(self) -> None:
+        """Forget the loop's timer and futures: they cannot run on the next loop (the
+        in-process mock moves to each test's own loop)."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self.background.clear()
+        self.asleep.clear()
+
     async def sleep(self, seconds: float) -> None:
         """Sleep ``seconds`` of the mock's clock (on the loop): advance() cuts it short."""
         due = self.monotonic() + seconds

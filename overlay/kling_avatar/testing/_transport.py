@@ -100,7 +100,7 @@ class InProcessMock(MockControls):
 
     def transport(self) -> httpx.BaseTransport:
         """A transport for ``httpx.Client`` / ``AvatarClient(transport=...)``."""
-        return _SyncTransport(self)
+        return _SyncTransport(lambda request: self._run(self.handle(request)))
 
     def async_transport(self) -> httpx.AsyncBaseTransport:
         """A transport for ``httpx.AsyncClient`` / ``AsyncAvatarClient(transport=...)``."""
@@ -134,12 +134,7 @@ class InProcessMock(MockControls):
     def _bind(self) -> None:
         """Move the state's timers and callbacks to the running loop (a new test's loop)."""
         state = self.state
-        timer = getattr(state, "_timer", None)
-        if timer is not None:
-            timer.cancel()
-            state._timer = None
-        # The old loop's futures and HTTP client cannot run on this one.
-        state.background.clear()
+        state.leave_loop()
         self.app.startup()
         state.settle_due()
 
@@ -249,8 +244,8 @@ class InProcessMock(MockControls):
 
 
 class _SyncTransport(httpx.BaseTransport):
-    def __init__(self, mock: InProcessMock) -> None:
-        self._mock = mock
+    def __init__(self, answer: Callable[[httpx.Request], httpx.Response]) -> None:
+        self._answer = answer  # the mock's answer, on the sync side's loop
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         # The sync request's body is a sync stream; the ASGI side reads an async one.
@@ -262,7 +257,7 @@ class _SyncTransport(httpx.BaseTransport):
             content=body,
             extensions=request.extensions,
         )
-        response = self._mock._run(self._mock.handle(copy))
+        response = self._answer(copy)
         response.request = request
         return response
 
