@@ -433,6 +433,17 @@ def as_provider(value: object) -> Provider:
     )
 
 
+def key_variable(provider: object) -> str:
+    """The environment variable that holds the provider's API key."""
+    return adapter_class(provider).key_env
+
+
+def auth_headers(provider: object, key: str) -> dict[str, str]:
+    """The header that carries ``key`` to the provider, as its clients send it."""
+    cls = adapter_class(provider)
+    return {cls.auth_header: f"{cls.auth_prefix} {key}" if cls.auth_prefix else key}
+
+
 def adapter_class(provider: object) -> type[Adapter]:
     """The provider's adapter; its generated client is imported on first use only."""
     if as_provider(provider) == "crun":

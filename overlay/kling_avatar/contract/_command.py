@@ -28,10 +28,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from .._providers import key_variable
 from ._extra import require_extra
 from ._rules import PROVIDERS
 
-KEY_VARIABLES = {"crun": "CRUN_API_KEY", "apikley": "APIKLEY_API_KEY"}
 EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_USAGE = 2
@@ -163,7 +163,7 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
             parser.error("--base-url must not carry credentials (user:password@)")
         if len(providers) != 1:
             parser.error("--base-url needs --provider crun or --provider apikley")
-        variable = KEY_VARIABLES[providers[0]]
+        variable = key_variable(providers[0])
         if not env.get(variable):
             parser.error(f"{variable} must hold the API key for {args.base_url}")
         keys = {providers[0]: env[variable]}

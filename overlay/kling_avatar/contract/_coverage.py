@@ -23,6 +23,7 @@ from typing import Any
 import attrs
 import httpx
 
+from .._providers import auth_headers
 from ._spec import (
     Answer,
     Operation,
@@ -191,7 +192,7 @@ class SweepProblem:
 
 def _request(op: Operation, key: str) -> dict[str, Any]:
     """A request for ``op`` (faults fire before the mock looks at it, so any shape will do)."""
-    headers = {"x-api-key": key} if op.provider == "crun" else {"Authorization": f"Bearer {key}"}
+    headers = auth_headers(op.provider, key)
     params = {
         p["name"]: str(p.get("example", "contract"))
         for p in op.definition.get("parameters", [])

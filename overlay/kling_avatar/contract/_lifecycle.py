@@ -32,6 +32,7 @@ import httpx
 
 from kling_avatar._limits import stated_length
 
+from .._providers import auth_headers
 from ._spec import callback_schema as spec_callback_schema
 from ._spec import load_spec, operation, resolve, schema_errors
 
@@ -711,7 +712,7 @@ def drive(
     each to its end, fetch its result URLs, wait for its callback and check it all."""
     shape = SHAPES[provider]
     facts = lifecycle(shape)
-    headers = {"x-api-key": key} if provider == "crun" else {"Authorization": f"Bearer {key}"}
+    headers = auth_headers(provider, key)
     answers: list[tuple[str, int, Any]] = []
     runs: list[TaskRun] = []
     findings: list[Finding] = []

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .._providers import auth_headers
 from . import hooks  # noqa: F401 (registers the checks and hooks, unregisters the replaced ones)
 from ._spec import spec_path
 
@@ -25,7 +26,7 @@ def openapi_schema(provider: str, *, base_url: str, key: str) -> Any:
     ``key`` in the provider's own header."""
     import schemathesis
 
-    header = {"x-api-key": key} if provider == "crun" else {"Authorization": f"Bearer {key}"}
+    header = auth_headers(provider, key)
     schema = schemathesis.openapi.from_path(spec_path(provider))
     schema.config.update(base_url=base_url, headers=header)
     return schema

@@ -40,6 +40,7 @@ from typing import Any
 
 import attrs
 
+from .._providers import key_variable
 from ._coverage import (
     Coverage,
     SweepProblem,
@@ -50,13 +51,13 @@ from ._coverage import (
 )
 from ._lifecycle import DriveSettings, drive
 from ._lifecycle import Finding as LifecycleFinding
-from ._rules import TASK_CREATIONS, WRITE_OPERATIONS
+from ._rules import PROVIDERS, TASK_CREATIONS, WRITE_OPERATIONS
 from ._spec import spec_path
 
 # schemathesis's settings for the suite's runs, shipped with the package.
 CONFIG = Path(__file__).resolve().parent / "schemathesis.toml"
 
-KEY_VARIABLES = {"crun": "CRUN_API_KEY", "apikley": "APIKLEY_API_KEY"}
+KEY_VARIABLES = {name: key_variable(name) for name in PROVIDERS}
 # Each provider's operations, by the base URL they are sent to: (run name, path appended to the
 # base URL, operationIds). Apikley's uploads live on their own server, which the spec gives per
 # operation; its URL is the API's base URL plus `/file-upload` (on the mock too).
@@ -543,7 +544,8 @@ def lifecycle_settings(mock: Any = None) -> DriveSettings:
 
 
 # A second account's key per provider, for the check that one account's task is not another's.
-OTHER_KEY_VARIABLES = {"crun": "CRUN_API_KEY_2", "apikley": "APIKLEY_API_KEY_2"}
+# A second account's key, for the check that one account cannot read another's tasks.
+OTHER_KEY_VARIABLES = {name: f"{variable}_2" for name, variable in KEY_VARIABLES.items()}
 BASELINE_DAYS = 30
 
 

@@ -23,12 +23,12 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from .._providers import key_variable
 from ._rules import PROVIDERS
 
 if TYPE_CHECKING:
     from ._suite import SuiteResult
 
-KEY_VARIABLES = {"crun": "CRUN_API_KEY", "apikley": "APIKLEY_API_KEY"}
 MOCK = "mock"
 
 
@@ -82,9 +82,10 @@ class ContractItem(pytest.Item):
         config = self.config
         target = config.getoption("kling_contract")
         base_url = None if target == MOCK else target
-        key = os.environ.get(KEY_VARIABLES[self.provider]) if base_url else None
+        variable = key_variable(self.provider)
+        key = os.environ.get(variable) if base_url else None
         if base_url and not key:
-            raise AssertionError(f"{KEY_VARIABLES[self.provider]} must hold the key for {base_url}")
+            raise AssertionError(f"{variable} must hold the key for {base_url}")
         chosen = config.getoption("kling_contract_report_dir")
         # An Item has no fixtures; pytest's own temporary-path factory (kept under --basetemp and
         # pruned like every test's tmp_path) is reachable only through this private attribute.
