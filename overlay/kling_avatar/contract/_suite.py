@@ -544,7 +544,6 @@ def lifecycle_settings(mock: Any = None) -> DriveSettings:
 
 
 # A second account's key per provider, for the check that one account's task is not another's.
-# A second account's key, for the check that one account cannot read another's tasks.
 OTHER_KEY_VARIABLES = {name: f"{variable}_2" for name, variable in KEY_VARIABLES.items()}
 BASELINE_DAYS = 30
 
