@@ -25,7 +25,7 @@ from ._exceptions import (
     InvalidRequestError,
     UnexpectedResponseError,
 )
-from ._inputs import check_task_id, check_task_input, check_url, is_loopback_url
+from ._inputs import check_task_id, check_task_input, check_url, is_loopback_url, positive_int
 from ._limits import (
     ACCEPT_ENCODING,
     DEFAULT_MAX_ANSWER_BYTES,
@@ -127,15 +127,6 @@ def transport_error(
     return error
 
 
-def _positive_int(field: str, value: object, provider: Provider) -> int:
-    """A caller's count setting: a whole number of at least 1, else a typed error."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidRequestError(f"{field}: must be an integer", provider=provider, field=field)
-    if value < 1:
-        raise InvalidRequestError(f"{field}: must be at least 1", provider=provider, field=field)
-    return value
-
-
 class Clock(Protocol):
     """Time for a client other than the machine's (``kling_avatar.testing.MockClock``)."""
 
@@ -192,8 +183,8 @@ class BaseClient(Generic[HttpT, TransportT]):
         self.base_url = check_url(url, "base_url").rstrip("/")
         self.timeout = float(timeout)
         self.max_retries = int(max_retries)
-        self.max_connections = _positive_int("max_connections", max_connections, name)
-        self.max_answer_bytes = _positive_int("max_answer_bytes", max_answer_bytes, name)
+        self.max_connections = positive_int("max_connections", max_connections, name)
+        self.max_answer_bytes = positive_int("max_answer_bytes", max_answer_bytes, name)
         # URLs in answers may name this machine only when the API itself is here (the mock).
         self._adapter: Adapter = kind(key, models, allow_loopback=is_loopback_url(self.base_url))
         self._retry_backoff = Backoff(retry_delay, factor=2.0, maximum=max(8.0, retry_delay))

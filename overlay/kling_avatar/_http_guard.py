@@ -10,10 +10,9 @@ reference service both run uvicorn with `uvicorn_limits()`.
 from __future__ import annotations
 
 import asyncio
-import math
 from typing import Any
 
-from ._exceptions import InvalidRequestError
+from ._inputs import positive_int, positive_seconds
 
 __all__ = ["DEFAULT_HEADER_TIMEOUT", "DEFAULT_MAX_HEADER_BYTES", "uvicorn_limits"]
 
@@ -39,26 +38,9 @@ def uvicorn_limits(
     """Options for `uvicorn.run` / `uvicorn.Config`: a connection whose request line and headers
     take longer than `header_timeout` seconds or more than `max_header_bytes` bytes is closed
     (431 for the size), whichever HTTP implementation uvicorn picks."""
-    if not (
-        isinstance(header_timeout, int | float)
-        and not isinstance(header_timeout, bool)
-        and 0 < header_timeout < math.inf
-    ):
-        raise InvalidRequestError(
-            "header_timeout: must be a finite number of seconds > 0", field="header_timeout"
-        )
-    if not (
-        isinstance(max_header_bytes, int)
-        and not isinstance(max_header_bytes, bool)
-        and max_header_bytes > 0
-    ):
-        raise InvalidRequestError(
-            "max_header_bytes: must be a positive integer", field="max_header_bytes"
-        )
-    return {
-        "http": guarded_protocol(float(header_timeout), max_header_bytes),
-        "h11_max_incomplete_event_size": max_header_bytes,
-    }
+    timeout = positive_seconds("header_timeout", header_timeout)
+    size = positive_int("max_header_bytes", max_header_bytes)
+    return {"http": guarded_protocol(timeout, size), "h11_max_incomplete_event_size": size}
 
 
 def guarded_protocol(

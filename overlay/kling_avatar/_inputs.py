@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import math
 import re
 import socket
 from typing import Literal, TypeAlias
@@ -12,6 +13,23 @@ import attrs
 
 from ._exceptions import InvalidRequestError
 from ._uploads import LocalFile, UploadFile, is_local_file, prepare_upload
+
+
+def positive_int(field: str, value: object, provider: str | None = None) -> int:
+    """A caller's count setting: a whole number of at least 1, else a typed error."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidRequestError(f"{field}: must be an integer", provider=provider, field=field)
+    if value < 1:
+        raise InvalidRequestError(f"{field}: must be at least 1", provider=provider, field=field)
+    return value
+
+
+def positive_seconds(field: str, value: object) -> float:
+    """A caller's duration setting: a finite number of seconds above 0, else a typed error."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < math.inf:
+        raise InvalidRequestError(f"{field}: must be a finite number of seconds > 0", field=field)
+    return float(value)
+
 
 # Apikley's (kie.ai's) documented limit; each adapter states its own (`Adapter.max_prompt`).
 MAX_PROMPT = 5000

@@ -17,7 +17,6 @@ import hmac
 import inspect
 import json
 import logging
-import math
 import secrets
 import threading
 import weakref
@@ -41,7 +40,7 @@ from ._exceptions import (
     NotFoundError,
     UnexpectedResponseError,
 )
-from ._inputs import check_task_id, check_url
+from ._inputs import check_task_id, check_url, positive_int, positive_seconds
 from ._models import Provider, Task, TaskState
 from ._providers import PROVIDERS, adapter_class
 from ._retry import Backoff
@@ -246,28 +245,12 @@ class Receiver:
         if not (isinstance(max_body, int) and max_body > 0):
             raise InvalidRequestError("max_body: must be a positive integer", field="max_body")
         self.max_body = max_body
-        if not (
-            isinstance(max_confirmations, int)
-            and not isinstance(max_confirmations, bool)
-            and max_confirmations > 0
-        ):
-            raise InvalidRequestError(
-                "max_confirmations: must be a positive integer", field="max_confirmations"
-            )
-        self.max_confirmations = max_confirmations
+        self.max_confirmations = positive_int("max_confirmations", max_confirmations)
         self.tolerance = check_tolerance(tolerance)
-        for name, value in (
-            ("poll_interval", poll_interval),
-            ("delivery_ttl", delivery_ttl),
-            ("read_timeout", read_timeout),
-        ):
-            if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
-                raise InvalidRequestError(f"{name}: must be a positive number", field=name)
-        self.fallback_backoff = Backoff(
-            float(poll_interval), factor=2.0, maximum=10 * float(poll_interval), jitter=0.1
-        )
-        self.delivery_ttl = float(delivery_ttl)
-        self.read_timeout = float(read_timeout)
+        poll = positive_seconds("poll_interval", poll_interval)
+        self.fallback_backoff = Backoff(poll, factor=2.0, maximum=10 * poll, jitter=0.1)
+        self.delivery_ttl = positive_seconds("delivery_ttl", delivery_ttl)
+        self.read_timeout = positive_seconds("read_timeout", read_timeout)
         self._lock = threading.Lock()
         self._watches: dict[tuple[str, str], list[Watch]] = {}
         self._recent: OrderedDict[tuple[str, str], Task] = OrderedDict()
