@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 import attrs
 
 from ._exceptions import InvalidRequestError
+from ._redact import shown
 from ._uploads import LocalFile, UploadFile, is_local_file, prepare_upload
 
 
@@ -125,7 +126,7 @@ def answer_url_problem(value: object, *, allow_loopback: bool) -> str | None:
 
 def check_url(value: object, field: str) -> str:
     if not isinstance(value, str) or not is_http_url(value):
-        raise InvalidRequestError(f"{field}: not an http(s) URL: {value!r}", field=field)
+        raise InvalidRequestError(f"{field}: not an http(s) URL: {shown(value)}", field=field)
     return value
 
 
@@ -147,7 +148,7 @@ def media(value: object, field: str, kind: Literal["image", "audio"]) -> str | U
         if is_http_url(value):
             return value
         raise InvalidRequestError(
-            f"{field}: not an http(s) URL: {value!r:.100}{PATH_ADVICE}", field=field
+            f"{field}: not an http(s) URL: {shown(value, 100)}{PATH_ADVICE}", field=field
         )
     if is_local_file(value):
         return prepare_upload(value, field=field, kind=kind)

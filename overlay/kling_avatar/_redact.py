@@ -249,7 +249,12 @@ def redact_url(url: str) -> str:
 
 def redact_urls(text: str) -> str:
     """Every presigned URL in `text` with its query string blanked."""
-    return Redactor()(text)
+    return _URLS_ONLY(text)
+
+
+def shown(value: object, limit: int = 120) -> str:
+    """What a message may quote of a caller's value: `repr`, credentials in URLs blanked, cut."""
+    return _URLS_ONLY.show(value, limit)
 
 
 def cut(text: str, limit: int) -> str:
@@ -308,6 +313,9 @@ class Redactor:
         except (RecursionError, ValueError):  # a deep structure; a huge int's str
             text = f"<{type(value).__name__}>"
         return cut(self(text), limit)
+
+
+_URLS_ONLY = Redactor()  # no key known: credentials in URLs only
 
 
 # Control characters (C0, DEL, C1) and the invisible format characters that reorder or hide

@@ -17,6 +17,7 @@ from typing import Literal, Protocol, TypeAlias, cast
 import attrs
 
 from ._exceptions import InvalidRequestError
+from ._redact import shown
 
 __all__ = [
     "MAX_UPLOAD_BYTES",
@@ -235,7 +236,7 @@ def prepare_upload(
         content = bytes(source)
     elif isinstance(source, str):
         raise InvalidRequestError(
-            f"{field}: a str is a URL, not a local file ({source!r:.80}); pass "
+            f"{field}: a str is a URL, not a local file ({shown(source, 80)}); pass "
             "pathlib.Path(...) or an open binary file to read a file",
             field=field,
         )

@@ -212,3 +212,27 @@ def test_a_video_whose_content_length_is_no_number_is_refused(
     with fake_client("crun", handler) as client, pytest.raises(DownloadError, match="bad Content"):
         client.download(task, tmp_path)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("value", "secret"),
+    [
+        ("s3://bucket/key?X-Amz-Signature=0123456789abcdef", "0123456789abcdef"),
+        ("ftp://user:hunter2pass@host/portrait.png", "hunter2pass"),
+        ("gs://bucket/o?X-Goog-Signature=feedfacecafe", "feedfacecafe"),
+    ],
+)
+def test_a_refused_str_is_not_quoted_with_its_credentials(value: str, secret: str) -> None:
+    # A caller's URL that is no http(s) URL is refused; the message names it without the
+    # signature or password it carries (the one redaction rule), for create and for upload.
+    with AvatarClient(
+        "crun",
+        api_key="ak_test_0123456789",
+        transport=httpx.MockTransport(lambda request: pytest.fail("nothing may be sent")),
+    ) as client:
+        with pytest.raises(InvalidRequestError) as refused:
+            client.create_task(image_url=value, audio_url="https://example.com/hi.mp3")
+        assert secret not in str(refused.value) and "[redacted]" in str(refused.value)
+        with pytest.raises(InvalidRequestError) as refused:
+            client.upload_file(value)  # type: ignore[arg-type]
+        assert secret not in str(refused.value) and "[redacted]" in str(refused.value)
