@@ -32,8 +32,6 @@ def positive_seconds(field: str, value: object) -> float:
     return float(value)
 
 
-# Apikley's (kie.ai's) documented limit; each adapter states its own (`Adapter.max_prompt`).
-MAX_PROMPT = 5000
 MODES = ("std", "pro")
 
 # What `image_url`/`audio_url` take: a str is an http(s) URL; a local file is a path object
@@ -184,8 +182,9 @@ def check_task_input(
     mode: object,
     callback_url: object,
     *,
-    max_prompt: int = MAX_PROMPT,
+    max_prompt: int,
 ) -> TaskInput:
+    """The checked input of one creation; `max_prompt` is the provider's (`Adapter.max_prompt`)."""
     if not isinstance(prompt, str):
         raise InvalidRequestError("prompt: must be a string", field="prompt")
     if len(prompt) > max_prompt:

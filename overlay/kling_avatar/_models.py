@@ -3,30 +3,21 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal, TypeAlias
+from typing import TypeAlias
 
 import attrs
 
 from ._redact import redact_url
-
-if TYPE_CHECKING:
-    from kling_avatar_generated.apikley.models.task_created import TaskCreated as ApikleyTaskCreated
-    from kling_avatar_generated.apikley.models.task_record import TaskRecord
-    from kling_avatar_generated.crun.models.task_created import TaskCreated as CrunTaskCreated
-    from kling_avatar_generated.crun.models.task_info import TaskInfo
+from ._registry import Provider
 
 __all__ = ["Provider", "RawTask", "Task", "TaskState"]
 
-Provider: TypeAlias = Literal["crun", "apikley"]
 
-RawTask: TypeAlias = (
-    "TaskInfo | TaskRecord | CrunTaskCreated | ApikleyTaskCreated | Mapping[str, object]"
-)
-"""What a `Task` was read from: the generated model (crun `TaskInfo`, Apikley `TaskRecord`, or
-either `TaskCreated` right after creation), or the decoded JSON object when the provider reported
-a state the generated models do not know."""
+RawTask: TypeAlias = object
+"""What a `Task` was read from: the provider's generated model (its task object, or its creation
+answer right after creation), or the decoded JSON object when the provider reported a state the
+generated models do not know. Typed `object`: each provider's models are its own."""
 
 
 class TaskState(enum.StrEnum):

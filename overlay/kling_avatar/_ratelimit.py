@@ -33,7 +33,6 @@ if TYPE_CHECKING:
     from ._models import Provider
 
 __all__ = [
-    "DEFAULT_RATE_LIMITS",
     "MemoryRateLimitStore",
     "RateLimit",
     "RateLimitStore",
@@ -60,14 +59,6 @@ class RateLimit:
 
     requests: int = attrs.field(validator=_positive_int)
     per: float = attrs.field(validator=_positive_number, converter=float)
-
-
-# kie.ai documents about 20 new generation requests per 10 s per account, rejected ones not
-# queued; Apikley (a kie clone) says only that its limits "may differ". crun publishes none.
-DEFAULT_RATE_LIMITS: dict[Provider, RateLimit | None] = {
-    "apikley": RateLimit(20, 10.0),
-    "crun": None,
-}
 
 
 # Longer than any creation request may take (the clients' default timeout is 60 s).

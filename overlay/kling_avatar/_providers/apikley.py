@@ -13,10 +13,12 @@ from kling_avatar_generated.apikley.api.default import get_task_details
 from kling_avatar_generated.apikley.models import TaskRecord
 from kling_avatar_generated.apikley.types import UNSET, File
 
-from ._exceptions import AvatarError, NotFoundError
-from ._inputs import MAX_PROMPT, TaskInput
-from ._models import Task, TaskState
-from ._providers import (
+from .._exceptions import AvatarError, NotFoundError
+from .._inputs import TaskInput
+from .._models import Task, TaskState
+from .._ratelimit import RateLimit
+from .._uploads import UploadFile
+from ._base import (
     Adapter,
     Json,
     Operation,
@@ -24,7 +26,6 @@ from ._providers import (
     decode_json,
     unknown_state_task,
 )
-from ._uploads import UploadFile
 
 # Only reading a task is imported with the module; every other operation imports its generated
 # module and models when first built: a client that only polls does not create the attrs
@@ -49,11 +50,16 @@ class Apikley(Adapter):
     client_class = AuthenticatedClient
     default_base_url = "https://api.apikley.ru"
     upload_prefix = "/file-upload"
+    # kie.ai documents about 20 new generation requests per 10 s per account, rejected ones not
+    # queued; Apikley (a kie clone) says only that its limits "may differ". crun publishes none.
+    default_rate_limit = RateLimit(20, 10.0)
+    # kie.ai's scheme: X-Webhook-Signature over the task id and a timestamp (see _callbacks).
+    signs_callbacks = True
     # Apikley answers "recordInfo is null" for a task it has just accepted: 30 s after this
     # client created it, it means the task does not exist. An id of unknown age may also have
     # been created a moment ago (by another process): a short grace, then not found.
     not_found_grace = 30.0
-    max_prompt = MAX_PROMPT  # kie.ai's documented limit for the model
+    max_prompt = 5000  # kie.ai's documented limit for the model
     # Apikley picks standard or pro by model name. Its docs name only the pro model; the standard
     # name is the one kie.ai's model table and most public clients use. specs/apikley.yaml
     # (x-model-names) records what each source says; `models=` picks another.
@@ -190,3 +196,4 @@ class Apikley(Adapter):
 
         url: str = yield Operation("uploadFileStream", build, uploaded, server="upload")
         return url
+ADAPTER = Apikley

@@ -29,7 +29,7 @@ from typing import (
 import attrs
 import httpx
 
-from ._exceptions import (
+from .._exceptions import (
     AvatarError,
     EndpointNotFoundError,
     GenerationFailedError,
@@ -37,12 +37,13 @@ from ._exceptions import (
     UnexpectedResponseError,
     error_class,
 )
-from ._inputs import TaskInput, answer_url_problem
-from ._models import Provider, Task, TaskState
-from ._redact import Redactor, cut
-from ._retry import parse_retry_after
-from ._uploads import UploadFile
-from ._wait import DOCUMENTED_SCHEDULE, PollSchedule
+from .._inputs import TaskInput, answer_url_problem
+from .._models import Provider, Task, TaskState
+from .._ratelimit import RateLimit
+from .._redact import Redactor, cut
+from .._retry import parse_retry_after
+from .._uploads import UploadFile
+from .._wait import DOCUMENTED_SCHEDULE, PollSchedule
 
 if TYPE_CHECKING:
     from kling_avatar_generated.apikley.models import TaskCreated as ApikleyTaskCreated
@@ -53,7 +54,7 @@ Server: TypeAlias = Literal["api", "upload", "external"]
 Json: TypeAlias = Mapping[str, object]
 
 _REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-trace-id")
-_NOT_JSON = object()
+NOT_JSON = object()
 
 
 @attrs.frozen
@@ -75,11 +76,11 @@ UploadSteps: TypeAlias = Generator[Operation[Any], Any, str]
 
 
 def decode_json(content: bytes | str) -> object:
-    """The decoded JSON, or `_NOT_JSON`."""
+    """The decoded JSON, or `NOT_JSON`."""
     try:
         return json.loads(content)
     except (ValueError, RecursionError):
-        return _NOT_JSON
+        return NOT_JSON
 
 
 def message_of(body: object) -> str:
@@ -121,7 +122,7 @@ class Reader:
             raise self._error(response, status, body, f"HTTP {status}")
         if not isinstance(body, Mapping):
             snippet = self.show(response.content.decode("utf-8", "replace"))
-            what = "not JSON" if body is _NOT_JSON else "JSON but not an object"
+            what = "not JSON" if body is NOT_JSON else "JSON but not an object"
             raise self.unexpected(
                 f"the answer is {what}: {snippet}",
                 code=status,
@@ -316,6 +317,12 @@ class Adapter(abc.ABC):
     auth_prefix: ClassVar[str]
     client_class: ClassVar[Callable[..., GeneratedClient]]
 
+    # The provider's own limit on task creations per account, where one is known (the router
+    # waits for a slot under it unless told otherwise).
+    default_rate_limit: ClassVar[RateLimit | None] = None
+    # Whether its callbacks carry a signature made with a key the user holds (`webhook_key=`).
+    signs_callbacks: ClassVar[bool] = False
+
     # The model name sent for each mode, where the provider picks the mode by model name
     # (None: the provider has a `mode` field instead). The client's `models=` overrides it.
     default_models: ClassVar[Mapping[str, str] | None] = None
@@ -415,41 +422,3 @@ class Adapter(abc.ABC):
     def registered_callback_url(self, task: Task) -> str | None:
         """The callback URL the provider says `task` was created with, when it says."""
         return None
-
-
-PROVIDERS: tuple[Provider, ...] = ("crun", "apikley")
-
-
-def as_provider(value: object) -> Provider:
-    """`value` as a `Provider`, for a name known only at run time (a setting, an argument):
-    the client signatures take the `Literal`, so that a typo is a type error, and this is the
-    checked way from a `str` to it. Anything else raises InvalidRequestError (code 422)."""
-    if value == "crun":
-        return "crun"
-    if value == "apikley":
-        return "apikley"
-    raise InvalidRequestError(
-        f"provider: must be 'crun' or 'apikley', got {value!r:.80}", field="provider"
-    )
-
-
-def key_variable(provider: object) -> str:
-    """The environment variable that holds the provider's API key."""
-    return adapter_class(provider).key_env
-
-
-def auth_headers(provider: object, key: str) -> dict[str, str]:
-    """The header that carries ``key`` to the provider, as its clients send it."""
-    cls = adapter_class(provider)
-    return {cls.auth_header: f"{cls.auth_prefix} {key}" if cls.auth_prefix else key}
-
-
-def adapter_class(provider: object) -> type[Adapter]:
-    """The provider's adapter; its generated client is imported on first use only."""
-    if as_provider(provider) == "crun":
-        from ._crun import Crun
-
-        return Crun
-    from ._apikley import Apikley
-
-    return Apikley

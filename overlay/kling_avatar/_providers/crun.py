@@ -14,10 +14,10 @@ from kling_avatar_generated.crun.types import UNSET
 if TYPE_CHECKING:
     from kling_avatar_generated.crun.models import CreateTaskRequest
 
-from ._inputs import TaskInput
-from ._models import Task, TaskState
-from ._providers import Adapter, Json, Operation, UploadSteps, absent, unknown_state_task
-from ._uploads import UploadFile
+from .._inputs import TaskInput
+from .._models import Task, TaskState
+from .._uploads import UploadFile
+from ._base import Adapter, Json, Operation, UploadSteps, absent, unknown_state_task
 
 # Only reading a task is imported with the module; every other operation imports its generated
 # module and models when first built: a client that only polls does not create the attrs
@@ -200,3 +200,4 @@ class Crun(Adapter):
     def _put_done(self, response: httpx.Response) -> None:
         if not response.is_success:
             self.reader.envelope(response)  # raises the error class of the HTTP status
+ADAPTER = Crun
