@@ -1,7 +1,7 @@
 """What the provider adapters (`_crun`, `_apikley`) share: operations, and reading answers.
 
 Nothing here does I/O. Each call is an `Operation`: how to build its request (for every spec'd
-operation, the generated builder `api.<tag>.<op>._get_kwargs`) and how to read its answer.
+operation, the generated builder `api.<tag>.<op>.request_kwargs`) and how to read its answer.
 Answers are read from the raw response: the envelope is checked here before `data` reaches a
 generated model, because the generated parsers raise KeyError/ValueError/JSONDecodeError on
 anything off-spec.

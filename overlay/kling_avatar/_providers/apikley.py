@@ -92,7 +92,7 @@ class Apikley(Adapter):
         )
         return Operation(
             "kling-ai-avatar-v1-pro",
-            lambda: kling_ai_avatar_v1_pro._get_kwargs(body=body),
+            lambda: kling_ai_avatar_v1_pro.request_kwargs(body=body),
             self._created,
             idempotent=False,
         )
@@ -105,7 +105,7 @@ class Apikley(Adapter):
     def get_task(self, task_id: str) -> Operation[Task]:
         return Operation(
             "getTaskDetails",
-            lambda: get_task_details._get_kwargs(task_id=task_id),
+            lambda: get_task_details.request_kwargs(task_id=task_id),
             self._task_answer,
         )
 
@@ -171,7 +171,7 @@ class Apikley(Adapter):
     def get_credits(self) -> Operation[float]:
         from kling_avatar_generated.apikley.api.default import get_credits
 
-        return Operation("getCredits", get_credits._get_kwargs, self._credits)
+        return Operation("getCredits", get_credits.request_kwargs, self._credits)
 
     def _credits(self, response: httpx.Response) -> float:
         return self.reader.number(self.reader.envelope(response)[1], "data")
@@ -187,7 +187,7 @@ class Apikley(Adapter):
                 upload_path=_UPLOAD_FOLDER,
                 file_name=file.file_name,
             )
-            return upload_file_stream._get_kwargs(body=body)
+            return upload_file_stream.request_kwargs(body=body)
 
         def uploaded(response: httpx.Response) -> str:
             data = self.reader.envelope(response)[1]

@@ -48,7 +48,7 @@ class Crun(Adapter):
         body = self._request(task, image_url, audio_url)
         return Operation(
             "createTask",
-            lambda: create_task._get_kwargs(body=body),
+            lambda: create_task.request_kwargs(body=body),
             self._created,
             idempotent=False,
         )
@@ -61,7 +61,7 @@ class Crun(Adapter):
 
         body = self._request(task, image_url, audio_url)
         return Operation(
-            "estimateTask", lambda: estimate_task._get_kwargs(body=body), self._estimate
+            "estimateTask", lambda: estimate_task.request_kwargs(body=body), self._estimate
         )
 
     def _estimate(self, response: httpx.Response) -> tuple[float, bool | None]:
@@ -97,7 +97,7 @@ class Crun(Adapter):
 
     def get_task(self, task_id: str) -> Operation[Task]:
         return Operation(
-            "getTaskInfo", lambda: get_task_info._get_kwargs(task_id=task_id), self._task_answer
+            "getTaskInfo", lambda: get_task_info.request_kwargs(task_id=task_id), self._task_answer
         )
 
     def _task_answer(self, response: httpx.Response) -> Task:
@@ -155,7 +155,7 @@ class Crun(Adapter):
     def get_credits(self) -> Operation[float]:
         from kling_avatar_generated.crun.api.account import get_balance
 
-        return Operation("getBalance", get_balance._get_kwargs, self._balance)
+        return Operation("getBalance", get_balance.request_kwargs, self._balance)
 
     def _balance(self, response: httpx.Response) -> float:
         from kling_avatar_generated.crun.models import Balance
@@ -180,7 +180,9 @@ class Crun(Adapter):
 
         reply = yield Operation(
             "getUploadUrl",
-            lambda: get_upload_url._get_kwargs(content_type=file.content_type, ext=file.extension),
+            lambda: get_upload_url.request_kwargs(
+                content_type=file.content_type, ext=file.extension
+            ),
             target,
         )
         presigned, file_url = cast(tuple[str, str], reply)

@@ -1,3 +1,11 @@
+"""GET /api/v1/chat/credit: one operation of the API.
+
+`request_kwargs(...)` is the public request builder: it returns the keyword arguments of
+`httpx.Client.request` (method, url, params, headers, json/content/files) without sending
+anything. An overlay uses it to build the request and send it through its own transport; the
+`sync*`/`asyncio*` functions below use it too.
+"""
+
 from http import HTTPStatus
 from typing import Any
 
@@ -10,7 +18,7 @@ from ...models.get_credits_response_200 import GetCreditsResponse200
 from ...types import Response
 
 
-def _get_kwargs() -> dict[str, Any]:
+def request_kwargs() -> dict[str, Any]:
 
     _kwargs: dict[str, Any] = {
         "method": "get",
@@ -76,7 +84,7 @@ def sync_detailed(
         Response[ApiResponse | GetCreditsResponse200]
     """
 
-    kwargs = _get_kwargs()
+    kwargs = request_kwargs()
 
     response = client.get_httpx_client().request(
         **kwargs,
@@ -122,7 +130,7 @@ async def asyncio_detailed(
         Response[ApiResponse | GetCreditsResponse200]
     """
 
-    kwargs = _get_kwargs()
+    kwargs = request_kwargs()
 
     response = await client.get_async_httpx_client().request(**kwargs)
 

@@ -1,3 +1,11 @@
+"""POST /api/v1/common/download-url: one operation of the API.
+
+`request_kwargs(...)` is the public request builder: it returns the keyword arguments of
+`httpx.Client.request` (method, url, params, headers, json/content/files) without sending
+anything. An overlay uses it to build the request and send it through its own transport; the
+`sync*`/`asyncio*` functions below use it too.
+"""
+
 from http import HTTPStatus
 from typing import Any
 
@@ -11,7 +19,7 @@ from ...models.get_download_url_response_200 import GetDownloadUrlResponse200
 from ...types import Response
 
 
-def _get_kwargs(
+def request_kwargs(
     *,
     body: DownloadUrlRequest,
 ) -> dict[str, Any]:
@@ -91,7 +99,7 @@ def sync_detailed(
         Response[ApiResponse | GetDownloadUrlResponse200]
     """
 
-    kwargs = _get_kwargs(
+    kwargs = request_kwargs(
         body=body,
     )
 
@@ -150,7 +158,7 @@ async def asyncio_detailed(
         Response[ApiResponse | GetDownloadUrlResponse200]
     """
 
-    kwargs = _get_kwargs(
+    kwargs = request_kwargs(
         body=body,
     )
 

@@ -1,3 +1,11 @@
+"""GET /api/v1/jobs/recordInfo: one operation of the API.
+
+`request_kwargs(...)` is the public request builder: it returns the keyword arguments of
+`httpx.Client.request` (method, url, params, headers, json/content/files) without sending
+anything. An overlay uses it to build the request and send it through its own transport; the
+`sync*`/`asyncio*` functions below use it too.
+"""
+
 from http import HTTPStatus
 from typing import Any
 
@@ -11,7 +19,7 @@ from ...models.task_query_error import TaskQueryError
 from ...types import UNSET, Response
 
 
-def _get_kwargs(
+def request_kwargs(
     *,
     task_id: str,
 ) -> dict[str, Any]:
@@ -120,7 +128,7 @@ def sync_detailed(
         Response[ApiResponse | GetTaskDetailsResponse200 | TaskQueryError]
     """
 
-    kwargs = _get_kwargs(
+    kwargs = request_kwargs(
         task_id=task_id,
     )
 
@@ -195,7 +203,7 @@ async def asyncio_detailed(
         Response[ApiResponse | GetTaskDetailsResponse200 | TaskQueryError]
     """
 
-    kwargs = _get_kwargs(
+    kwargs = request_kwargs(
         task_id=task_id,
     )
 

@@ -1,3 +1,11 @@
+"""POST /api/v1/jobs/createTask: one operation of the API.
+
+`request_kwargs(...)` is the public request builder: it returns the keyword arguments of
+`httpx.Client.request` (method, url, params, headers, json/content/files) without sending
+anything. An overlay uses it to build the request and send it through its own transport; the
+`sync*`/`asyncio*` functions below use it too.
+"""
+
 from http import HTTPStatus
 from typing import Any
 
@@ -11,7 +19,7 @@ from ...models.kling_ai_avatar_v1_pro_response_200 import KlingAiAvatarV1ProResp
 from ...types import Response
 
 
-def _get_kwargs(
+def request_kwargs(
     *,
     body: KlingAiAvatarV1ProBody,
 ) -> dict[str, Any]:
@@ -96,7 +104,7 @@ def sync_detailed(
         Response[ApiResponse | KlingAiAvatarV1ProResponse200]
     """
 
-    kwargs = _get_kwargs(
+    kwargs = request_kwargs(
         body=body,
     )
 
@@ -165,7 +173,7 @@ async def asyncio_detailed(
         Response[ApiResponse | KlingAiAvatarV1ProResponse200]
     """
 
-    kwargs = _get_kwargs(
+    kwargs = request_kwargs(
         body=body,
     )
 

@@ -1,3 +1,11 @@
+"""POST /api/file-base64-upload: one operation of the API.
+
+`request_kwargs(...)` is the public request builder: it returns the keyword arguments of
+`httpx.Client.request` (method, url, params, headers, json/content/files) without sending
+anything. An overlay uses it to build the request and send it through its own transport; the
+`sync*`/`asyncio*` functions below use it too.
+"""
+
 from http import HTTPStatus
 from typing import Any
 
@@ -11,7 +19,7 @@ from ...models.file_upload_response import FileUploadResponse
 from ...types import Response
 
 
-def _get_kwargs(
+def request_kwargs(
     *,
     body: FileBase64UploadRequest,
 ) -> dict[str, Any]:
@@ -106,7 +114,7 @@ def sync_detailed(
         Response[ApiResponse | FileUploadResponse]
     """
 
-    kwargs = _get_kwargs(
+    kwargs = request_kwargs(
         body=body,
     )
 
@@ -165,7 +173,7 @@ async def asyncio_detailed(
         Response[ApiResponse | FileUploadResponse]
     """
 
-    kwargs = _get_kwargs(
+    kwargs = request_kwargs(
         body=body,
     )
 

@@ -1,3 +1,11 @@
+"""POST /api/file-url-upload: one operation of the API.
+
+`request_kwargs(...)` is the public request builder: it returns the keyword arguments of
+`httpx.Client.request` (method, url, params, headers, json/content/files) without sending
+anything. An overlay uses it to build the request and send it through its own transport; the
+`sync*`/`asyncio*` functions below use it too.
+"""
+
 from http import HTTPStatus
 from typing import Any
 
@@ -11,7 +19,7 @@ from ...models.file_url_upload_request import FileUrlUploadRequest
 from ...types import Response
 
 
-def _get_kwargs(
+def request_kwargs(
     *,
     body: FileUrlUploadRequest,
 ) -> dict[str, Any]:
@@ -107,7 +115,7 @@ def sync_detailed(
         Response[ApiResponse | FileUploadResponse]
     """
 
-    kwargs = _get_kwargs(
+    kwargs = request_kwargs(
         body=body,
     )
 
@@ -168,7 +176,7 @@ async def asyncio_detailed(
         Response[ApiResponse | FileUploadResponse]
     """
 
-    kwargs = _get_kwargs(
+    kwargs = request_kwargs(
         body=body,
     )
 

@@ -1,3 +1,11 @@
+"""GET /api/v1/client/files/upload-url: one operation of the API.
+
+`request_kwargs(...)` is the public request builder: it returns the keyword arguments of
+`httpx.Client.request` (method, url, params, headers, json/content/files) without sending
+anything. An overlay uses it to build the request and send it through its own transport; the
+`sync*`/`asyncio*` functions below use it too.
+"""
+
 from http import HTTPStatus
 from typing import Any
 
@@ -10,7 +18,7 @@ from ...models.upload_url_response import UploadUrlResponse
 from ...types import UNSET, Response
 
 
-def _get_kwargs(
+def request_kwargs(
     *,
     content_type: str,
     ext: str,
@@ -96,7 +104,7 @@ def sync_detailed(
         Response[Envelope | UploadUrlResponse]
     """
 
-    kwargs = _get_kwargs(
+    kwargs = request_kwargs(
         content_type=content_type,
         ext=ext,
     )
@@ -161,7 +169,7 @@ async def asyncio_detailed(
         Response[Envelope | UploadUrlResponse]
     """
 
-    kwargs = _get_kwargs(
+    kwargs = request_kwargs(
         content_type=content_type,
         ext=ext,
     )

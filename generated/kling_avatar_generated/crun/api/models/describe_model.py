@@ -1,3 +1,11 @@
+"""GET /api/v1/client/job/Models/{model}: one operation of the API.
+
+`request_kwargs(...)` is the public request builder: it returns the keyword arguments of
+`httpx.Client.request` (method, url, params, headers, json/content/files) without sending
+anything. An overlay uses it to build the request and send it through its own transport; the
+`sync*`/`asyncio*` functions below use it too.
+"""
+
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import quote
@@ -11,7 +19,7 @@ from ...models.model_detail_response import ModelDetailResponse
 from ...types import Response
 
 
-def _get_kwargs(
+def request_kwargs(
     model: str,
 ) -> dict[str, Any]:
 
@@ -86,7 +94,7 @@ def sync_detailed(
         Response[Envelope | ModelDetailResponse]
     """
 
-    kwargs = _get_kwargs(
+    kwargs = request_kwargs(
         model=model,
     )
 
@@ -145,7 +153,7 @@ async def asyncio_detailed(
         Response[Envelope | ModelDetailResponse]
     """
 
-    kwargs = _get_kwargs(
+    kwargs = request_kwargs(
         model=model,
     )
 

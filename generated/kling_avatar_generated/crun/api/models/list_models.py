@@ -1,3 +1,11 @@
+"""GET /api/v1/client/job/Models: one operation of the API.
+
+`request_kwargs(...)` is the public request builder: it returns the keyword arguments of
+`httpx.Client.request` (method, url, params, headers, json/content/files) without sending
+anything. An overlay uses it to build the request and send it through its own transport; the
+`sync*`/`asyncio*` functions below use it too.
+"""
+
 from http import HTTPStatus
 from typing import Any
 
@@ -10,7 +18,7 @@ from ...models.model_list_response import ModelListResponse
 from ...types import UNSET, Response, Unset
 
 
-def _get_kwargs(
+def request_kwargs(
     *,
     modality: str | Unset = UNSET,
     operation: str | Unset = UNSET,
@@ -97,7 +105,7 @@ def sync_detailed(
         Response[Envelope | ModelListResponse]
     """
 
-    kwargs = _get_kwargs(
+    kwargs = request_kwargs(
         modality=modality,
         operation=operation,
     )
@@ -164,7 +172,7 @@ async def asyncio_detailed(
         Response[Envelope | ModelListResponse]
     """
 
-    kwargs = _get_kwargs(
+    kwargs = request_kwargs(
         modality=modality,
         operation=operation,
     )

@@ -1,3 +1,11 @@
+"""POST /api/v1/client/job/CreateTask: one operation of the API.
+
+`request_kwargs(...)` is the public request builder: it returns the keyword arguments of
+`httpx.Client.request` (method, url, params, headers, json/content/files) without sending
+anything. An overlay uses it to build the request and send it through its own transport; the
+`sync*`/`asyncio*` functions below use it too.
+"""
+
 from http import HTTPStatus
 from typing import Any
 
@@ -11,7 +19,7 @@ from ...models.envelope import Envelope
 from ...types import Response
 
 
-def _get_kwargs(
+def request_kwargs(
     *,
     body: CreateTaskRequest,
 ) -> dict[str, Any]:
@@ -92,7 +100,7 @@ def sync_detailed(
         Response[CreateTaskResponse | Envelope]
     """
 
-    kwargs = _get_kwargs(
+    kwargs = request_kwargs(
         body=body,
     )
 
@@ -153,7 +161,7 @@ async def asyncio_detailed(
         Response[CreateTaskResponse | Envelope]
     """
 
-    kwargs = _get_kwargs(
+    kwargs = request_kwargs(
         body=body,
     )
 

@@ -1,3 +1,11 @@
+"""POST /api/v1/client/job/EstimateTask: one operation of the API.
+
+`request_kwargs(...)` is the public request builder: it returns the keyword arguments of
+`httpx.Client.request` (method, url, params, headers, json/content/files) without sending
+anything. An overlay uses it to build the request and send it through its own transport; the
+`sync*`/`asyncio*` functions below use it too.
+"""
+
 from http import HTTPStatus
 from typing import Any
 
@@ -11,7 +19,7 @@ from ...models.estimate_response import EstimateResponse
 from ...types import Response
 
 
-def _get_kwargs(
+def request_kwargs(
     *,
     body: CreateTaskRequest,
 ) -> dict[str, Any]:
@@ -90,7 +98,7 @@ def sync_detailed(
         Response[Envelope | EstimateResponse]
     """
 
-    kwargs = _get_kwargs(
+    kwargs = request_kwargs(
         body=body,
     )
 
@@ -147,7 +155,7 @@ async def asyncio_detailed(
         Response[Envelope | EstimateResponse]
     """
 
-    kwargs = _get_kwargs(
+    kwargs = request_kwargs(
         body=body,
     )
 
