@@ -185,6 +185,7 @@ class BaseClient(Generic[HttpT, TransportT]):
         self.max_retries = int(max_retries)
         self.max_connections = positive_int("max_connections", max_connections, name)
         self.max_answer_bytes = positive_int("max_answer_bytes", max_answer_bytes, name)
+        self.max_prompt = kind.max_prompt  # the longest prompt the provider takes
         # URLs in answers may name this machine only when the API itself is here (the mock).
         self._adapter: Adapter = kind(key, models, allow_loopback=is_loopback_url(self.base_url))
         self._retry_backoff = Backoff(retry_delay, factor=2.0, maximum=max(8.0, retry_delay))

@@ -19,7 +19,7 @@ from typing import TypeAlias
 
 from ._exceptions import InvalidRequestError, InvalidSignatureError, UnexpectedResponseError
 from ._models import Task
-from ._providers import Adapter, adapter_class, decode_json
+from ._providers import PROVIDERS, Adapter, adapter_class, decode_json
 from ._seen import SeenStore
 
 __all__ = ["callback_task_id", "parse_callback", "verify_callback_signature"]
@@ -147,7 +147,7 @@ def verify_callback_signature(
     *,
     tolerance: float = 300,
     now: float | None = None,
-    provider: str = "apikley",
+    provider: str | None = None,
     seen: SeenStore | None = None,
 ) -> str:
     """Checks a kie.ai-style webhook signature; returns the task id it vouches for.
@@ -157,7 +157,8 @@ def verify_callback_signature(
     is read where `parse_callback(provider, ...)` reads it. The scheme signs the task id and the
     time only, not the body, so the same signature verifies any number of times inside the
     window with any body: pass a `seen` store to refuse a signature a second time, and confirm
-    the body with `get_task` when it must be trusted (`Receiver` does both).
+    the body with `get_task` when it must be trusted (`Receiver` does both). `provider` is the
+    one that sent it; by default the provider whose callbacks are signed so.
 
     Raises InvalidSignatureError when it fails; InvalidRequestError for an empty key or a
     tolerance that is negative, NaN or infinite; UnexpectedResponseError for a body that is not
@@ -165,6 +166,8 @@ def verify_callback_signature(
     """
     secret = _check_key(key)
     window = check_tolerance(tolerance)
+    if provider is None:
+        provider = next(name for name in PROVIDERS if adapter_class(name).signs_callbacks)
     lowered = _headers(headers)
     stamp = lowered.get("x-webhook-timestamp", "").strip()
     signature = lowered.get("x-webhook-signature", "").strip()

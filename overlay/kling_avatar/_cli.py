@@ -44,7 +44,7 @@ from kling_avatar import (
 from kling_avatar._base_client import DEFAULT_TIMEOUT
 from kling_avatar._inputs import PATH_ADVICE, check_task_input
 from kling_avatar._progress import Progress
-from kling_avatar._providers import adapter_class
+from kling_avatar._providers import PROVIDERS, adapter_class, key_variable
 from kling_avatar._redact import RedactingFilter, printable
 from kling_avatar._uploads import UploadFile
 
@@ -54,8 +54,6 @@ if TYPE_CHECKING:  # the router imports asyncio (its async form): only routed ru
 __all__ = ["EXIT_STATUSES", "main"]
 
 PROG = "kling-avatar"
-PROVIDERS = ("crun", "apikley")
-KEY_VARIABLES = {"crun": "CRUN_API_KEY", "apikley": "APIKLEY_API_KEY"}
 # The providers' own polling advice is to give up after 10-15 minutes.
 DEFAULT_WAIT_TIMEOUT = 900.0
 
@@ -117,10 +115,14 @@ def _epilog() -> str:
         {status: f"{cls.__name__}: {_MEANINGS[cls]}" for cls, status in EXIT_STATUSES.items()}
     )
     rows = [f"  {status:>3}  {meaning}" for status, meaning in sorted(meanings.items())]
+    kinds = [adapter_class(name) for name in PROVIDERS]
+    keys = ", ".join(kind.key_env for kind in kinds)
+    urls = ", ".join(kind.base_url_env for kind in kinds)
+    width = max(len(keys), len(urls)) + 2
     return (
         "environment:\n"
-        "  CRUN_API_KEY, APIKLEY_API_KEY    the API keys (never taken on the command line)\n"
-        "  CRUN_BASE_URL, APIKLEY_BASE_URL  other base URLs (the local mock); --base-url wins\n"
+        f"  {keys:<{width}}the API keys (never taken on the command line)\n"
+        f"  {urls:<{width}}other base URLs (the local mock); --base-url wins\n"
         "\nexit status:\n" + "\n".join(rows)
     )
 
@@ -157,7 +159,7 @@ def _provider_list(text: str) -> tuple[str, ...]:
     for name in names:
         if name not in PROVIDERS:
             raise argparse.ArgumentTypeError(
-                f"invalid choice: {name!r} (choose from crun, apikley)"
+                f"invalid choice: {name!r} (choose from {', '.join(PROVIDERS)})"
             )
     if len(set(names)) != len(names):
         raise argparse.ArgumentTypeError(f"a provider is listed twice: {text!r}")
@@ -170,12 +172,16 @@ def _add_common_options(parser: argparse.ArgumentParser) -> None:
         "--provider",
         required=True,
         type=_provider_list,
-        metavar="{crun,apikley}",
+        metavar="{" + ",".join(PROVIDERS) + "}",
         help="the reseller to call; `generate` also takes a list in priority order "
-        "(apikley,crun): the first that can take the task gets it, never two",
+        f"({','.join(PROVIDERS)}): the first that can take the task gets it, never two",
     )
     group.add_argument(
-        "--base-url", metavar="URL", help="API base URL (default: $CRUN_BASE_URL/$APIKLEY_BASE_URL)"
+        "--base-url",
+        metavar="URL",
+        help="API base URL (default: "
+        + "/".join(f"${adapter_class(name).base_url_env}" for name in PROVIDERS)
+        + ")",
     )
     group.add_argument(
         "--json", action="store_true", help="print one JSON object on stdout, for scripts"
@@ -194,7 +200,9 @@ def _add_common_options(parser: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
-        description="Make a talking-avatar video with Kling Avatar at crun.ai or Apikley.",
+        description="Make a talking-avatar video with Kling Avatar at "
+        + " or ".join(adapter_class(name).title for name in PROVIDERS)
+        + ".",
         epilog=_epilog(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -290,10 +298,10 @@ class _Context:
         self.creating = False
 
     def client(self) -> AvatarClient:
-        if not os.environ.get(KEY_VARIABLES[self.provider]):
+        if not os.environ.get(key_variable(self.provider)):
             # The client would say the same, but suggest `api_key=`, which means nothing here.
             raise AuthenticationError(
-                f"no API key: set {KEY_VARIABLES[self.provider]}", provider=self.provider
+                f"no API key: set {key_variable(self.provider)}", provider=self.provider
             )
         provider = as_provider(self.provider)  # one name here: the parser saw to it
         if self.args.request_timeout is not None:
@@ -372,8 +380,8 @@ def _generate_routed(ctx: _Context) -> int:
 
     args = ctx.args
     for name in ctx.providers:
-        if not os.environ.get(KEY_VARIABLES[name]):
-            raise AuthenticationError(f"no API key: set {KEY_VARIABLES[name]}", provider=name)
+        if not os.environ.get(key_variable(name)):
+            raise AuthenticationError(f"no API key: set {key_variable(name)}", provider=name)
 
     skipped: list[str] = []
 
@@ -586,7 +594,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # a presigned upload URL carries its signature in the query: the filter blanks it (and
         # the keys, in every encoding, wherever a line might echo one).
         logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
-        keys = [os.environ.get(name, "") for name in KEY_VARIABLES.values()]
+        keys = [os.environ.get(key_variable(name), "") for name in PROVIDERS]
         for handler in logging.getLogger().handlers:
             handler.addFilter(RedactingFilter(*keys, terminal=True))
         logging.getLogger("kling_avatar").setLevel(logging.DEBUG)

@@ -30,7 +30,7 @@ from ._exceptions import AvatarError
 from ._redact import cut
 
 if TYPE_CHECKING:
-    from ._models import Provider
+    pass
 
 __all__ = [
     "MemoryRateLimitStore",

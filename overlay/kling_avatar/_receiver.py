@@ -413,7 +413,7 @@ class Receiver:
             raise _Refused(400, f"malformed callback: {error.message}") from None
         if len(task_id) > 200:
             raise _Refused(400, "malformed callback: the task id is too long")
-        if provider == "apikley" and self._webhook_key is not None:
+        if self._webhook_key is not None and adapter_class(provider).signs_callbacks:
             try:
                 verify_callback_signature(
                     body, headers, self._webhook_key, tolerance=self.tolerance, provider=provider

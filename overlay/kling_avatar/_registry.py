@@ -19,7 +19,8 @@ from typing import Literal, TypeAlias, cast
 __all__ = ["PROVIDERS", "Provider", "is_provider", "module_of"]
 
 Provider: TypeAlias = Literal["crun", "apikley"]
-PROVIDERS: tuple[Provider, ...] = ("crun", "apikley")
+# In the router's default order of priority.
+PROVIDERS: tuple[Provider, ...] = ("apikley", "crun")
 
 
 def is_provider(value: object) -> bool:

@@ -77,9 +77,8 @@ from ._exceptions import (
 )
 from ._inputs import Media, TaskInput, check_task_id, check_task_input
 from ._models import Provider, Task
-from ._providers import adapter_class
+from ._providers import PROVIDERS, adapter_class
 from ._ratelimit import (
-    DEFAULT_RATE_LIMITS,
     LEASE,
     MemoryRateLimitStore,
     RateLimit,
@@ -253,7 +252,7 @@ class BaseRouter(Generic[ClientT, TransportT]):
 
     def __init__(
         self,
-        providers: Sequence[Provider | str] = ("apikley", "crun"),
+        providers: Sequence[Provider | str] = PROVIDERS,
         *,
         api_keys: Mapping[str, str] | None = None,
         base_urls: Mapping[str, str] | None = None,
@@ -273,7 +272,8 @@ class BaseRouter(Generic[ClientT, TransportT]):
     ) -> None:
         if isinstance(providers, str) or not providers:
             raise InvalidRequestError(
-                "providers: a non-empty list such as ['apikley', 'crun']", field="providers"
+                f"providers: a non-empty list of {', '.join(map(repr, PROVIDERS))}",
+                field="providers",
             )
         names: list[Provider] = [adapter_class(p).name for p in providers]
         if len(set(names)) != len(names):
@@ -295,7 +295,9 @@ class BaseRouter(Generic[ClientT, TransportT]):
         self.deadline = deadline
         self.on_route = on_route
         self.rate_limit_store: RateLimitStore = rate_limit_store or MemoryRateLimitStore()
-        limits: dict[Provider, RateLimit | None] = {n: DEFAULT_RATE_LIMITS.get(n) for n in names}
+        limits: dict[Provider, RateLimit | None] = {
+            n: adapter_class(n).default_rate_limit for n in names
+        }
         for name, limit in _per_provider(rate_limits, names, "rate_limits").items():
             try:
                 limits[name] = (
@@ -582,6 +584,11 @@ class BaseRouter(Generic[ClientT, TransportT]):
             skipped=skips.events,
         ) from (skips.events[-1].error if skips.events else None)
 
+    def _task_input(self, args: tuple[object, object, object, object, object]) -> TaskInput:
+        # The longest prompt any of the providers takes: a provider that takes less refuses it.
+        longest = max(client.max_prompt for client in self.clients.values())
+        return check_task_input(*args, max_prompt=longest)
+
     def _create_flow(
         self,
         args: tuple[object, object, object, object, object],
@@ -589,7 +596,7 @@ class BaseRouter(Generic[ClientT, TransportT]):
         on_route: OnRoute | None,
     ) -> RouterFlow[Task]:
         clock = self._deadline(deadline)
-        return (yield from self._route(check_task_input(*args), clock, on_route))
+        return (yield from self._route(self._task_input(args), clock, on_route))
 
     def _generate_flow(
         self,
@@ -601,7 +608,7 @@ class BaseRouter(Generic[ClientT, TransportT]):
         rerun_failed: bool | None,
     ) -> RouterFlow[Task]:
         clock = self._deadline(deadline)
-        task_input = check_task_input(*args)
+        task_input = self._task_input(args)
         rerun = self.rerun_failed if rerun_failed is None else rerun_failed
         tried: set[Provider] = set()
         while True:
@@ -756,7 +763,8 @@ def _per_provider(
             name = adapter_class(key).name
         except InvalidRequestError:
             raise InvalidRequestError(
-                f"{what}: {key!r} is not a provider ('crun' or 'apikley')", field=what
+                f"{what}: {key!r} is not a provider ({' or '.join(map(repr, PROVIDERS))})",
+                field=what,
             ) from None
         if name in names:
             out[name] = value

@@ -110,7 +110,7 @@ def test_a_runtime_provider_name_is_checked_and_accepted() -> None:
     # Untyped callers still pass a plain string; it is checked at run time.
     client = AvatarClient(name, api_key="k")  # type: ignore[arg-type]
     assert client.provider == "crun"
-    with pytest.raises(InvalidRequestError, match="must be 'crun' or 'apikley'"):
+    with pytest.raises(InvalidRequestError, match="must be 'apikley' or 'crun'"):
         AvatarClient("crunn", api_key="k")  # type: ignore[arg-type]
 
 

@@ -302,6 +302,7 @@ class Adapter(abc.ABC):
     """One provider: its settings, its operations, and how its task objects read."""
 
     name: ClassVar[Provider]
+    title: ClassVar[str]  # as the provider writes its own name
     key_env: ClassVar[str]
     base_url_env: ClassVar[str]
     default_base_url: ClassVar[str]

@@ -43,6 +43,7 @@ _APIKLEY_STATES = {
 
 class Apikley(Adapter):
     name = "apikley"
+    title = "Apikley"
     key_env = "APIKLEY_API_KEY"
     base_url_env = "APIKLEY_BASE_URL"
     auth_header = "Authorization"
@@ -196,4 +197,6 @@ class Apikley(Adapter):
 
         url: str = yield Operation("uploadFileStream", build, uploaded, server="upload")
         return url
+
+
 ADAPTER = Apikley

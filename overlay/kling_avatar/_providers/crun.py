@@ -33,6 +33,7 @@ _CRUN_STATES = {
 
 class Crun(Adapter):
     name = "crun"
+    title = "crun.ai"
     key_env = "CRUN_API_KEY"
     base_url_env = "CRUN_BASE_URL"
     auth_header = "x-api-key"
@@ -202,4 +203,6 @@ class Crun(Adapter):
     def _put_done(self, response: httpx.Response) -> None:
         if not response.is_success:
             self.reader.envelope(response)  # raises the error class of the HTTP status
+
+
 ADAPTER = Crun

@@ -36,8 +36,7 @@ from openapi_core.datatypes import RequestParameters
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
 from kling_avatar._exceptions import AvatarError
-from kling_avatar._providers import NOT_JSON
-from kling_avatar._providers import decode_json
+from kling_avatar._providers import NOT_JSON, decode_json
 
 from ._coverage import Seen, coverage, seen_of, write_reports
 from ._lifecycle import (
