@@ -31,7 +31,8 @@ if __package__ in (None, ""):  # run as a file: make `scripts._bench` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from kling_avatar import AvatarClient, as_provider
-from kling_avatar._base_client import Done, Send, Sleep, advance
+from kling_avatar import _flows as flows
+from kling_avatar._steps import Done, Send, Sleep, advance
 from kling_avatar.testing import MockClock, MockServer
 from kling_avatar.testing._state import STATES
 
@@ -55,13 +56,18 @@ def one_job(
     task = client.create_task(
         image_url=f"{mock.base_url}/media/face.png", audio_url=f"{mock.base_url}/media/voice.wav"
     )
-    flow = client._wait_flow(task.id, 3600.0, None, None)
-    polls, reply, error = 0, None, None
+    flow = flows.wait(client.session, task.id, 3600.0)
+    polls = 0
+    reply: object = None
+    error: Exception | None = None
     while not isinstance(step := advance(flow, reply, error), Done):
         reply, error = None, None
         if isinstance(step, Send):
             polls += 1
-            reply, error = client._perform(step)
+            try:
+                reply = step.channel.send(step.server, step.kwargs)
+            except Exception as exc:  # for the wait to judge, as the driver does
+                error = exc
         elif isinstance(step, Sleep):
             clock.sleep(step.seconds)
     return polls, clock.monotonic() - (started + run_time)

@@ -1,43 +1,27 @@
-"""The asyncio client: the same flows as `AvatarClient`, driven with awaits."""
+"""The asyncio client: the flows of `_flows`, driven by `_drive.run_async`."""
 
 from __future__ import annotations
 
 import asyncio
-import inspect
 import os
 from collections.abc import Awaitable
-from functools import cached_property
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Literal, Self, TypeVar
+from typing import Literal, Self, TypeVar, cast
 
 import httpx
 
-from ._base_client import (
-    DEFAULT_WAIT_TIMEOUT,
-    BaseClient,
-    Done,
-    Flow,
-    Notify,
-    OnUpdate,
-    Send,
-    Sleep,
-    Step,
-    advance,
-)
-from ._download import (
-    DEFAULT_DOWNLOAD_TIMEOUT,
-    DEFAULT_MAX_DOWNLOAD_BYTES,
-    download_async,
-)
-from ._exceptions import AvatarError, InvalidRequestError
+from . import _flows as flows
+from ._base_client import DEFAULT_WAIT_TIMEOUT, BaseClient
+from ._download import DEFAULT_DOWNLOAD_TIMEOUT, DEFAULT_MAX_DOWNLOAD_BYTES
+from ._drive import run_async
+from ._exceptions import InvalidRequestError
+from ._flows import OnUpdate, Watcher
 from ._inputs import Media, read_local_media
 from ._models import Task
 from ._providers import Server
+from ._transport import AsyncChannel
 from ._uploads import FileSource, is_local_file, prepare_upload
-
-if TYPE_CHECKING:
-    from ._receiver import Receiver
 
 T = TypeVar("T")
 
@@ -60,7 +44,7 @@ async def local_upload(source: object, content_type: str | None) -> object:
     return source
 
 
-class AsyncAvatarClient(BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport]):
+class AsyncAvatarClient(BaseClient[httpx.AsyncBaseTransport]):
     """The asyncio form of `AvatarClient`: the same arguments and behaviour, every method a
     coroutine. `on_update` may also be a coroutine function. Use it with ``async with``, or
     ``await client.close()``.
@@ -82,11 +66,11 @@ class AsyncAvatarClient(BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport])
         regular file, at most 10 MB) and uploaded first. Never sent twice unless the connection
         provably failed before sending."""
         image, audio = await self._local_media(image_url, audio_url)
-        return await self._drive(self._create_flow(image, audio, prompt, mode, callback_url))
+        return await run_async(flows.create(self.session, image, audio, prompt, mode, callback_url))
 
     async def get_task(self, task_id: str) -> Task:
         """The task as the provider reports it now."""
-        return await self._drive(self._get_flow(task_id))
+        return await run_async(flows.get(self.session, task_id))
 
     async def wait_for_task(
         self,
@@ -95,7 +79,7 @@ class AsyncAvatarClient(BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport])
         timeout: float = DEFAULT_WAIT_TIMEOUT,  # noqa: ASYNC109 - a deadline, not a cancel scope
         on_update: OnUpdate | None = None,
         not_found_grace: float | None = None,
-        receiver: Receiver | None = None,
+        receiver: Watcher | None = None,
     ) -> Task:
         """Polls, on the provider's schedule by the task's age, until the task succeeds.
 
@@ -109,8 +93,8 @@ class AsyncAvatarClient(BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport])
         as the receiver has confirmed the task's callback; polling then only backs it up, on
         the receiver's slow `poll_interval`, so a lost callback still ends the wait.
         """
-        return await self._drive(
-            self._wait_flow(task_id, timeout, on_update, not_found_grace, receiver)
+        return await run_async(
+            flows.wait(self.session, task_id, timeout, on_update, not_found_grace, receiver)
         )
 
     async def generate(
@@ -123,19 +107,21 @@ class AsyncAvatarClient(BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport])
         callback_url: str | None = None,
         timeout: float = DEFAULT_WAIT_TIMEOUT,  # noqa: ASYNC109 - a deadline, not a cancel scope
         on_update: OnUpdate | None = None,
-        receiver: Receiver | None = None,
+        receiver: Watcher | None = None,
     ) -> Task:
         """`create_task` then `wait_for_task`: the finished task. With a `receiver`, the task
         is created with a callback URL it minted (unless `callback_url` is given) and the wait
         ends when that callback arrives."""
-        callback_url = self._callback_url(callback_url, receiver)
         image, audio = await self._local_media(image_url, audio_url)
-        create = self._create_flow(image, audio, prompt, mode, callback_url)
-        return await self._drive(self._generate_flow(create, timeout, on_update, receiver))
+        return await run_async(
+            flows.generate(
+                self.session, image, audio, prompt, mode, callback_url, timeout, on_update, receiver
+            )
+        )
 
     async def get_credits(self) -> float:
         """The account's remaining credits."""
-        return await self._drive(self._credits_flow())
+        return await run_async(flows.credits(self.session))
 
     async def upload_file(
         self, path_or_bytes: FileSource, *, content_type: str | None = None
@@ -145,7 +131,7 @@ class AsyncAvatarClient(BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport])
         not given) and returns the URL to pass as `image_url`/`audio_url`. A file is read in a
         worker thread."""
         source = await self._on_behalf(local_upload(path_or_bytes, content_type))
-        return await self._drive(self._upload_flow(source, content_type))
+        return await run_async(flows.upload_source(self.session, source, content_type))
 
     async def _local_media(self, image_url: object, audio_url: object) -> tuple[object, object]:
         return await self._on_behalf(local_media(image_url, audio_url))
@@ -173,20 +159,15 @@ class AsyncAvatarClient(BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport])
         checked against Content-Length, then renamed. An existing file is kept (DownloadError)
         unless `overwrite`. At most `max_bytes`, done within `timeout` seconds; only an http(s)
         URL is fetched, without the API key."""
-        plan = self._download_plan(task, to, overwrite, max_bytes, timeout)
-        return await download_async(self._client("external"), plan, self.provider)
-
-    @cached_property
-    def _slots(self) -> asyncio.Semaphore:
-        """At most `max_connections` requests in flight; the rest wait here, in order."""
-        return asyncio.Semaphore(self.max_connections)
+        return await run_async(
+            flows.download(
+                self.session, task, to, overwrite=overwrite, max_bytes=max_bytes, timeout=timeout
+            )
+        )
 
     async def close(self) -> None:
         """Closes the connections (the client opens new ones if used again)."""
-        clients, self._http = self._http, {}
-        self.__dict__.pop("_slots", None)  # a semaphore belongs to one event loop
-        for client in clients.values():
-            await client.aclose()
+        await self._connections.close()
 
     async def __aenter__(self) -> Self:
         return self
@@ -199,68 +180,17 @@ class AsyncAvatarClient(BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport])
     ) -> None:
         await self.close()
 
-    def _client(self, server: Server) -> httpx.AsyncClient:
-        if server not in self._http:
-            if server == "external":  # no API key: presigned URLs carry their own authority
-                client = httpx.AsyncClient(timeout=self.timeout, **self._httpx_args())
-            else:
-                client = self._generated_client(server).get_async_httpx_client()
-            self._http[server] = self._prepared(client)
-        return self._http[server]
+    def _channel(self) -> AsyncChannel:
+        self._connections = AsyncChannel(
+            self.provider,
+            self._open,
+            timeout=self.timeout,
+            max_answer_bytes=self.max_answer_bytes,
+            max_connections=self.max_connections,
+        )
+        return self._connections
 
-    async def _send(self, step: Send) -> httpx.Response:
-        """One request, bounded: done within its timeout, at most `max_answer_bytes` read."""
-        client = self._client(step.server)
-        request = client.build_request(**step.kwargs)
-        seconds = self._request_seconds(step)
-        try:
-            async with asyncio.timeout(seconds):
-                response = await client.send(request, stream=True)
-                try:
-                    body = self._answer_body(response)
-                    if body is None:
-                        await response.aread()
-                        return self._read(response)
-                    async for chunk in response.aiter_raw():
-                        body.feed(chunk)
-                    return body.response(response)
-                finally:
-                    await response.aclose()
-        except TimeoutError:
-            # Whether the request left is unknown: counted as sent, so a creation is not resent.
-            raise httpx.ReadTimeout(
-                f"no complete answer within {seconds:g}s", request=request
-            ) from None
-
-    async def _drive(self, flow: Flow[T]) -> T:
-        reply: object = None
-        error: BaseException | None = None
-        try:
-            while not isinstance(step := advance(flow, reply, error), Done):
-                reply, error = await self._perform(step)
-            return step.value
-        finally:
-            flow.close()
-
-    async def _perform(self, step: Step) -> tuple[object, BaseException | None]:
-        """Carries out one step: its reply, or the transport error to throw into the flow.
-        (The router performs its clients' steps through this too.)"""
-        if isinstance(step, Send):
-            try:
-                async with self._slots:
-                    return await self._send(step), None
-            except (httpx.HTTPError, httpx.InvalidURL, AvatarError) as exc:
-                return None, exc
-        if isinstance(step, Sleep):
-            if step.wake is None:
-                if self._pause is None:
-                    await asyncio.sleep(step.seconds)
-                else:
-                    await self._pause(step.seconds)
-            else:  # the receiver may run on another loop or thread: a thread-safe wake
-                return await step.wake.wait_async(step.seconds), None
-        elif isinstance(step, Notify):
-            result = step.callback(step.task)
-            if inspect.isawaitable(result):
-                await result
-        return None, None
+    def _open(self, server: Server) -> httpx.AsyncClient:
+        if server == "external":  # no API key: presigned URLs carry their own authority
+            return httpx.AsyncClient(timeout=self.timeout, **self._httpx_args())
+        return cast(httpx.AsyncClient, self._generated_client(server).get_async_httpx_client())

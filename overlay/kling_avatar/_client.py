@@ -1,48 +1,27 @@
-"""The blocking client."""
+"""The blocking client: the flows of `_flows`, driven by `_drive.run_sync`."""
 
 from __future__ import annotations
 
 import os
-import threading
-import time
-from functools import cached_property
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Literal, Self, TypeVar
+from typing import Literal, Self, cast
 
 import httpx
 
-from ._base_client import (
-    DEFAULT_WAIT_TIMEOUT,
-    BaseClient,
-    Done,
-    Flow,
-    Notify,
-    OnUpdate,
-    Send,
-    Sleep,
-    Step,
-    advance,
-)
-from ._download import (
-    DEFAULT_DOWNLOAD_TIMEOUT,
-    DEFAULT_MAX_DOWNLOAD_BYTES,
-    download_sync,
-)
-from ._exceptions import AvatarError
+from . import _flows as flows
+from ._base_client import DEFAULT_WAIT_TIMEOUT, BaseClient
+from ._download import DEFAULT_DOWNLOAD_TIMEOUT, DEFAULT_MAX_DOWNLOAD_BYTES
+from ._drive import run_sync
+from ._flows import OnUpdate, Watcher
 from ._inputs import Media
-from ._limits import check_deadline, deadline, install_deadlines
 from ._models import Task
 from ._providers import Server
+from ._transport import SyncChannel
 from ._uploads import FileSource
 
-if TYPE_CHECKING:
-    from ._receiver import Receiver
 
-T = TypeVar("T")
-
-
-class AvatarClient(BaseClient[httpx.Client, httpx.BaseTransport]):
+class AvatarClient(BaseClient[httpx.BaseTransport]):
     """A client for one provider's Kling Avatar API.
 
     The key falls back to ``CRUN_API_KEY`` / ``APIKLEY_API_KEY``, the base URL to
@@ -72,11 +51,13 @@ class AvatarClient(BaseClient[httpx.Client, httpx.BaseTransport]):
         a local file is a `pathlib.Path` or an open binary file, read (a regular file, at most
         10 MB) and uploaded first. Never sent twice unless the connection provably failed
         before sending."""
-        return self._drive(self._create_flow(image_url, audio_url, prompt, mode, callback_url))
+        return run_sync(
+            flows.create(self.session, image_url, audio_url, prompt, mode, callback_url)
+        )
 
     def get_task(self, task_id: str) -> Task:
         """The task as the provider reports it now."""
-        return self._drive(self._get_flow(task_id))
+        return run_sync(flows.get(self.session, task_id))
 
     def wait_for_task(
         self,
@@ -85,7 +66,7 @@ class AvatarClient(BaseClient[httpx.Client, httpx.BaseTransport]):
         timeout: float = DEFAULT_WAIT_TIMEOUT,
         on_update: OnUpdate | None = None,
         not_found_grace: float | None = None,
-        receiver: Receiver | None = None,
+        receiver: Watcher | None = None,
     ) -> Task:
         """Polls, on the provider's schedule by the task's age, until the task succeeds.
 
@@ -99,7 +80,9 @@ class AvatarClient(BaseClient[httpx.Client, httpx.BaseTransport]):
         as the receiver has confirmed the task's callback; polling then only backs it up, on
         the receiver's slow `poll_interval`, so a lost callback still ends the wait.
         """
-        return self._drive(self._wait_flow(task_id, timeout, on_update, not_found_grace, receiver))
+        return run_sync(
+            flows.wait(self.session, task_id, timeout, on_update, not_found_grace, receiver)
+        )
 
     def generate(
         self,
@@ -111,24 +94,34 @@ class AvatarClient(BaseClient[httpx.Client, httpx.BaseTransport]):
         callback_url: str | None = None,
         timeout: float = DEFAULT_WAIT_TIMEOUT,
         on_update: OnUpdate | None = None,
-        receiver: Receiver | None = None,
+        receiver: Watcher | None = None,
     ) -> Task:
         """`create_task` then `wait_for_task`: the finished task. With a `receiver`, the task
         is created with a callback URL it minted (unless `callback_url` is given) and the wait
         ends when that callback arrives."""
-        callback_url = self._callback_url(callback_url, receiver)
-        create = self._create_flow(image_url, audio_url, prompt, mode, callback_url)
-        return self._drive(self._generate_flow(create, timeout, on_update, receiver))
+        return run_sync(
+            flows.generate(
+                self.session,
+                image_url,
+                audio_url,
+                prompt,
+                mode,
+                callback_url,
+                timeout,
+                on_update,
+                receiver,
+            )
+        )
 
     def get_credits(self) -> float:
         """The account's remaining credits."""
-        return self._drive(self._credits_flow())
+        return run_sync(flows.credits(self.session))
 
     def upload_file(self, path_or_bytes: FileSource, *, content_type: str | None = None) -> str:
         """Uploads a local file (a `pathlib.Path`, an open binary file or the bytes; a regular
         file of at most 10 MB, an accepted image or audio type, detected from the content when
         not given) and returns the URL to pass as `image_url`/`audio_url`."""
-        return self._drive(self._upload_flow(path_or_bytes, content_type))
+        return run_sync(flows.upload_source(self.session, path_or_bytes, content_type))
 
     def download(
         self,
@@ -145,19 +138,15 @@ class AvatarClient(BaseClient[httpx.Client, httpx.BaseTransport]):
         checked against Content-Length, then renamed. An existing file is kept (DownloadError)
         unless `overwrite`. At most `max_bytes`, done within `timeout` seconds; only an http(s)
         URL is fetched, without the API key."""
-        plan = self._download_plan(task, to, overwrite, max_bytes, timeout)
-        return download_sync(self._client("external"), plan, self.provider)
-
-    @cached_property
-    def _slots(self) -> threading.BoundedSemaphore:
-        """At most `max_connections` requests in flight, across threads."""
-        return threading.BoundedSemaphore(self.max_connections)
+        return run_sync(
+            flows.download(
+                self.session, task, to, overwrite=overwrite, max_bytes=max_bytes, timeout=timeout
+            )
+        )
 
     def close(self) -> None:
         """Closes the connections (the client opens new ones if used again)."""
-        clients, self._http = self._http, {}
-        for client in clients.values():
-            client.close()
+        self._connections.close()
 
     def __enter__(self) -> Self:
         return self
@@ -170,59 +159,17 @@ class AvatarClient(BaseClient[httpx.Client, httpx.BaseTransport]):
     ) -> None:
         self.close()
 
-    def _client(self, server: Server) -> httpx.Client:
-        if server not in self._http:
-            if server == "external":  # no API key: presigned URLs carry their own authority
-                client = httpx.Client(timeout=self.timeout, **self._httpx_args())
-            else:
-                client = self._generated_client(server).get_httpx_client()
-            self._http[server] = install_deadlines(self._prepared(client))
-        return self._http[server]
+    def _channel(self) -> SyncChannel:
+        self._connections = SyncChannel(
+            self.provider,
+            self._open,
+            timeout=self.timeout,
+            max_answer_bytes=self.max_answer_bytes,
+            max_connections=self.max_connections,
+        )
+        return self._connections
 
-    def _send(self, step: Send) -> httpx.Response:
-        """One request, bounded: done within its timeout, at most `max_answer_bytes` read."""
-        client = self._client(step.server)
-        with deadline(self._request_seconds(step)):
-            response = client.send(client.build_request(**step.kwargs), stream=True)
-            try:
-                body = self._answer_body(response)
-                if body is None:
-                    response.read()
-                    return self._read(response)
-                for chunk in response.iter_raw():
-                    body.feed(chunk)
-                    check_deadline()
-                return body.response(response)
-            finally:
-                response.close()
-
-    def _drive(self, flow: Flow[T]) -> T:
-        reply: object = None
-        error: BaseException | None = None
-        try:
-            while not isinstance(step := advance(flow, reply, error), Done):
-                reply, error = self._perform(step)
-            return step.value
-        finally:
-            flow.close()
-
-    def _perform(self, step: Step) -> tuple[object, BaseException | None]:
-        """Carries out one step: its reply, or the transport error to throw into the flow.
-        (The router performs its clients' steps through this too.)"""
-        if isinstance(step, Send):
-            try:
-                with self._slots:
-                    return self._send(step), None
-            except (httpx.HTTPError, httpx.InvalidURL, AvatarError) as exc:
-                return None, exc
-        if isinstance(step, Sleep):
-            if step.wake is None:
-                if self._pause is None:
-                    time.sleep(step.seconds)
-                else:
-                    self._pause(step.seconds)
-            else:  # woken from the receiver's thread when the callback comes
-                return step.wake.wait(step.seconds), None
-        elif isinstance(step, Notify):
-            step.callback(step.task)
-        return None, None
+    def _open(self, server: Server) -> httpx.Client:
+        if server == "external":  # no API key: presigned URLs carry their own authority
+            return httpx.Client(timeout=self.timeout, **self._httpx_args())
+        return cast(httpx.Client, self._generated_client(server).get_httpx_client())

@@ -11,8 +11,9 @@ import typing
 from collections.abc import Iterable
 
 import httpcore
+import httpx
 
-from ._limits import clamped
+from ._deadlines import clamped
 
 
 class _DeadlineStream(httpcore.NetworkStream):
@@ -78,8 +79,11 @@ class _DeadlineBackend(httpcore.NetworkBackend):
         self._backend.sleep(seconds)
 
 
-def wrap_pool(pool: object) -> None:
-    """Puts the deadline backend under an httpcore connection pool (once)."""
+def wrap_pool(transport: httpx.HTTPTransport) -> None:
+    """Puts the deadline backend under `transport`'s connection pool (once)."""
+    # httpx and httpcore offer no public way to reach a pool's network backend: this is the
+    # one place that touches their private attributes.
+    pool = getattr(transport, "_pool", None)
     backend = getattr(pool, "_network_backend", None)
     if isinstance(backend, httpcore.NetworkBackend) and not isinstance(backend, _DeadlineBackend):
-        pool._network_backend = _DeadlineBackend(backend)  # type: ignore[attr-defined]
+        pool._network_backend = _DeadlineBackend(backend)  # type: ignore[union-attr]  # noqa: SLF001

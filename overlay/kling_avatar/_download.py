@@ -6,7 +6,7 @@ written into a new temporary file in the target folder (created exclusively, nev
 symlink), its length checked, then renamed into place, and an existing file is kept unless the
 caller says `overwrite=True`. Redirects are followed by hand so each hop's URL is checked too.
 
-`Download` is the whole procedure without I/O; `download_sync` and `download_async` drive it.
+`Download` is the whole procedure but the bytes' moving; the channels (`_transport`) stream them.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import httpx
 
 from ._exceptions import DownloadError
 from ._inputs import answer_url_problem
-from ._limits import check_deadline, deadline, stated_length
+from ._limits import stated_length
 from ._models import Task
 from ._redact import Redactor, cut, printable
 
@@ -255,60 +255,3 @@ class Download:
         error = self.fail(f"download of {self.shown_url()} failed: {detail}")
         error.__cause__ = exc
         return error
-
-
-def download_sync(client: httpx.Client, plan: DownloadPlan, provider: str | None) -> Path:
-    job = Download(plan, provider)
-    try:
-        with deadline(plan.timeout):
-            while True:
-                with client.stream(**job.request()) as response:
-                    if not job.head(response):
-                        continue
-                    for chunk in response.iter_raw():
-                        job.feed(chunk)
-                        check_deadline()
-                    return job.finish()
-    except (httpx.HTTPError, httpx.InvalidURL) as exc:
-        raise job.transport_failure(exc) from exc
-    finally:
-        job.cleanup()
-
-
-async def download_async(
-    client: httpx.AsyncClient, plan: DownloadPlan, provider: str | None
-) -> Path:
-    import asyncio  # here: the sync client, and the command line, never load asyncio
-
-    job = Download(plan, provider)
-    try:
-        try:
-            async with asyncio.timeout(plan.timeout):
-                await _receive(client, job)
-        except TimeoutError:
-            raise job.transport_failure(httpx.ReadTimeout("deadline")) from None
-        except (httpx.HTTPError, httpx.InvalidURL) as exc:
-            raise job.transport_failure(exc) from exc
-        # fsync and rename block for as long as the disk takes (tens of milliseconds for a
-        # video): in a thread, so that the event loop serves everything else meanwhile. The
-        # timeout bounds the server, not the local disk; a cancel waits for the thread, so
-        # that the cleanup never races it.
-        finishing = asyncio.ensure_future(asyncio.to_thread(job.finish))
-        try:
-            return await asyncio.shield(finishing)
-        except asyncio.CancelledError:
-            await asyncio.wait({finishing})
-            if not finishing.cancelled():
-                finishing.exception()  # retrieved: the cancel is what the caller gets
-            raise
-    finally:
-        job.cleanup()
-
-
-async def _receive(client: httpx.AsyncClient, job: Download) -> None:
-    while True:
-        async with client.stream(**job.request()) as response:
-            if job.head(response):
-                async for chunk in response.aiter_raw():
-                    job.feed(chunk)  # into the page cache: microseconds a chunk
-                return

@@ -2,18 +2,13 @@
 
 httpx's timeouts are per network operation, so a server sending one byte every half second
 never trips them; and it decompresses a whole chunk at once, so a small gzip answer can expand
-to gigabytes. Here a request gets a *deadline* that every read, write and connect of it is
-clamped to (`deadline`, `install_deadlines`; the async client uses `asyncio.timeout` instead),
-and its body is decoded by `BoundedBody`, which never holds more than the cap.
+to gigabytes. Here a request's body is decoded by `BoundedBody`, which never holds more than the
+cap; its time is bounded by a deadline (`_deadlines`).
 """
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
-import time
 import zlib
-from collections.abc import Iterator
 
 import httpx
 
@@ -22,9 +17,7 @@ from ._exceptions import ResponseTooLargeError
 __all__ = [
     "DEFAULT_MAX_ANSWER_BYTES",
     "BoundedBody",
-    "deadline",
     "framed_within",
-    "install_deadlines",
     "too_large",
 ]
 
@@ -32,11 +25,6 @@ __all__ = [
 DEFAULT_MAX_ANSWER_BYTES = 1024 * 1024
 # What the client asks for, so that no server has a reason to send an encoding it cannot bound.
 ACCEPT_ENCODING = "gzip, deflate"
-
-_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar(
-    "kling_avatar_deadline", default=None
-)
-
 
 # --- bounded decoding -----------------------------------------------------------------------
 
@@ -160,52 +148,3 @@ def too_large(limit: int, why: str, provider: str | None) -> ResponseTooLargeErr
         f"the answer is over the {limit}-byte cap ({why}); nothing more was read",
         provider=provider,
     )
-
-
-# --- deadlines (sync) -----------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def deadline(seconds: float) -> Iterator[None]:
-    """Every network operation of this thread's requests inside ends by `seconds` from now
-    (an outer, earlier deadline still wins)."""
-    outer = _deadline.get()
-    end = time.monotonic() + max(0.0, seconds)
-    token = _deadline.set(end if outer is None else min(outer, end))
-    try:
-        yield
-    finally:
-        _deadline.reset(token)
-
-
-def clamped(timeout: float | None, exc: type[Exception]) -> float | None:
-    """`timeout` cut to what is left of this thread's deadline; `exc` once none is left."""
-    end = _deadline.get()
-    if end is None:
-        return timeout
-    left = end - time.monotonic()
-    if left <= 0:
-        raise exc("the request's deadline passed")
-    return left if timeout is None else min(timeout, left)
-
-
-def install_deadlines(client: httpx.Client) -> httpx.Client:
-    """Puts the deadline backend under `client`'s own transports, also under a wrapper that
-    keeps its inner transport as `_inner` (a caller's own `transport=` that is no
-    HTTPTransport is left alone: only the time between its chunks is then checked)."""
-    transports = [getattr(client, "_transport", None), *getattr(client, "_mounts", {}).values()]
-    for outer in transports:
-        transport = outer
-        while transport is not None and not isinstance(transport, httpx.HTTPTransport):
-            transport = getattr(transport, "_inner", None)  # under a wrapper (traffic recorder)
-        if isinstance(transport, httpx.HTTPTransport):
-            # Imported here: like httpx, the package loads httpcore only with a real transport.
-            from ._deadline_backend import wrap_pool
-
-            wrap_pool(getattr(transport, "_pool", None))
-    return client
-
-
-def check_deadline() -> None:
-    """Between chunks: a transport without the backend still stops at the deadline."""
-    clamped(None, httpx.ReadTimeout)

@@ -34,33 +34,22 @@ requests) raises `TaskCreatedError` carrying the task, unless the error carries 
 
 from __future__ import annotations
 
-import asyncio
-import inspect
 import logging
 import os
 import time
 import uuid
-from collections.abc import Callable, Generator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, ClassVar, Generic, Literal, Self, TypeAlias, TypeVar
 
 import attrs
 import httpx
 
+from . import _flows as flows
 from ._async_client import AsyncAvatarClient, local_media, local_upload
-from ._base_client import (
-    DEFAULT_MAX_RETRIES,
-    DEFAULT_TIMEOUT,
-    DEFAULT_WAIT_TIMEOUT,
-    Clock,
-    Done,
-    OnUpdate,
-    Send,
-    Sleep,
-    Step,
-    advance,
-)
+from ._base_client import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, DEFAULT_WAIT_TIMEOUT
 from ._client import AvatarClient
+from ._drive import run_async, run_sync
 from ._exceptions import (
     TRANSIENT,
     APIConnectionError,
@@ -75,6 +64,7 @@ from ._exceptions import (
     ServiceUnavailableError,
     WaitTimeoutError,
 )
+from ._flows import OnUpdate
 from ._inputs import Media, TaskInput, check_task_id, check_task_input
 from ._models import Provider, Task
 from ._providers import PROVIDERS, adapter_class
@@ -88,6 +78,7 @@ from ._ratelimit import (
     checked_wait,
 )
 from ._redact import cut
+from ._steps import Call, Clock, Done, Flow, Notify, Send, Sleep, advance
 from ._uploads import FileSource, UploadFile, prepare_upload
 
 __all__ = [
@@ -191,45 +182,7 @@ class RouteEvent:
 OnRoute: TypeAlias = Callable[[RouteEvent], object]
 
 
-# --- the router's own steps ------------------------------------------------------------------
-
-
-@attrs.frozen
-class On:
-    """A step of `provider`'s client flow, carried out by that client."""
-
-    provider: Provider
-    step: Step
-
-
-@attrs.frozen
-class Acquire:
-    """Take a rate-limit slot; the reply is 0, or the seconds until one may free up."""
-
-    store: RateLimitStore
-    key: str
-    limit: RateLimit
-    token: str
-
-
-@attrs.frozen
-class Release:
-    """The creation's answer is in: move its slot to now."""
-
-    store: RateLimitStore
-    key: str
-    limit: RateLimit
-    token: str
-
-
-@attrs.frozen
-class Announce:
-    callback: OnRoute
-    event: RouteEvent
-
-
-RouterStep: TypeAlias = On | Sleep | Acquire | Release | Announce
-RouterFlow: TypeAlias = Generator[RouterStep, Any, T]
+RouterFlow: TypeAlias = Flow[T]
 
 
 @attrs.frozen
@@ -326,11 +279,13 @@ class BaseRouter(Generic[ClientT, TransportT]):
             # The client has checked the key; the limiter knows the account by a digest of it.
             self._accounts[name] = account_key(name, key or os.environ.get(kind.key_env, ""))
         self._clock: Callable[[], float] = time.monotonic
+        self._time: Clock | None = None  # what the router pauses on (None: the machine's)
         self._failed: dict[Provider, tuple[float, str]] = {}
 
     def use_clock(self, clock: Clock) -> Self:
         """The router's deadlines and each of its clients on ``clock`` (see the clients')."""
         self._clock = clock.monotonic
+        self._time = clock
         for client in self.clients.values():
             client.use_clock(clock)
         return self
@@ -387,17 +342,18 @@ class BaseRouter(Generic[ClientT, TransportT]):
         """The task's price at `name` (None: unknown; False: it cannot pay, skipped)."""
         if name in self.prices:
             return float(self.prices[name])
-        client = self.clients[name]
         # The price depends on the mode, not on the media; a local file is not uploaded just
         # to be priced.
-        op = client._adapter.estimate_task(task, _priced_url(task.image), _priced_url(task.audio))
-        if op is None:
-            return None
+        session = self.clients[name].session
+        estimate = flows.estimate(session, task, _priced_url(task.image), _priced_url(task.audio))
         try:
-            price, affordable = yield from self._via(name, client._call(op), clock)
+            answer = yield from self._via(name, estimate, clock)
         except AvatarError as error:
             logger.info("router: no estimate from %s: %s", name, error)
             return None
+        if answer is None:
+            return None
+        price, affordable = answer
         if affordable is False:
             yield from skips.add(name, f"insufficient credits (estimate: {price:g})")
             return False
@@ -407,9 +363,8 @@ class BaseRouter(Generic[ClientT, TransportT]):
         self, name: Provider, clock: Deadline, skips: _Skips
     ) -> RouterFlow[float | Literal[False] | None]:
         """Minus the credits left at `name` (None: unknown; False: none left, skipped)."""
-        client = self.clients[name]
         try:
-            credits = yield from self._via(name, client._credits_flow(), clock)
+            credits = yield from self._via(name, flows.credits(self.clients[name].session), clock)
         except AvatarError as error:
             logger.info("router: no balance from %s: %s", name, error)
             return None
@@ -421,9 +376,9 @@ class BaseRouter(Generic[ClientT, TransportT]):
     # --- the flows ---------------------------------------------------------------------------
 
     def _via(
-        self, name: Provider, flow: Generator[Step, Any, T], clock: Deadline, *, task_id: str = ""
+        self, name: Provider, flow: Flow[T], clock: Deadline, *, task_id: str = ""
     ) -> RouterFlow[T]:
-        """Runs one of `name`'s client flows, its requests and pauses bounded by `clock`."""
+        """Runs one of `name`'s flows (`_flows`), its requests and pauses bounded by `clock`."""
         client = self.clients[name]
         reply: object = None
         error: BaseException | None = None
@@ -431,16 +386,15 @@ class BaseRouter(Generic[ClientT, TransportT]):
             while not isinstance(step := advance(flow, reply, error), Done):
                 reply, error = None, None
                 if isinstance(step, Sleep):
-                    yield Sleep(clock.bound(step.seconds))
-                    continue
-                if isinstance(step, Send) and clock.at is not None:
+                    step = Sleep(clock.bound(step.seconds), step.wake, step.clock)
+                elif isinstance(step, Send) and clock.at is not None:
                     left = clock.bound(step.kwargs.get("timeout", client.timeout))
                     if left <= 0:
                         raise self._past_deadline(name, task_id)
-                    step = Send(step.server, {**step.kwargs, "timeout": left})
+                    step = Send(step.channel, step.server, {**step.kwargs, "timeout": left})
                 try:
-                    reply = yield On(name, step)
-                except Exception as exc:  # a transport error, for the client's flow to read
+                    reply = yield step
+                except Exception as exc:  # a step's failure, for the client's flow to read
                     error = exc
             return step.value
         finally:
@@ -464,7 +418,10 @@ class BaseRouter(Generic[ClientT, TransportT]):
         token = uuid.uuid4().hex
         while True:
             try:
-                answer = yield Acquire(self.rate_limit_store, self._accounts[name], limit, token)
+                store = self.rate_limit_store
+                answer = yield Call(
+                    store.acquire, (self._accounts[name], limit, token), store.acquire_async
+                )
             except AvatarError:
                 raise
             except Exception as exc:  # a store of the caller's own: still a typed error
@@ -479,13 +436,14 @@ class BaseRouter(Generic[ClientT, TransportT]):
             if left is not None and wait > left:
                 return None
             logger.debug("router: %s rate limit, next slot in %.2fs", name, wait)
-            yield Sleep(wait)
+            yield Sleep(wait, clock=self._time)
 
     def _release(self, name: Provider, limit: RateLimit, token: str) -> RouterFlow[None]:
         """Frees the slot of a creation whose answer is in. It never fails the call: after a
         creation, that would hide the task; after an ambiguous answer, replace its message."""
         try:
-            yield Release(self.rate_limit_store, self._accounts[name], limit, token)
+            store = self.rate_limit_store
+            yield Call(store.release, (self._accounts[name], limit, token), store.release_async)
         except Exception as exc:
             logger.warning(
                 "router: could not free the %s rate-limit slot (it frees itself within %g s): %s",
@@ -534,10 +492,10 @@ class BaseRouter(Generic[ClientT, TransportT]):
         skips = _Skips(on_route or self.on_route)
         order = yield from self._order(task, clock, skips, exclude)
         for name in order:
-            client = self.clients[name]
+            session = self.clients[name].session
             try:
-                image = yield from self._via(name, client._media(task.image), clock)
-                audio = yield from self._via(name, client._media(task.audio), clock)
+                image = yield from self._via(name, flows.media(session, task.image), clock)
+                audio = yield from self._via(name, flows.media(session, task.audio), clock)
             except AvatarError as error:
                 reason = _upload_failover_reason(error)
                 if reason is None:
@@ -553,9 +511,10 @@ class BaseRouter(Generic[ClientT, TransportT]):
                     yield from skips.add(name, "rate limit: no slot before the deadline")
                     continue
             slot = None if limit is None or token is None else (limit, token)
-            create = client._call(client._adapter.create_task(task, image, audio))
             try:
-                created = yield from self._via(name, create, clock)
+                created = yield from self._via(
+                    name, flows.submit(session, task, image, audio), clock
+                )
             except AvatarError as error:
                 if slot is not None:
                     yield from self._release(name, *slot)
@@ -630,8 +589,8 @@ class BaseRouter(Generic[ClientT, TransportT]):
         tried: set[Provider],
     ) -> RouterFlow[Task | None]:
         """Waits for `task`, just created; None when it failed and is to be created again."""
-        client = self.clients[task.provider]
-        wait = client._wait_flow(task.id, clock.bound(timeout), on_update, None)
+        session = self.clients[task.provider].session
+        wait = flows.wait(session, task.id, clock.bound(timeout), on_update)
         try:
             return (yield from self._via(task.provider, wait, clock, task_id=task.id))
         except GenerationFailedError as failed:
@@ -642,7 +601,7 @@ class BaseRouter(Generic[ClientT, TransportT]):
             reason = f"task {task.id} failed ({failed.message}); creating it elsewhere"
             logger.info("router: %s: %s", task.provider, reason)
             if callback is not None:
-                yield Announce(callback, RouteEvent(task.provider, "rerun", reason, task))
+                yield Notify(callback, RouteEvent(task.provider, "rerun", reason, task))
             return None
 
     def _named(self, task: Task | str, provider: Provider | str | None) -> tuple[Provider, str]:
@@ -674,7 +633,7 @@ class BaseRouter(Generic[ClientT, TransportT]):
         name, task_id = self._named(task, provider)
         return (
             yield from self._via(
-                name, self.clients[name]._get_flow(task_id), Deadline(None, self._clock)
+                name, flows.get(self.clients[name].session, task_id), Deadline(None, self._clock)
             )
         )
 
@@ -689,9 +648,8 @@ class BaseRouter(Generic[ClientT, TransportT]):
     ) -> RouterFlow[Task]:
         name, task_id = self._named(task, provider)
         clock = self._deadline(deadline)
-        wait = self.clients[name]._wait_flow(
-            task_id, clock.bound(timeout), on_update, not_found_grace
-        )
+        session = self.clients[name].session
+        wait = flows.wait(session, task_id, clock.bound(timeout), on_update, not_found_grace)
         return (yield from self._via(name, wait, clock, task_id=task_id))
 
     def _upload_flow(
@@ -705,7 +663,8 @@ class BaseRouter(Generic[ClientT, TransportT]):
             if name not in self.clients:
                 raise InvalidRequestError(f"provider: {name} is not one of this router's")
             try:
-                return (yield from self._via(name, self.clients[name]._upload_steps(file), clock))
+                upload = flows.upload(self.clients[name].session, file)
+                return (yield from self._via(name, upload, clock))
             except AvatarError as error:
                 reason = _upload_failover_reason(error)
                 if reason is None or provider is not None:
@@ -721,7 +680,7 @@ class BaseRouter(Generic[ClientT, TransportT]):
             raise InvalidRequestError(f"provider: {name} is not one of this router's")
         return (
             yield from self._via(
-                name, self.clients[name]._credits_flow(), Deadline(None, self._clock)
+                name, flows.credits(self.clients[name].session), Deadline(None, self._clock)
             )
         )
 
@@ -740,13 +699,13 @@ class _Skips:
         self.events.append(event)
         logger.info("router: skipped %s: %s", name, reason)
         if self.callback is not None:
-            yield Announce(self.callback, event)
+            yield Notify(self.callback, event)
 
     def created(self, name: Provider, task: Task) -> RouterFlow[None]:
         why = f"after skipping {self.summary()}" if self.events else "first choice"
         logger.info("router: %s took task %s (%s)", name, task.id, why)
         if self.callback is not None:
-            yield Announce(self.callback, RouteEvent(name, "created", why, task))
+            yield Notify(self.callback, RouteEvent(name, "created", why, task))
 
     def summary(self) -> str:
         return "; ".join(f"{e.provider}: {e.reason}" for e in self.events) or "none tried"
@@ -817,11 +776,11 @@ class AvatarRouter(BaseRouter[AvatarClient, httpx.BaseTransport]):
         """Creates the task at the first provider able to take it (a local file is uploaded to
         that provider); the Task's `provider` says which."""
         args = (image_url, audio_url, prompt, mode, callback_url)
-        return self._drive(self._create_flow(args, deadline, on_route))
+        return run_sync(self._create_flow(args, deadline, on_route))
 
     def get_task(self, task: Task | str, *, provider: Provider | str | None = None) -> Task:
         """The task as its provider reports it now (a bare id needs `provider`)."""
-        return self._drive(self._get_flow(task, provider))
+        return run_sync(self._get_flow(task, provider))
 
     def wait_for_task(
         self,
@@ -834,7 +793,7 @@ class AvatarRouter(BaseRouter[AvatarClient, httpx.BaseTransport]):
         deadline: float | None = None,
     ) -> Task:
         """`AvatarClient.wait_for_task` at the task's provider."""
-        return self._drive(
+        return run_sync(
             self._wait_flow(task, provider, timeout, on_update, not_found_grace, deadline)
         )
 
@@ -856,7 +815,7 @@ class AvatarRouter(BaseRouter[AvatarClient, httpx.BaseTransport]):
         GenerationFailedError, unless `rerun_failed` (default: the router's, off), which
         creates it again at a provider not yet tried: a second, paid task."""
         args = (image_url, audio_url, prompt, mode, callback_url)
-        return self._drive(
+        return run_sync(
             self._generate_flow(args, timeout, on_update, deadline, on_route, rerun_failed)
         )
 
@@ -868,11 +827,11 @@ class AvatarRouter(BaseRouter[AvatarClient, httpx.BaseTransport]):
         provider: Provider | str | None = None,
     ) -> str:
         """Uploads to `provider`, or to the first provider that takes it; its URL."""
-        return self._drive(self._upload_flow(path_or_bytes, content_type, provider))
+        return run_sync(self._upload_flow(path_or_bytes, content_type, provider))
 
     def get_credits(self, provider: Provider | str) -> float:
         """The credits left at `provider`."""
-        return self._drive(self._credits_flow(provider))
+        return run_sync(self._credits_flow(provider))
 
     def balances(self) -> dict[Provider, float | None]:
         """The credits left at every provider (None where the balance could not be read)."""
@@ -900,36 +859,6 @@ class AvatarRouter(BaseRouter[AvatarClient, httpx.BaseTransport]):
     ) -> None:
         self.close()
 
-    def _drive(self, flow: RouterFlow[T]) -> T:
-        reply: object = None
-        error: BaseException | None = None
-        try:
-            while not isinstance(step := advance(flow, reply, error), Done):
-                reply, error = None, None
-                if isinstance(step, On):
-                    try:
-                        reply, error = self.clients[step.provider]._perform(step.step)
-                    except Exception as exc:  # the caller's on_update raised: for the flow too
-                        error = exc
-                elif isinstance(step, Sleep):
-                    time.sleep(step.seconds)
-                else:
-                    try:
-                        reply = self._own(step)
-                    except Exception as exc:  # for the flow to judge: before or after a creation
-                        error = exc
-            return step.value
-        finally:
-            flow.close()
-
-    def _own(self, step: Acquire | Release | Announce) -> object:
-        if isinstance(step, Acquire):
-            return step.store.acquire(step.key, step.limit, step.token)
-        if isinstance(step, Release):
-            step.store.release(step.key, step.limit, step.token)
-            return None
-        return step.callback(step.event)
-
 
 class AsyncAvatarRouter(BaseRouter[AsyncAvatarClient, httpx.AsyncBaseTransport]):
     """The asyncio form of `AvatarRouter`: the same arguments and rules, every method a
@@ -952,11 +881,11 @@ class AsyncAvatarRouter(BaseRouter[AsyncAvatarClient, httpx.AsyncBaseTransport])
         that provider); the Task's `provider` says which."""
         image, audio = await local_media(image_url, audio_url)  # read off the loop
         args = (image, audio, prompt, mode, callback_url)
-        return await self._drive(self._create_flow(args, deadline, on_route))
+        return await run_async(self._create_flow(args, deadline, on_route))
 
     async def get_task(self, task: Task | str, *, provider: Provider | str | None = None) -> Task:
         """The task as its provider reports it now (a bare id needs `provider`)."""
-        return await self._drive(self._get_flow(task, provider))
+        return await run_async(self._get_flow(task, provider))
 
     async def wait_for_task(
         self,
@@ -969,7 +898,7 @@ class AsyncAvatarRouter(BaseRouter[AsyncAvatarClient, httpx.AsyncBaseTransport])
         deadline: float | None = None,
     ) -> Task:
         """`AsyncAvatarClient.wait_for_task` at the task's provider."""
-        return await self._drive(
+        return await run_async(
             self._wait_flow(task, provider, timeout, on_update, not_found_grace, deadline)
         )
 
@@ -990,7 +919,7 @@ class AsyncAvatarRouter(BaseRouter[AsyncAvatarClient, httpx.AsyncBaseTransport])
         """`create_task`, then wait at that provider (see `AvatarRouter.generate`)."""
         image, audio = await local_media(image_url, audio_url)  # read off the loop
         args = (image, audio, prompt, mode, callback_url)
-        return await self._drive(
+        return await run_async(
             self._generate_flow(args, timeout, on_update, deadline, on_route, rerun_failed)
         )
 
@@ -1003,11 +932,11 @@ class AsyncAvatarRouter(BaseRouter[AsyncAvatarClient, httpx.AsyncBaseTransport])
     ) -> str:
         """Uploads to `provider`, or to the first provider that takes it; its URL."""
         source = await local_upload(path_or_bytes, content_type)  # read off the loop
-        return await self._drive(self._upload_flow(source, content_type, provider))
+        return await run_async(self._upload_flow(source, content_type, provider))
 
     async def get_credits(self, provider: Provider | str) -> float:
         """The credits left at `provider`."""
-        return await self._drive(self._credits_flow(provider))
+        return await run_async(self._credits_flow(provider))
 
     async def balances(self) -> dict[Provider, float | None]:
         """The credits left at every provider (None where the balance could not be read)."""
@@ -1034,34 +963,3 @@ class AsyncAvatarRouter(BaseRouter[AsyncAvatarClient, httpx.AsyncBaseTransport])
         tb: TracebackType | None,
     ) -> None:
         await self.close()
-
-    async def _drive(self, flow: RouterFlow[T]) -> T:
-        reply: object = None
-        error: BaseException | None = None
-        try:
-            while not isinstance(step := advance(flow, reply, error), Done):
-                reply, error = None, None
-                if isinstance(step, On):
-                    try:
-                        reply, error = await self.clients[step.provider]._perform(step.step)
-                    except Exception as exc:  # the caller's on_update raised: for the flow too
-                        error = exc
-                elif isinstance(step, Sleep):
-                    await asyncio.sleep(step.seconds)
-                else:
-                    try:
-                        reply = await self._own(step)
-                    except Exception as exc:  # for the flow to judge: before or after a creation
-                        error = exc
-            return step.value
-        finally:
-            flow.close()
-
-    async def _own(self, step: Acquire | Release | Announce) -> object:
-        if isinstance(step, Acquire):
-            return await step.store.acquire_async(step.key, step.limit, step.token)
-        if isinstance(step, Release):
-            await step.store.release_async(step.key, step.limit, step.token)
-            return None
-        result = step.callback(step.event)
-        return (await result) if inspect.isawaitable(result) else result

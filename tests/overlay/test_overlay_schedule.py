@@ -10,7 +10,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from kling_avatar import AvatarClient, NotFoundError, TaskState
-from kling_avatar._base_client import Done, Send, Sleep, advance
 from kling_avatar._wait import DOCUMENTED_SCHEDULE
 
 from .fake import answer, envelope, fake_client, task_data
@@ -52,13 +51,31 @@ class Provider:
         return answer(NOT_YET)
 
 
+class ProviderClock:
+    """The fake provider's time as the client's clock (its pauses move it on)."""
+
+    def __init__(self, provider: Provider) -> None:
+        self.provider = provider
+
+    def monotonic(self) -> float:
+        return self.provider.now
+
+    def time(self) -> float:
+        return 1_790_000_000.0 + self.provider.now
+
+    def sleep(self, seconds: float) -> None:
+        self.provider.now += seconds
+
+    async def async_sleep(self, seconds: float) -> None:
+        self.sleep(seconds)
+
+
 @contextmanager
 def never_visible() -> Iterator[tuple[Provider, AvatarClient]]:
     """An Apikley client whose clock is the fake provider's."""
     provider = Provider()
     with fake_client("apikley", provider) as client:
-        client._clock = lambda: provider.now
-        yield provider, client
+        yield provider, client.use_clock(ProviderClock(provider))
 
 
 def test_an_id_of_unknown_age_is_not_found_after_a_short_grace() -> None:
@@ -96,15 +113,22 @@ def test_the_provider_reported_age_sets_the_pace() -> None:
             data["resultJson"] = '{"resultUrls":["https://cdn.example/v.mp4"]}'
         return answer(envelope(data))
 
+    class Recorded:
+        """The wall clock at `now`; pauses recorded, not slept."""
+
+        def monotonic(self) -> float:
+            return 0.0
+
+        def time(self) -> float:
+            return now[0]
+
+        def sleep(self, seconds: float) -> None:
+            pauses.append(seconds)
+
+        async def async_sleep(self, seconds: float) -> None:
+            pauses.append(seconds)
+
     with fake_client("apikley", handler, poll_interval=None) as client:
-        client._wall = lambda: now[0]
-        flow = client._wait_flow("t-1", 3600, None, None)
-        reply: object = None
-        while not isinstance(step := advance(flow, reply, None), Done):
-            reply = None
-            if isinstance(step, Send):
-                reply = client._client(step.server).request(**step.kwargs)
-            elif isinstance(step, Sleep):
-                pauses.append(step.seconds)
-    assert step.value.state is TaskState.SUCCEEDED
+        task = client.use_clock(Recorded()).wait_for_task("t-1", timeout=3600)
+    assert task.state is TaskState.SUCCEEDED
     assert len(pauses) == 2 and min(pauses) >= 0.9 * 20

@@ -16,6 +16,7 @@ import math
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -28,8 +29,6 @@ from kling_avatar import (
     RedisRateLimitStore,
     RedisSeenStore,
 )
-from kling_avatar._base_client import Send, Sleep
-from kling_avatar._router import Acquire, Announce, On, Release
 from kling_avatar.testing import MockServer
 
 from .fake_redis import FakeRedis, RespError, resp
@@ -239,55 +238,75 @@ def test_every_seen_store_read_is_its_answer_or_a_typed_error(
 
 
 class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
+    """The router's clock: its pauses move it on and must end within the call's deadline."""
 
-    def __call__(self) -> float:
+    def __init__(self, deadline: float) -> None:
+        self.now = 1000.0
+        self.end = self.now + deadline
+
+    def monotonic(self) -> float:
         return self.now
+
+    def time(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        assert math.isfinite(seconds) and seconds >= 0
+        assert self.now + seconds <= self.end
+        self.now += seconds
+
+    async def async_sleep(self, seconds: float) -> None:
+        self.sleep(seconds)
+
+
+class ScriptedStore(MemoryRateLimitStore):
+    """A store of the caller's own that answers what the test says, then 0."""
+
+    def __init__(self, answers: list[object]) -> None:
+        super().__init__()
+        self.pending = list(answers)
+        self.last: object = None
+
+    def acquire(self, key: str, limit: RateLimit, token: str) -> Any:
+        self.last = self.pending.pop(0) if self.pending else 0
+        return self.last
+
+    def release(self, key: str, limit: RateLimit, token: str) -> None:
+        return None
 
 
 @settings(max_examples=200, deadline=None)
 @given(answers=st.lists(resp_values | st.floats(min_value=0, max_value=20), max_size=8))
 def test_no_creation_without_a_slot_and_no_wait_past_the_deadline(answers: list[object]) -> None:
     """The router's rule over a store of the caller's own, on a fake clock: whatever the
-    store answers, the flow sleeps only within the deadline, sends the creation only after an
-    answer of exactly 0, and otherwise ends in a typed error."""
-    router = AvatarRouter(["apikley"], api_keys={"apikley": "k" * 32})
-    clock = FakeClock()
-    router._clock = clock
+    store answers, the router sleeps only within the deadline, sends the creation only after
+    an answer of exactly 0, and otherwise ends in a typed error."""
+    store = ScriptedStore(answers)
+    sent: list[object] = []
+
+    def provider(request: httpx.Request) -> httpx.Response:
+        # The creation is sent: only on a slot actually given.
+        assert type(store.last) in (int, float) and store.last == 0
+        sent.append(store.last)
+        return httpx.Response(200, json={"code": 200, "msg": "ok", "data": {"taskId": "t-1"}})
+
     deadline = 2.0
-    start = clock.now
-    flow = router._create_flow(
-        ("https://example.com/a.png", "https://example.com/a.mp3", "", "pro", None),
-        deadline,
-        None,
-    )
-    pending = list(answers)
-    last: object = None
-    reply: object = None
+    router = AvatarRouter(
+        ["apikley"],
+        api_keys={"apikley": "k" * 32},
+        rate_limit_store=store,
+        transport=httpx.MockTransport(provider),
+    ).use_clock(FakeClock(deadline))
     try:
-        step = flow.send(None)
-        while True:
-            if isinstance(step, Acquire):
-                last = reply = pending.pop(0) if pending else 0
-            elif isinstance(step, On) and isinstance(step.step, Send):
-                # The creation is about to be sent: only on a slot actually given.
-                assert type(last) in (int, float) and last == 0
-                return
-            elif isinstance(step, Release | Announce):
-                reply = None
-            else:
-                assert isinstance(step, Sleep)
-                seconds = step.seconds
-                assert math.isfinite(seconds) and seconds >= 0
-                assert clock.now + seconds <= start + deadline
-                clock.now += seconds
-                reply = None
-            step = flow.send(reply)
+        task = router.create_task(
+            image_url="https://example.com/a.png",
+            audio_url="https://example.com/a.mp3",
+            deadline=deadline,
+        )
+        assert task.id == "t-1" and sent == [0]
     except AvatarError:
-        pass  # RateLimiterError, or no slot before the deadline: typed, nothing created
+        assert sent == []  # RateLimiterError, or no slot before the deadline: nothing created
     finally:
-        flow.close()
         router.close()
 
 
