@@ -20,7 +20,7 @@ help:
 	@echo "make serve [PORT=8200]  the reference video service (examples/service) on 127.0.0.1"
 	@echo "make generate         regenerate generated/ from specs/"
 	@echo "make check-generated  fail with a diff when generated/ is not what specs/ give"
-	@echo "make lint             ruff on the hand-written code"
+	@echo "make lint             ruff on the hand-written code; import-linter on the package's layers"
 	@echo "make spec-lint        Spectral and Redocly (pinned in package-lock.json) on both specs"
 	@echo "make spec-prism       Prism compiles every schema and its proxy flags a wrong answer per operation"
 	@echo "make typecheck        mypy --strict on the overlay, scripts, tests and generated clients"
@@ -63,6 +63,7 @@ check-generated: env
 lint: env
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
+	$(RUN) lint-imports --no-cache
 
 typecheck: env
 	$(RUN) mypy

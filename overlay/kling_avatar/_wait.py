@@ -5,16 +5,24 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import attrs
 
-from ._exceptions import AvatarError, NotFoundError, WaitTimeoutError
+from ._exceptions import AvatarError, GenerationFailedError, NotFoundError, WaitTimeoutError
 from ._models import Task, TaskState
 from ._retry import Backoff, is_retryable, logger
 
-if TYPE_CHECKING:  # the adapters' module holds the schedule setting: no import cycle
-    from ._providers import Reader
+if TYPE_CHECKING:
+    from ._models import Provider
+
+
+class Reader(Protocol):
+    """What a wait needs of the provider's answer reader (`_providers.Reader`)."""
+
+    @property
+    def provider(self) -> Provider: ...
+    def failed(self, task: Task) -> GenerationFailedError: ...
 
 # The shortest time a poll request is given, so that a poll at the deadline can still answer.
 _MIN_REQUEST_TIMEOUT = 0.1
