@@ -24,6 +24,7 @@ class Reader(Protocol):
     def provider(self) -> Provider: ...
     def failed(self, task: Task) -> GenerationFailedError: ...
 
+
 # The shortest time a poll request is given, so that a poll at the deadline can still answer.
 _MIN_REQUEST_TIMEOUT = 0.1
 
