@@ -20,23 +20,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from kling_avatar import (
-    APIConnectionError,
-    APITimeoutError,
     AuthenticationError,
     AvatarClient,
     AvatarError,
     DownloadError,
-    EndpointNotFoundError,
-    FeatureDisabledError,
-    GenerationFailedError,
-    InsufficientCreditsError,
     InvalidRequestError,
-    NotFoundError,
-    RateLimitError,
-    ServerError,
-    ServiceUnavailableError,
     Task,
-    UnexpectedResponseError,
     WaitTimeoutError,
     __version__,
     as_provider,
@@ -48,6 +37,16 @@ from kling_avatar._providers import PROVIDERS, adapter_class, key_variable
 from kling_avatar._redact import RedactingFilter, printable
 from kling_avatar._uploads import UploadFile
 
+from .exits import (
+    EXIT_DOWNLOAD,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_STATUSES,
+    EXIT_UNEXPECTED,
+    meanings,
+    status_of,
+)
+
 if TYPE_CHECKING:  # the router imports asyncio (its async form): only routed runs load it
     from kling_avatar import RouteEvent
 
@@ -57,64 +56,9 @@ PROG = "kling-avatar"
 # The providers' own polling advice is to give up after 10-15 minutes.
 DEFAULT_WAIT_TIMEOUT = 900.0
 
-EXIT_OK = 0
-EXIT_UNEXPECTED = 1
-EXIT_USAGE = 2
-EXIT_DOWNLOAD = 17
-EXIT_INTERRUPTED = 130
-
-# One status per error class, so a script can tell "top up the account" from "try again later"
-# without parsing text. An error is mapped through its class's MRO, so a subclass the client
-# adds later still lands on its nearest documented ancestor.
-EXIT_STATUSES: dict[type[AvatarError], int] = {
-    AuthenticationError: 3,
-    InsufficientCreditsError: 4,
-    NotFoundError: 5,
-    InvalidRequestError: 6,
-    RateLimitError: 7,
-    ServiceUnavailableError: 8,
-    ServerError: 9,
-    GenerationFailedError: 10,
-    FeatureDisabledError: 11,
-    APIConnectionError: 12,
-    APITimeoutError: 13,
-    WaitTimeoutError: 14,
-    UnexpectedResponseError: 15,
-    EndpointNotFoundError: 18,
-    AvatarError: 16,
-}
-
-_MEANINGS = {
-    AuthenticationError: "no API key, or a wrong one",
-    InsufficientCreditsError: "not enough credits",
-    NotFoundError: "no such task",
-    InvalidRequestError: "input rejected (by the provider or before sending)",
-    RateLimitError: "too many requests; try again later",
-    ServiceUnavailableError: "provider unavailable or under maintenance",
-    ServerError: "provider-side error",
-    GenerationFailedError: "the task ended failed",
-    FeatureDisabledError: "feature disabled for this account",
-    APIConnectionError: "could not reach the provider",
-    APITimeoutError: "the provider did not answer in time",
-    WaitTimeoutError: "the task did not finish within --timeout",
-    UnexpectedResponseError: "the provider answered something undocumented",
-    EndpointNotFoundError: "HTTP 404: nothing at that address; check --base-url",
-    AvatarError: "any other client error",
-}
-
 
 def _epilog() -> str:
-    meanings = {
-        EXIT_OK: "success",
-        EXIT_UNEXPECTED: "unexpected error (a bug: rerun with --debug and report it)",
-        EXIT_USAGE: "bad arguments (usage)",
-        EXIT_DOWNLOAD: "--output: the video could not be downloaded or saved",
-        EXIT_INTERRUPTED: "interrupted (Ctrl-C); a task already created keeps running",
-    }
-    meanings.update(
-        {status: f"{cls.__name__}: {_MEANINGS[cls]}" for cls, status in EXIT_STATUSES.items()}
-    )
-    rows = [f"  {status:>3}  {meaning}" for status, meaning in sorted(meanings.items())]
+    rows = [f"  {status:>3}  {meaning}" for status, meaning in sorted(meanings().items())]
     kinds = [adapter_class(name) for name in PROVIDERS]
     keys = ", ".join(kind.key_env for kind in kinds)
     urls = ", ".join(kind.base_url_env for kind in kinds)
@@ -552,13 +496,6 @@ def _one_line(text: str) -> str:
     return printable(" ".join(str(text).split()))
 
 
-def _error_status(exc: AvatarError) -> int:
-    for cls in type(exc).__mro__:
-        if cls in EXIT_STATUSES:
-            return EXIT_STATUSES[cls]
-    return EXIT_STATUSES[AvatarError]
-
-
 def _describe(ctx: _Context, exc: AvatarError) -> str:
     """`<provider> <code> <ClassName>: <message> (request id ...)`, on one line."""
     provider = exc.provider or ctx.provider
@@ -606,7 +543,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DownloadError as exc:
         return _fail(ctx, EXIT_DOWNLOAD, "DownloadError", _one_line(exc.message), exc)
     except AvatarError as exc:
-        status = _error_status(exc)
+        status = status_of(exc)
         return _fail(ctx, status, type(exc).__name__, _describe(ctx, exc), exc)
     except Exception as exc:
         text = f"unexpected {type(exc).__name__}: {_one_line(str(exc))}"
