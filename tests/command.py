@@ -10,7 +10,8 @@ from typing import Any
 from unittest import mock
 
 from kling_avatar import AvatarClient
-from kling_avatar import _cli as cli_module
+from kling_avatar._cli import context as cli_context
+from kling_avatar._cli import main
 from kling_avatar.testing import MockClock
 
 
@@ -28,12 +29,12 @@ def run_in_process(
 
     with (
         mock.patch.dict(os.environ, env, clear=True),
-        mock.patch.object(cli_module, "AvatarClient", clocked),
+        mock.patch.object(cli_context, "AvatarClient", clocked),
         contextlib.redirect_stdout(stdout),
         contextlib.redirect_stderr(stderr),
     ):
         try:
-            status: object = cli_module.main(argv)
+            status: object = main(argv)
         except SystemExit as stop:  # argparse's usage errors
             status = stop.code
         except Exception:  # what the interpreter would print and exit 1 for

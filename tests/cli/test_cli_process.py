@@ -49,3 +49,25 @@ def test_a_usage_error_exits_2(cli: Cli) -> None:
 
     assert result.status == 2
     assert "--audio" in result.stderr
+
+
+def test_a_one_provider_command_loads_neither_the_router_nor_the_contract_suite(cli: Cli) -> None:
+    """The command's start time: asyncio (the router's) and schemathesis (the contract suite's)
+    load only for the commands that use them."""
+    code = (
+        "import sys\n"
+        "from kling_avatar._cli import main\n"
+        "status = main(['credits', '--provider', 'crun'])\n"
+        "heavy = {'asyncio', 'schemathesis', 'hypothesis', 'kling_avatar._router'}\n"
+        "print(status, sorted(heavy & set(sys.modules)))"
+    )
+    done = subprocess.run(  # noqa: S603 (this interpreter, the code above)
+        [sys.executable, "-c", code],
+        env=cli.env(),
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT,
+        check=False,
+    )
+
+    assert done.stdout.splitlines()[-1] == "0 []", done.stderr
