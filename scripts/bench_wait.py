@@ -33,7 +33,7 @@ if __package__ in (None, ""):  # run as a file: make `scripts._bench` importable
 from kling_avatar import AvatarClient, as_provider
 from kling_avatar._base_client import Done, Send, Sleep, advance
 from kling_avatar.testing import MockClock, MockServer
-from kling_avatar.testing._state import STATES
+from kling_avatar.testing._lookup import provider_mock
 
 from scripts._bench import Goals, parser
 
@@ -50,7 +50,7 @@ def one_job(
     client: AvatarClient, mock: MockServer, clock: MockClock, run_time: float
 ) -> tuple[int, float]:
     """Creates a task of `run_time` seconds on the mock and waits for it: polls, lateness."""
-    mock.step = run_time / len(STATES[client.provider])
+    mock.step = run_time / len(provider_mock(client.provider).lifecycle.states)
     started = clock.monotonic()
     task = client.create_task(
         image_url=f"{mock.base_url}/media/face.png", audio_url=f"{mock.base_url}/media/voice.wav"
