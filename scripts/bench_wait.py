@@ -34,7 +34,7 @@ from kling_avatar import AvatarClient, as_provider
 from kling_avatar import _flows as flows
 from kling_avatar._steps import Done, Send, Sleep, advance
 from kling_avatar.testing import MockClock, MockServer
-from kling_avatar.testing._state import STATES
+from kling_avatar.testing._lookup import provider_mock
 
 from scripts._bench import Goals, parser
 
@@ -51,7 +51,7 @@ def one_job(
     client: AvatarClient, mock: MockServer, clock: MockClock, run_time: float
 ) -> tuple[int, float]:
     """Creates a task of `run_time` seconds on the mock and waits for it: polls, lateness."""
-    mock.step = run_time / len(STATES[client.provider])
+    mock.step = run_time / len(provider_mock(client.provider).lifecycle.states)
     started = clock.monotonic()
     task = client.create_task(
         image_url=f"{mock.base_url}/media/face.png", audio_url=f"{mock.base_url}/media/voice.wav"

@@ -149,7 +149,7 @@ def test_a_callback_to_another_host_is_refused_without_leaving_the_machine() -> 
 def test_the_outgoing_transport_only_passes_loopback_hosts_on() -> None:
     import asyncio
 
-    from kling_avatar.testing._callbacks import LoopbackOnlyTransport
+    from kling_avatar.testing._outgoing import LoopbackOnlyTransport
 
     seen: list[str] = []
 
@@ -189,23 +189,18 @@ def _described_state(provider: str, body: dict[str, Any]) -> str:
 
 def test_a_task_settled_by_its_timer_is_terminal_even_before_the_clock_says_so() -> None:
     """The timer that ends a task can fire a hair early; its callback still says it ended."""
-    from kling_avatar.testing._callbacks import callback_payload
-    from kling_avatar.testing._specs import Provider
+    from kling_avatar._registry import PROVIDERS
+    from kling_avatar.testing._lookup import provider_mock
     from kling_avatar.testing._state import MockState, Task
 
     state = MockState(
-        step=30.0,
-        credits=10.0,
-        seed=0,
-        webhook_key=None,
-        crun_key="k",
-        apikley_key="k",
-        apikley_null_reads=0,
+        step=30.0, credits=10.0, seed=0, webhook_key=None, keys=dict.fromkeys(PROVIDERS, "k")
     )
-    providers: tuple[Provider, ...] = ("crun", "apikley")
-    for provider in providers:
+    for provider in PROVIDERS:
+        lifecycle = provider_mock(provider).lifecycle
         task = Task(
             provider=provider,
+            lifecycle=lifecycle,
             id=f"t-{provider}",
             model="m",
             param={},
@@ -218,7 +213,7 @@ def test_a_task_settled_by_its_timer_is_terminal_even_before_the_clock_says_so()
         state.add_task(task)
         assert state.phase(task) in ("pending", "waiting")  # the clock: still in its first state
         state.settle(task)  # what the timer does
-        body = callback_payload(state, task)
+        body = lifecycle.callback(state, task)
         assert _described_state(provider, body) == "success"
         assert state.phase(task) == "success"  # and a status read agrees
 

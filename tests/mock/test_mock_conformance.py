@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 from kling_avatar.testing import MockServer
-from kling_avatar.testing._handlers import UPLOAD_OPERATIONS
+from kling_avatar.testing._providers.apikley import UPLOAD_OPERATIONS
 from kling_avatar.testing._specs import routes, templated_route
 
 from specs import load_spec, operations, resolve, validation_errors

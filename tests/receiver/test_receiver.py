@@ -173,7 +173,7 @@ def test_the_body_is_not_trusted_a_forged_success_triggers_a_reread(
             headers: dict[str, str] = {}
         else:  # a signed callback's body is not signed: forge it, keep a valid signature
             forged = {"code": 200, "data": {"taskId": created.id, "state": "success"}}
-            from kling_avatar.testing._callbacks import sign
+            from kling_avatar.testing._providers.apikley import sign
 
             stamp = str(int(time.time()))
             headers = {

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 from kling_avatar.testing import MockServer
-from kling_avatar.testing._callbacks import sign
+from kling_avatar.testing._providers.apikley import sign
 
 ROOT = Path(__file__).resolve().parents[2]
 WEBHOOK_KEY = "whsec-service-e2e"

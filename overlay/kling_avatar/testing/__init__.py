@@ -19,17 +19,17 @@ if _missing:
     )
 
 from ._clock import MockClock  # noqa: E402 (after the check above, on purpose)
-from ._controls import DEFAULT_APIKLEY_KEY, DEFAULT_CRUN_KEY  # noqa: E402
 from ._faults import FAULT_KINDS, Fault  # noqa: E402
+from ._outgoing import CallbackDelivery  # noqa: E402
+from ._providers import _names  # noqa: E402
+from ._providers._names import *  # noqa: E402, F403 (each provider's DEFAULT_<NAME>_KEY)
 from ._server import MockServer  # noqa: E402
-from ._state import COST_PRO, COST_STD, CallbackDelivery  # noqa: E402
+from ._state import COST_PRO, COST_STD  # noqa: E402
 from ._transport import InProcessMock  # noqa: E402
 
 __all__ = [
     "COST_PRO",
     "COST_STD",
-    "DEFAULT_APIKLEY_KEY",
-    "DEFAULT_CRUN_KEY",
     "FAULT_KINDS",
     "CallbackDelivery",
     "Fault",
@@ -37,3 +37,4 @@ __all__ = [
     "MockClock",
     "MockServer",
 ]
+__all__ += _names.__all__

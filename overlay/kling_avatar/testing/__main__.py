@@ -13,15 +13,31 @@ from collections.abc import Sequence
 from typing import Self
 
 from ._faults import FAULT_KINDS, Fault, parse_fault
+from ._lookup import provider_mocks
 from ._ratelimit import parse_rate_limit
-from ._server import DEFAULT_APIKLEY_KEY, DEFAULT_CRUN_KEY, MockServer
+from ._server import MockServer
 from ._state import DEFAULT_CALLBACK_ATTEMPTS, DEFAULT_CALLBACK_BACKOFF, DEFAULT_EXPIRE_AFTER
 
 
+def _titles(names: Sequence[str]) -> str:
+    return " and ".join(names) or "no provider"
+
+
 def _parser() -> argparse.ArgumentParser:
+    kinds = provider_mocks().values()
+    signed = _titles([kind.title for kind in kinds if kind.lifecycle.signature is not None])
+    null_reads = [kind for kind in kinds if kind.null_read is not None]
+    documented = ", ".join(
+        f"{kind.name}={limit[0]}/{limit[1]:g}"
+        for kind in kinds
+        if (limit := kind.documented_rate_limit) is not None
+    )
     parser = argparse.ArgumentParser(
         prog="python -m kling_avatar.testing",
-        description="A local mock of the crun.ai and Apikley Kling Avatar APIs (127.0.0.1 only).",
+        description=(
+            f"A local mock of the {_titles([kind.title for kind in kinds])} Kling Avatar APIs"
+            " (127.0.0.1 only)."
+        ),
         epilog=(
             "fault syntax: KIND[@OPERATION][:key=value,...], KIND one of "
             f"{', '.join(FAULT_KINDS)}; e.g. envelope@getTaskInfo:code=455,times=2 or "
@@ -41,13 +57,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--credits", type=float, default=100.0, help="starting balance")
     parser.add_argument(
-        "--webhook-key", default=None, help="sign Apikley callbacks with this HMAC key"
+        "--webhook-key", default=None, help=f"sign {signed} callbacks with this HMAC key"
     )
     parser.add_argument(
         "--null-reads",
         type=int,
         default=0,
-        help="answer 'recordInfo is null' to the first N reads of each Apikley task",
+        help="; ".join(
+            f"answer {kind.null_read!r} to the first N reads of each {kind.title} task"
+            for kind in null_reads
+        ),
     )
     parser.add_argument(
         "--fault", action="append", default=[], metavar="SPEC", help="a fault (repeatable)"
@@ -58,8 +77,8 @@ def _parser() -> argparse.ArgumentParser:
         default=[],
         metavar="PROVIDER=N/SECONDS",
         help=(
-            "reject (HTTP 429, Retry-After) creations beyond N per SECONDS per account, "
-            "e.g. apikley=20/10 as kie.ai documents (repeatable; off by default)"
+            "reject (HTTP 429, Retry-After) creations beyond N per SECONDS per account, e.g. "
+            f"{documented or 'PROVIDER=20/10'}, the documented limit (repeatable; off by default)"
         ),
     )
     parser.add_argument(
@@ -155,7 +174,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             credits=args.credits,
             seed=args.seed,
             webhook_key=args.webhook_key,
-            apikley_null_reads=args.null_reads,
+            null_reads={
+                name: args.null_reads
+                for name, kind in provider_mocks().items()
+                if kind.null_read is not None
+            },
             port=args.port,
             rate_limits=rate_limits or None,
             expire_after=args.expire_after,
@@ -193,19 +216,18 @@ def _serve(
     # What is loaded by now (both specs, connexion's operations) lives as long as the process:
     # the garbage collector need not walk it again at every collection.
     gc.freeze()
-    print(f"# kling-avatar mock serving crun and Apikley on {mock.base_url}", flush=True)
+    kinds = provider_mocks().values()
+    titles = _titles([kind.title for kind in kinds])
+    print(f"# kling-avatar mock serving {titles} on {mock.base_url}", flush=True)
     print("# point the client (or kling-avatar) at it:", flush=True)
     # Keys from the environment are never printed; the documented defaults are, so a README
     # curl works as written and the lines can be pasted (or eval'ed) as they are.
-    for provider, variable, default in (
-        ("crun", "CRUN", DEFAULT_CRUN_KEY),
-        ("Apikley", "APIKLEY", DEFAULT_APIKLEY_KEY),
-    ):
-        print(f"export {variable}_BASE_URL={mock.base_url}", flush=True)
-        if os.environ.get(f"{variable}_API_KEY"):
-            print(f"# {provider} key: the one already in ${variable}_API_KEY", flush=True)
+    for kind in kinds:
+        print(f"export {kind.base_url_variable}={mock.base_url}", flush=True)
+        if os.environ.get(kind.key_variable):
+            print(f"# {kind.title} key: the one already in ${kind.key_variable}", flush=True)
         else:
-            print(f"export {variable}_API_KEY={default}", flush=True)
+            print(f"export {kind.key_variable}={kind.default_key}", flush=True)
     limits = ", ".join(f"{p} {n}/{w:g} s" for p, (n, w) in rate_limits.items()) or "none"
     print(
         f"# step {args.step:g} s, credits {args.credits:g}, faults {len(faults)}, "

@@ -2,7 +2,8 @@
 
 Spec operations go on to connexion (see _validation) once the key is right and the body is
 something connexion can parse without crashing (UTF-8, not nested absurdly, not too large);
-media downloads and crun's presigned uploads are served here.
+media downloads and the routes a provider serves beside its spec (presigned uploads) are
+served here. What is said each provider's way comes from its ProviderMock.
 """
 
 from __future__ import annotations
@@ -14,28 +15,31 @@ import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
-from urllib.parse import parse_qs
 
 from ._accounts import ACCOUNT
 from ._asgi import (
     ROUTE_KEY,
     STATE_KEY,
+    BodyRefused,
     Message,
     Receive,
     Scope,
     Send,
     content_type,
+    read_body,
     send_json,
 )
 from ._fastpath import NO_BODY
 from ._faults import Fault
-from ._handlers import GONE, UPLOAD_OPERATIONS, envelope, media_lookup, rejection
+from ._files import GONE, media_lookup
+from ._lookup import provider_mocks
 from ._media import RENDER_SLOTS
-from ._specs import Provider, Route, routes, templated_allow, templated_route
+from ._outgoing import outgoing_client
+from ._provider_mock import ProviderMock, RawHandler
+from ._specs import Route, routes, templated_allow, templated_route
 from ._state import MockState
 from ._validation import fast_operations, run_handler, validator
 
-MAX_BODY = 24 * 1024 * 1024  # a 10 MB file in base64, with room to spare
 MAX_DEPTH = 64  # no request of either API nests deeper than 3
 _REQUEST_FAULTS = ("envelope", "http", "slow", "drop", "truncated", "non_json")
 _HTML_PAGE = (
@@ -47,37 +51,6 @@ _HTML_PAGE = (
 # -- the guard and the faults ------------------------------------------------------------
 
 
-class _Rejected(Exception):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-async def _read_body(scope: Scope, receive: Receive) -> bytes:
-    for name, value in scope.get("headers", ()):
-        if name == b"content-length":
-            try:
-                declared = int(value)
-            except ValueError:
-                raise _Rejected("Content-Length is not a number") from None
-            if declared > MAX_BODY:
-                raise _Rejected("request body is too large")
-    chunks: list[bytes] = []
-    size = 0
-    more = True
-    while more:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise _Rejected("client disconnected")
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > MAX_BODY:
-            raise _Rejected("request body is too large")
-        chunks.append(chunk)
-        more = message.get("more_body", False)
-    return b"".join(chunks)
-
-
 def _parse_json(body: bytes) -> Any:
     """The JSON body, parsed once; NO_BODY when connexion should answer it (not JSON, empty).
 
@@ -87,24 +60,24 @@ def _parse_json(body: bytes) -> Any:
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise _Rejected(f"request body is not valid UTF-8 (byte {exc.start})") from None
+        raise BodyRefused(f"request body is not valid UTF-8 (byte {exc.start})") from None
     if not text.strip():
         return NO_BODY  # connexion answers "Request body must not be empty" itself
     try:
         value = json.loads(text)
     except RecursionError:
-        raise _Rejected("request body is nested too deeply") from None
+        raise BodyRefused("request body is nested too deeply") from None
     except json.JSONDecodeError:
         return NO_BODY  # connexion answers invalid JSON with the parser's message
     except ValueError as exc:  # e.g. an integer of more than 4,300 digits
-        raise _Rejected(f"request body is not valid JSON: {exc}") from None
+        raise BodyRefused(f"request body is not valid JSON: {exc}") from None
     if body.count(b"[") + body.count(b"{") <= MAX_DEPTH:
         return value  # cannot nest deeper than the limit
     stack = [(value, 1)]
     while stack:
         node, depth = stack.pop()
         if depth > MAX_DEPTH:
-            raise _Rejected("request body is nested too deeply")
+            raise BodyRefused("request body is nested too deeply")
         children = (
             node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
         )
@@ -136,6 +109,7 @@ class MockApp:
     def __init__(self, state: MockState, log: Callable[[str], None] | None = None) -> None:
         self.state = state
         self.log = log
+        self.kinds = provider_mocks()
         self.inner = validator()
         self.fast = fast_operations()
         self.routes = routes()
@@ -169,6 +143,7 @@ class MockApp:
             await self._other(scope, receive, send)
             return
         state = self.state
+        kind = self.kinds[route.provider]
         with state.lock:
             state.calls[route.operation_id] += 1
         fault = state.faults.take(route.operation_id, _REQUEST_FAULTS)
@@ -179,31 +154,28 @@ class MockApp:
             if fault.kind == "slow":
                 await asyncio.sleep(float(fault.get("delay")))
             elif not answer_later:
-                await self._fault(fault, route.provider, send)
+                await self._fault(fault, kind, send)
                 return
         if _authorized(scope, route, state.keys[route.provider]):
             ACCOUNT.set(0)
         elif _authorized(scope, route, state.other_keys[route.provider]):
             ACCOUNT.set(1)  # this request's task (ASGI serves each request in a task of its own)
         else:
-            refusal = envelope(route.provider, 401, "Unauthorized: missing or invalid API key")
-            if route.operation_id in UPLOAD_OPERATIONS:  # the upload API's error shape
-                refusal = {"success": False, **refusal}
-            await send_json(send, refusal)
+            message = "Unauthorized: missing or invalid API key"
+            await send_json(send, kind.refusal(route.operation_id, 401, message))
             return
         parsed: Any = NO_BODY
         length: int | None = None
         if scope["method"] in ("POST", "PUT", "PATCH"):
             try:
-                body = await _read_body(scope, receive)
+                body = await read_body(scope, receive)
                 if body and not content_type(scope):
                     # Nothing says what the body is (connexion's form check would crash on it).
-                    raise _Rejected("Content-Type is not accepted here: the body has none")
+                    raise BodyRefused("Content-Type is not accepted here: the body has none")
                 if content_type(scope) != "multipart/form-data":
                     parsed = _parse_json(body)
-            except _Rejected as rejected:
-                refused = rejection(route.provider, route.operation_id, rejected.message)
-                await send_json(send, refused)
+            except BodyRefused as refused:
+                await send_json(send, kind.rejection(route.operation_id, refused.message))
                 return
             receive = _replay(body, receive)
             length = len(body)
@@ -240,15 +212,15 @@ class MockApp:
         inner[ROUTE_KEY] = route
         return inner
 
-    async def _fault(self, fault: Fault, provider: Provider, send: Send) -> None:
+    async def _fault(self, fault: Fault, kind: ProviderMock, send: Send) -> None:
         if fault.kind == "envelope":
             code = int(fault.get("code"))
-            await send_json(send, envelope(provider, code, fault.get("message") or _TEXT[code]))
+            await send_json(send, kind.envelope(code, fault.get("message") or _TEXT[code]))
         elif fault.kind == "http":
             status = int(fault.get("status"))
             # The body keeps to the envelope's own codes: a 503 says "maintenance" (455).
             code = status if status in _ENVELOPE_CODES else 455 if status == 503 else 500
-            body = envelope(provider, code, fault.get("message") or _TEXT.get(status, "Error"))
+            body = kind.envelope(code, fault.get("message") or _TEXT.get(status, "Error"))
             await send_json(send, body, status, _retry_after(fault.get("retry_after")))
         elif fault.kind == "non_json":
             await send(
@@ -291,39 +263,20 @@ class MockApp:
                 }
             )
             await send({"type": "http.response.body", "body": b"" if method == "HEAD" else data})
-        elif path.startswith("/upload/") and method == "PUT":
-            await self._presigned_put(scope, receive, send)
+        elif raw := self._raw_route(method, path):
+            await raw(self.state, scope, receive, send)
         elif allow := self.allowed.get(path) or templated_allow(path):
             body = {"code": 405, "message": "Method not allowed", "data": None}
             await send_json(send, body, 405, [(b"allow", allow)])
         else:
             await send_json(send, {"code": 404, "message": "Not found", "data": None}, 404)
 
-    async def _presigned_put(self, scope: Scope, receive: Receive, send: Send) -> None:
-        # crun's upload flow: PUT the raw bytes to the presigned URL, then use file_url.
-        name = scope["path"][len("/upload/") :]
-        expected = self.state.presigned.get(name)
-        if expected is None:
-            await send_json(send, {"code": 404, "message": "Not found", "data": None}, 404)
-            return
-        mime_asked, signature = expected
-        given = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("signature", [""])
-        # The signature is that URL's own: no other URL's signature writes this name, so one
-        # caller cannot overwrite another's upload.
-        if not hmac.compare_digest(given[-1].encode(), signature.encode()):
-            refusal = {"code": 403, "message": "SignatureDoesNotMatch", "data": None}
-            await send_json(send, refusal, 403)
-            return
-        try:
-            body = await _read_body(scope, receive)
-        except _Rejected as rejected:
-            await send_json(send, {"code": 413, "message": rejected.message, "data": None}, 413)
-            return
-        self.state.store_media(f"uploads/{name}", body, content_type(scope) or mime_asked)
-        await send(
-            {"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"0")]}
-        )
-        await send({"type": "http.response.body", "body": b""})
+    def _raw_route(self, method: str, path: str) -> RawHandler | None:
+        for kind in self.kinds.values():
+            for (route_method, prefix), handler in kind.raw_routes.items():
+                if method == route_method and path.startswith(prefix):
+                    return handler
+        return None
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -338,8 +291,6 @@ class MockApp:
 
     def startup(self) -> None:
         """Bind the state to the running loop (its timers and callbacks run there)."""
-        from ._callbacks import outgoing_client
-
         self.state.loop = asyncio.get_running_loop()
         self.state.http = outgoing_client()
         # Threads start only when a render is submitted: the in-process mock renders inline.

@@ -6,25 +6,31 @@ import math
 import os
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Unpack
 
+from .._registry import PROVIDERS, Provider
 from ._accounts import second_key
 from ._faults import Fault, make_fault
-from ._specs import Provider
+from ._lookup import provider_mocks
+from ._outgoing import CallbackDelivery
+from ._providers._names import OPTION_SPELLINGS, ProviderKeys, ProviderOptions
 from ._state import (
     DEFAULT_CALLBACK_ATTEMPTS,
     DEFAULT_CALLBACK_BACKOFF,
     DEFAULT_EXPIRE_AFTER,
-    CallbackDelivery,
     MockState,
 )
 
-DEFAULT_CRUN_KEY = "ak_mockmockmockmockmockmockmockmock"
-DEFAULT_APIKLEY_KEY = "apikley-mock-key"
 
+class MockControls(ProviderKeys):
+    """The state of one mock and the calls that script it (faults, clock, credits).
 
-class MockControls:
-    """The state of one mock and the calls that script it (faults, clock, credits)."""
+    ``keys`` and ``other_keys`` are each provider's two accounts' keys (by default the key in
+    the provider's environment variable, else its DEFAULT_<NAME>_KEY, and for the second
+    account that key plus ``-second-account``); ``null_reads`` the reads of each new task of a
+    provider that find no task yet. Each may also be given one provider at a time:
+    ``crun_key=``, ``other_crun_key=``, ``apikley_null_reads=``.
+    """
 
     def __init__(
         self,
@@ -33,30 +39,39 @@ class MockControls:
         credits: float = 100.0,
         seed: int | None = None,
         webhook_key: str | None = None,
-        crun_key: str | None = None,
-        apikley_key: str | None = None,
-        other_crun_key: str | None = None,
-        other_apikley_key: str | None = None,
-        apikley_null_reads: int = 0,
+        keys: Mapping[Provider, str] | None = None,
+        other_keys: Mapping[Provider, str] | None = None,
+        null_reads: Mapping[Provider, int] | None = None,
         callback_attempts: int = DEFAULT_CALLBACK_ATTEMPTS,
         callback_backoff: float = DEFAULT_CALLBACK_BACKOFF,
         rate_limits: Mapping[str, tuple[int, float]] | None = None,
         expire_after: float = DEFAULT_EXPIRE_AFTER,
+        **per_provider: Unpack[ProviderOptions],
     ) -> None:
-        self.crun_key = crun_key or os.environ.get("CRUN_API_KEY") or DEFAULT_CRUN_KEY
-        self.apikley_key = apikley_key or os.environ.get("APIKLEY_API_KEY") or DEFAULT_APIKLEY_KEY
+        given = _per_provider(
+            {"keys": keys, "other_keys": other_keys, "null_reads": null_reads}, per_provider
+        )
+        kinds = provider_mocks()
+        self.keys = {
+            name: given["keys"].get(name) or os.environ.get(kind.key_variable) or kind.default_key
+            for name, kind in kinds.items()
+        }
         # A second account per provider: its tasks are not the first one's to read.
-        self.other_crun_key = other_crun_key or second_key(self.crun_key)
-        self.other_apikley_key = other_apikley_key or second_key(self.apikley_key)
+        self.other_keys = {
+            name: given["other_keys"].get(name) or second_key(key)
+            for name, key in self.keys.items()
+        }
+        for name, count in given["null_reads"].items():
+            if count and kinds[name].null_read is None:
+                raise ValueError(f"{name}'s tasks are readable at once: it takes no null reads")
         self.state = MockState(
             step=step,
             credits=credits,
             seed=seed,
             webhook_key=webhook_key,
-            crun_key=self.crun_key,
-            apikley_key=self.apikley_key,
-            apikley_null_reads=apikley_null_reads,
-            other_keys={"crun": self.other_crun_key, "apikley": self.other_apikley_key},
+            keys=self.keys,
+            other_keys=self.other_keys,
+            null_reads=given["null_reads"],
             callback_attempts=callback_attempts,
             callback_backoff=callback_backoff,
             rate_limits=rate_limits,
@@ -146,7 +161,7 @@ class MockControls:
         self.state.advance(seconds)
 
     def set_credits(self, value: float, provider: Provider | None = None) -> None:
-        """Set the balance (both providers' accounts unless ``provider`` says which)."""
+        """Set the balance (every provider's accounts unless ``provider`` says which)."""
         self.state.set_credits(value, provider)
 
     def credits(self, provider: Provider) -> float:
@@ -161,3 +176,35 @@ class MockControls:
         """
         with self.state.lock:
             return list(self.state.errors)
+
+
+def _per_provider(
+    generic: Mapping[str, Mapping[Provider, Any] | None], spelled: Mapping[str, Any]
+) -> dict[str, dict[Provider, Any]]:
+    """The generic options (``keys``, ...), with those given one provider at a time merged in.
+
+    Unknown names are refused as Python refuses an unexpected keyword, and so is an option
+    given both ways for one provider.
+    """
+    merged: dict[str, dict[Provider, Any]] = {}
+    for option, values in generic.items():
+        values = dict(values or {})
+        unknown = set(values) - set(PROVIDERS)
+        if unknown:
+            raise ValueError(f"{option}: no provider {sorted(unknown)[0]!r}")
+        merged[option] = values
+    names = {
+        spelling.format(name): (option, name)
+        for option, spelling in OPTION_SPELLINGS.items()
+        for name in PROVIDERS
+    }
+    for argument, value in spelled.items():
+        if argument not in names:
+            raise TypeError(f"got an unexpected keyword argument {argument!r}")
+        option, name = names[argument]
+        if value is None:
+            continue
+        if name in merged[option]:
+            raise ValueError(f"{argument} and {option}[{name!r}] both given")
+        merged[option][name] = value
+    return merged

@@ -15,11 +15,7 @@ from collections.abc import Mapping
 
 import attrs
 
-from ._specs import Provider
-
-PROVIDERS: tuple[Provider, ...] = ("crun", "apikley")
-# What kie.ai documents, for callers who want "the real limit" without looking it up.
-KIE_LIMIT = (20, 10.0)
+from .._registry import PROVIDERS, Provider
 
 
 @attrs.frozen
@@ -50,7 +46,9 @@ def parse_rate_limit(text: str) -> tuple[str, tuple[int, float]]:
     """The command line's form: ``PROVIDER=CREATIONS/SECONDS``, e.g. ``apikley=20/10``."""
     match = re.fullmatch(r"\s*(\w+)\s*=\s*(\d+)\s*/\s*([0-9.]+)\s*", text)
     if match is None:
-        raise ValueError(f"{text!r} is not PROVIDER=CREATIONS/SECONDS (e.g. apikley=20/10)")
+        raise ValueError(
+            f"{text!r} is not PROVIDER=CREATIONS/SECONDS, PROVIDER one of {', '.join(PROVIDERS)}"
+        )
     provider, creations, window = match.group(1), int(match.group(2)), float(match.group(3))
     limit = Limit.of(provider, (creations, window))
     return provider, (limit.creations, limit.window)

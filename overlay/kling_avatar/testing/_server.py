@@ -10,18 +10,16 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from types import TracebackType
-from typing import Self
+from typing import Self, Unpack
 
 import uvicorn
 
 from .._http_guard import DEFAULT_HEADER_TIMEOUT
 from .._http_guard import guarded_protocol as _guarded_protocol
+from .._registry import Provider
 from ._app import MockApp
-
-# The default keys stay importable from here (`python -m kling_avatar.testing` takes them so).
-from ._controls import DEFAULT_APIKLEY_KEY, DEFAULT_CRUN_KEY, MockControls
-
-__all__ = ["DEFAULT_APIKLEY_KEY", "DEFAULT_CRUN_KEY", "MockServer"]
+from ._controls import MockControls
+from ._providers._names import ProviderOptions
 from ._state import DEFAULT_CALLBACK_ATTEMPTS, DEFAULT_CALLBACK_BACKOFF, DEFAULT_EXPIRE_AFTER
 
 _START_TIMEOUT = 10.0
@@ -71,6 +69,9 @@ class MockServer(MockControls):
             client = SomeClient(base_url=mock.base_url, api_key=mock.crun_key)
             mock.fault("envelope", operation="getTaskInfo", code=455, times=2)
 
+    Each provider has two accounts: ``keys[name]`` (``mock.crun_key``) and ``other_keys[name]``
+    (``mock.other_crun_key``), whose tasks are their own; see :class:`MockControls`.
+
     Finished tasks, stored files and unused upload URLs are forgotten ``expire_after`` seconds
     (of the mock's clock) after they finished or were stored, so a mock left running stays
     small; a task read after that is not found. A connection that takes longer than
@@ -99,11 +100,9 @@ class MockServer(MockControls):
         credits: float = 100.0,
         seed: int | None = None,
         webhook_key: str | None = None,
-        crun_key: str | None = None,
-        apikley_key: str | None = None,
-        other_crun_key: str | None = None,
-        other_apikley_key: str | None = None,
-        apikley_null_reads: int = 0,
+        keys: Mapping[Provider, str] | None = None,
+        other_keys: Mapping[Provider, str] | None = None,
+        null_reads: Mapping[Provider, int] | None = None,
         port: int = 0,
         callback_attempts: int = DEFAULT_CALLBACK_ATTEMPTS,
         callback_backoff: float = DEFAULT_CALLBACK_BACKOFF,
@@ -111,6 +110,7 @@ class MockServer(MockControls):
         expire_after: float = DEFAULT_EXPIRE_AFTER,
         header_timeout: float = DEFAULT_HEADER_TIMEOUT,
         log: Callable[[str], None] | None = None,
+        **per_provider: Unpack[ProviderOptions],
     ) -> None:
         if not (isinstance(header_timeout, int | float) and 0 < header_timeout < math.inf):
             raise ValueError("header_timeout must be a finite number of seconds > 0")
@@ -119,15 +119,14 @@ class MockServer(MockControls):
             credits=credits,
             seed=seed,
             webhook_key=webhook_key,
-            crun_key=crun_key,
-            apikley_key=apikley_key,
-            other_crun_key=other_crun_key,
-            other_apikley_key=other_apikley_key,
-            apikley_null_reads=apikley_null_reads,
+            keys=keys,
+            other_keys=other_keys,
+            null_reads=null_reads,
             callback_attempts=callback_attempts,
             callback_backoff=callback_backoff,
             rate_limits=rate_limits,
             expire_after=expire_after,
+            **per_provider,
         )
         self._header_timeout = float(header_timeout)
         self._log = log

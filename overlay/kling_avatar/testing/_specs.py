@@ -6,12 +6,13 @@ import copy
 import re
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import attrs
 import yaml
 
-Provider = Literal["crun", "apikley"]
+from .._registry import PROVIDERS, Provider
+
 Spec = dict[str, Any]
 
 _HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
@@ -24,11 +25,12 @@ _CANDIDATES = (
 
 
 def specs_dir() -> Path:
+    names = [f"{provider}.yaml" for provider in PROVIDERS]
     for candidate in _CANDIDATES:
-        if (candidate / "crun.yaml").is_file() and (candidate / "apikley.yaml").is_file():
+        if all((candidate / name).is_file() for name in names):
             return candidate
     raise FileNotFoundError(
-        "the provider specs (crun.yaml, apikley.yaml) are neither shipped with "
+        f"the provider specs ({', '.join(names)}) are neither shipped with "
         "kling_avatar.testing nor in the repository's specs/ folder"
     )
 
@@ -64,7 +66,7 @@ class SpecPart:
 
 
 def _server_prefix(url: str) -> str:
-    # "https://api.apikley.ru/file-upload" -> "/file-upload"
+    # "https://uploads.example/file-upload" -> "/file-upload"
     without_scheme = url.split("://", 1)[-1]
     slash = without_scheme.find("/")
     return "" if slash < 0 else without_scheme[slash:].rstrip("/")
@@ -78,7 +80,7 @@ def spec_parts() -> tuple[SpecPart, ...]:
     their own, mounted under the path of that server's URL.
     """
     parts: list[SpecPart] = []
-    for provider in ("crun", "apikley"):
+    for provider in PROVIDERS:
         spec = load_spec(provider)
         default_prefix = _server_prefix(spec["servers"][0]["url"])
         groups: dict[str, dict[str, Any]] = {}
@@ -127,8 +129,8 @@ def routes() -> dict[tuple[str, str], Route]:
 
 @cache
 def _templated() -> tuple[tuple[str, re.Pattern[str], Route], ...]:
-    # A `{name}` segment matches one segment; a `format: path` parameter (crun's model names
-    # keep their "/") is declared as such in the spec and may span several.
+    # A `{name}` segment matches one segment; a `format: path` parameter (a model name that
+    # keeps its "/") is declared as such in the spec and may span several.
     found = []
     for (method, path), route in routes().items():
         if "{" in path:

@@ -10,27 +10,19 @@ import math
 import random
 import threading
 import time
-import uuid
 from collections import Counter, OrderedDict, deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Literal
 
 import attrs
 import httpx
 
+from .._registry import PROVIDERS, Provider
 from ._accounts import second_key
 from ._faults import FaultBook
+from ._outgoing import CallbackDelivery, deliver
 from ._ratelimit import RateLimiter
-from ._specs import Provider
-
-# Each provider's non-terminal states, in order; a task spends `step` seconds in each.
-STATES: dict[Provider, tuple[str, ...]] = {
-    "crun": ("pending", "running"),
-    "apikley": ("waiting", "queuing", "generating"),
-}
-SUCCESS: dict[Provider, str] = {"crun": "success", "apikley": "success"}
-FAILURE: dict[Provider, str] = {"crun": "failed", "apikley": "fail"}
 
 # How long a finished task (and a stored file) is kept, in seconds of the mock's clock:
 # long enough for any test or demo, short enough that a mock left running stays small.
@@ -58,23 +50,22 @@ Outcome = Literal["success", "fail"]
 
 
 @attrs.frozen
-class CallbackDelivery:
-    """One POST the mock made to a task's callback URL (one per attempt)."""
+class Lifecycle:
+    """How one provider's tasks run: what the state machine needs of its module."""
 
-    url: str
-    headers: dict[str, str]
-    body: dict[str, Any]
-    status: int | None  # None when the request failed (refused, timed out)
-    attempt: int
-    error: str | None = None  # why no status: the exception's type, e.g. "ConnectError"
-    # Seconds (of the mock's clock) until the next attempt; None when there is none (this one
-    # was accepted, or it was the last).
-    retry_in: float | None = None
+    states: tuple[str, ...]  # the non-terminal states, in order; a task spends `step` in each
+    success: str
+    failure: str
+    # What the task's callback POSTs once it has ended (the body, as the provider sends it).
+    callback: Callable[[MockState, Task], dict[str, Any]]
+    # The headers that sign a callback with the webhook key; None: the provider signs none.
+    signature: Callable[[str, Task], dict[str, str]] | None = None
 
 
 @attrs.define(eq=False)
 class Task:
     provider: Provider
+    lifecycle: Lifecycle
     id: str
     model: str
     param: dict[str, Any]  # the creation request as the caller sent it
@@ -89,6 +80,10 @@ class Task:
     null_reads_left: int = 0
     settled: bool = False
     account: int = 0  # which of the provider's two accounts created it (_accounts.py)
+
+    @property
+    def final_state(self) -> str:
+        return self.lifecycle.success if self.outcome == "success" else self.lifecycle.failure
 
 
 class MockState:
@@ -105,10 +100,9 @@ class MockState:
         credits: float,
         seed: int | None,
         webhook_key: str | None,
-        crun_key: str,
-        apikley_key: str,
-        apikley_null_reads: int,
+        keys: Mapping[Provider, str],
         other_keys: Mapping[Provider, str] | None = None,
+        null_reads: Mapping[Provider, int] | None = None,
         callback_attempts: int = DEFAULT_CALLBACK_ATTEMPTS,
         callback_backoff: float = DEFAULT_CALLBACK_BACKOFF,
         rate_limits: Mapping[str, tuple[int, float]] | None = None,
@@ -131,23 +125,24 @@ class MockState:
         self.step = float(step)
         self.expire_after = float(expire_after)
         self.webhook_key = webhook_key
-        self.keys: dict[Provider, str] = {"crun": crun_key, "apikley": apikley_key}
+        self.keys: dict[Provider, str] = {provider: keys[provider] for provider in PROVIDERS}
         # The second account of each provider (its tasks are its own; the balance is shared).
         self.other_keys: dict[Provider, str] = {
             provider: (other_keys or {}).get(provider) or second_key(key)
             for provider, key in self.keys.items()
         }
-        self.apikley_null_reads = apikley_null_reads
+        # Reads of a new task that find nothing yet, per provider (see Task.null_reads_left).
+        self.null_reads: dict[Provider, int] = dict(null_reads or {})
         self.callback_attempts = callback_attempts
         self.callback_backoff = float(callback_backoff)
         self.base_url = "http://127.0.0.1"
         self.faults = FaultBook(seed)
         self.rate_limiter = RateLimiter(rate_limits)
         self.lock = threading.Lock()
-        self.balances: dict[Provider, float] = {"crun": credits, "apikley": credits}
+        self.balances: dict[Provider, float] = dict.fromkeys(PROVIDERS, credits)
         self.tasks: dict[str, Task] = {}
         self.media: dict[str, tuple[bytes, str]] = {}
-        # crun upload name -> (the content type asked for, the URL's signature)
+        # presigned upload name -> (the content type asked for, the URL's signature)
         self.presigned: dict[str, tuple[str, str]] = {}
         self.calls: Counter[str] = Counter()
         self.callbacks: deque[CallbackDelivery] = deque(maxlen=MAX_CALLBACK_RECORDS)
@@ -187,12 +182,10 @@ class MockState:
 
     # -- ids ---------------------------------------------------------------------------
 
-    def new_id(self, provider: Provider) -> str:
+    def random_bits(self, bits: int) -> int:
+        """Seeded random bits, for ids the provider spells its own way."""
         with self.lock:
-            bits = self._random.getrandbits(128)
-        if provider == "crun":
-            return str(uuid.UUID(int=bits, version=4))
-        return f"{bits:032x}"
+            return self._random.getrandbits(bits)
 
     def token(self) -> str:
         with self.lock:
@@ -210,7 +203,7 @@ class MockState:
 
     def set_credits(self, value: float, provider: Provider | None = None) -> None:
         with self.lock:
-            for name in (provider,) if provider else ("crun", "apikley"):
+            for name in (provider,) if provider else PROVIDERS:
                 self.balances[name] = value
 
     # -- the clock ---------------------------------------------------------------------
@@ -321,19 +314,15 @@ class MockState:
         a hair before the clock reaches the end of its last state.
         """
         if not task.settled:
-            states = STATES[task.provider]
             if task.step > 0:
                 index = int((self.monotonic() - task.created_mono) // task.step)
-                if index < len(states):
-                    return states[index]
+                if index < len(task.lifecycle.states):
+                    return task.lifecycle.states[index]
             self.settle(task)
-        return self.final_state(task)
-
-    def final_state(self, task: Task) -> str:
-        return SUCCESS[task.provider] if task.outcome == "success" else FAILURE[task.provider]
+        return task.final_state
 
     def run_time(self, task: Task) -> float:
-        return len(STATES[task.provider]) * task.step
+        return len(task.lifecycle.states) * task.step
 
     def complete_wall(self, task: Task) -> float:
         return task.created_wall + self.run_time(task)
@@ -351,9 +340,17 @@ class MockState:
                 self.balances[task.provider] += task.cost
         self.expire_later("task", task.id)
         if task.callback_url and self.loop is not None:
-            from ._callbacks import deliver  # the callback module needs httpx only when used
+            body = task.lifecycle.callback(self, task)
+            self.spawn(deliver(self, task.callback_url, body, lambda: self._callback_headers(task)))
 
-            self.spawn(deliver(self, task))
+    def _callback_headers(self, task: Task) -> dict[str, str]:
+        sign = task.lifecycle.signature
+        signed = sign(self.webhook_key, task) if sign is not None and self.webhook_key else {}
+        return {"Content-Type": "application/json", **signed}
+
+    def record_callback(self, delivery: CallbackDelivery) -> None:
+        with self.lock:
+            self.callbacks.append(delivery)
 
     # -- expiry ------------------------------------------------------------------------
 

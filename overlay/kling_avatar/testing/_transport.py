@@ -14,18 +14,16 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Coroutine, Mapping
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, Self, TypeVar, Unpack
 
 import httpx
 
+from .._registry import Provider
 from ._app import MockApp
 from ._controls import MockControls
-from ._state import (
-    DEFAULT_CALLBACK_ATTEMPTS,
-    DEFAULT_CALLBACK_BACKOFF,
-    DEFAULT_EXPIRE_AFTER,
-    CallbackDelivery,
-)
+from ._outgoing import CallbackDelivery
+from ._providers._names import ProviderOptions
+from ._state import DEFAULT_CALLBACK_ATTEMPTS, DEFAULT_CALLBACK_BACKOFF, DEFAULT_EXPIRE_AFTER
 
 T = TypeVar("T")
 
@@ -59,32 +57,30 @@ class InProcessMock(MockControls):
         credits: float = 100.0,
         seed: int | None = None,
         webhook_key: str | None = None,
-        crun_key: str | None = None,
-        apikley_key: str | None = None,
-        other_crun_key: str | None = None,
-        other_apikley_key: str | None = None,
-        apikley_null_reads: int = 0,
+        keys: Mapping[Provider, str] | None = None,
+        other_keys: Mapping[Provider, str] | None = None,
+        null_reads: Mapping[Provider, int] | None = None,
         callback_attempts: int = DEFAULT_CALLBACK_ATTEMPTS,
         callback_backoff: float = DEFAULT_CALLBACK_BACKOFF,
         rate_limits: Mapping[str, tuple[int, float]] | None = None,
         expire_after: float = DEFAULT_EXPIRE_AFTER,
         log: Callable[[str], None] | None = None,
         base_url: str = IN_PROCESS_BASE_URL,
+        **per_provider: Unpack[ProviderOptions],
     ) -> None:
         super().__init__(
             step=step,
             credits=credits,
             seed=seed,
             webhook_key=webhook_key,
-            crun_key=crun_key,
-            apikley_key=apikley_key,
-            other_crun_key=other_crun_key,
-            other_apikley_key=other_apikley_key,
-            apikley_null_reads=apikley_null_reads,
+            keys=keys,
+            other_keys=other_keys,
+            null_reads=null_reads,
             callback_attempts=callback_attempts,
             callback_backoff=callback_backoff,
             rate_limits=rate_limits,
             expire_after=expire_after,
+            **per_provider,
         )
         self.base_url = base_url.rstrip("/")
         self.state.base_url = self.base_url

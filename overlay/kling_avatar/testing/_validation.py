@@ -37,7 +37,7 @@ from starlette.requests import Request
 from ._asgi import ROUTE_KEY, STATE_KEY, Receive, Scope, Send, content_type, dumps, send_json
 from ._fastpath import FastOperation
 from ._fastpath import fast_operations as _fast_operations
-from ._handlers import HANDLERS, envelope, rejection
+from ._lookup import provider_mock
 from ._ratelimit import RateLimited
 from ._specs import Route, spec_parts
 from ._state import MockState
@@ -58,11 +58,12 @@ def query_kwargs(scope: Scope) -> dict[str, Any]:
 
 async def run_handler(state: MockState, route: Route, kwargs: dict[str, Any], send: Send) -> None:
     """Run a validated request's handler and send its answer."""
+    kind = provider_mock(route.provider)
     try:
-        body = await HANDLERS[route.operation_id](state, **kwargs)
+        body = await kind.handlers[route.operation_id](state, **kwargs)
     except RateLimited as limited:
         # Both specs' RateLimited response: HTTP 429, Retry-After, the envelope's code 429.
-        refusal = envelope(route.provider, 429, "Rate limited: too many task creations")
+        refusal = kind.envelope(429, "Rate limited: too many task creations")
         await send_json(send, refusal, 429, [(b"retry-after", limited.retry_after.encode())])
         return
     except Exception as exc:
@@ -70,7 +71,7 @@ async def run_handler(state: MockState, route: Route, kwargs: dict[str, Any], se
         # answered the way the providers answer their own server errors.
         logger.error("mock error in %s", route.operation_id, exc_info=exc)
         state.record_error(f"{route.operation_id}: {type(exc).__name__}: {exc}")
-        body = envelope(route.provider, 500, "Server error")
+        body = kind.envelope(500, "Server error")
     await send_json(send, body)
 
 
@@ -79,13 +80,14 @@ async def _dispatch(scope: Scope, receive: Receive, send: Send) -> None:
     state: MockState = scope[STATE_KEY]
     route: Route = scope[ROUTE_KEY]
     kwargs = query_kwargs(scope)
-    kwargs.update(scope.get("path_params") or {})  # crun's /Models/{model}
+    kwargs.update(scope.get("path_params") or {})  # e.g. /Models/{model}
     if route.method == "POST":
         if content_type(scope) == "multipart/form-data":
             try:
                 form = await Request(scope, receive).form()
             except MultiPartException as exc:
-                body = rejection(route.provider, route.operation_id, f"multipart body: {exc}")
+                kind = provider_mock(route.provider)
+                body = kind.rejection(route.operation_id, f"multipart body: {exc}")
                 await send_json(send, body)
                 return
             kwargs["body"] = {k: v for k, v in form.items() if isinstance(v, str)}
@@ -117,21 +119,23 @@ def _on_problem(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
     route: Route = request.scope[ROUTE_KEY]
     assert isinstance(exc, ProblemException)
     if 400 <= exc.status < 500:
-        body = rejection(route.provider, route.operation_id, _problem_message(exc))
+        kind = provider_mock(route.provider)
+        body = kind.rejection(route.operation_id, _problem_message(exc))
         return ConnexionResponse(200, "application/json", body=dumps(body))
     return _on_error(request, exc)
 
 
 def _on_error(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
     route: Route = request.scope[ROUTE_KEY]
+    kind = provider_mock(route.provider)
     if isinstance(exc, MultiPartException):
         # connexion's form validation parses the body with starlette, which raises this.
-        body = rejection(route.provider, route.operation_id, f"multipart body: {exc}")
+        body = kind.rejection(route.operation_id, f"multipart body: {exc}")
         return ConnexionResponse(200, "application/json", body=dumps(body))
     state: MockState = request.scope[STATE_KEY]
     logger.error("mock error in %s", route.operation_id, exc_info=exc)
     state.record_error(f"{route.operation_id}: {type(exc).__name__}: {exc}")
-    body = envelope(route.provider, 500, "Server error")
+    body = kind.envelope(500, "Server error")
     return ConnexionResponse(200, "application/json", body=dumps(body))
 
 
