@@ -26,6 +26,7 @@ help:
 	@echo "make typecheck        mypy --strict on the overlay, scripts, tests and generated clients"
 	@echo "make refresh [APIKLEY_SOURCE=url-or-file]  rebuild specs/apikley.yaml, diff, regenerate, test"
 	@echo "make refresh CRUN_SOURCE=file  diff a new copy of crun's page; name the spec elements whose sentence changed"
+	@echo "make refresh FAL_SOURCE=published|kept|'url-or-file ...'  rebuild specs/fal.yaml from fal's documents, diff, regenerate, test"
 	@echo "make spec-diff OLD=.. NEW=.. [FAIL_ON_BREAKING=1]  what changed between two specs, and what breaks"
 
 $(UV):
@@ -120,9 +121,12 @@ bench: env
 # Apikley's spec is built: its published document (kept verbatim) + specs/apikley.additions.yaml.
 # Without APIKLEY_SOURCE it rebuilds from the upstream copy already kept. With CRUN_SOURCE it
 # diffs a new copy of crun's page instead (scripts/refresh_crun.py) and fails naming the spec
-# elements whose cited sentence (x-source-quote) is gone.
+# elements whose cited sentence (x-source-quote) is gone. With FAL_SOURCE it builds fal's spec
+# (scripts/refresh_fal.py) from fal's per-endpoint documents: `published` fetches fal's own for
+# every endpoint, `kept` rebuilds from the copies in specs/upstream/fal/, anything else is one or
+# more URLs or files (separated by spaces), each taking the place of the endpoint it names.
 refresh: env
-	$(RUN) python -m scripts.refresh $(if $(APIKLEY_SOURCE),--source "$(APIKLEY_SOURCE)") $(if $(CRUN_SOURCE),--crun-source "$(CRUN_SOURCE)") $(if $(filter 1,$(FAIL_ON_BREAKING)),--fail-on-breaking)
+	$(RUN) python -m scripts.refresh $(if $(APIKLEY_SOURCE),--source "$(APIKLEY_SOURCE)") $(if $(CRUN_SOURCE),--crun-source "$(CRUN_SOURCE)") $(if $(FAL_SOURCE),--fal-source "$(FAL_SOURCE)") $(if $(filter 1,$(FAIL_ON_BREAKING)),--fail-on-breaking)
 
 # OLD and NEW: files, or git objects such as HEAD:specs/crun.yaml.
 spec-diff: env
