@@ -21,7 +21,7 @@ help:
 	@echo "make generate         regenerate generated/ from specs/"
 	@echo "make check-generated  fail with a diff when generated/ is not what specs/ give"
 	@echo "make lint             ruff on the hand-written code"
-	@echo "make spec-lint        Spectral and Redocly (pinned in package-lock.json) on both specs"
+	@echo "make spec-lint        Spectral and Redocly (pinned in package-lock.json) on every spec"
 	@echo "make spec-prism       Prism compiles every schema and its proxy flags a wrong answer per operation"
 	@echo "make typecheck        mypy --strict on the overlay, scripts, tests and generated clients"
 	@echo "make refresh [APIKLEY_SOURCE=url-or-file]  rebuild specs/apikley.yaml, diff, regenerate, test"
@@ -91,14 +91,18 @@ export REDOCLY_SUPPRESS_UPDATE_NOTICE := true
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 
+# Every provider's spec: specs/<provider>.yaml (an *.additions.yaml is the overlay a spec is built
+# with, not a spec).
+SPECS := $(filter-out %.additions.yaml,$(wildcard specs/*.yaml))
+
 # 0 errors and 0 warnings: a rule is fixed in the spec or turned off, with its reason, in
 # .spectral.yaml / redocly.yaml.
 spec-lint: node_modules/.package-lock.json
-	$(NODE_BIN)/spectral lint --fail-severity=warn specs/crun.yaml specs/apikley.yaml
-	$(NODE_BIN)/redocly lint specs/crun.yaml specs/apikley.yaml
+	$(NODE_BIN)/spectral lint --fail-severity=warn $(SPECS)
+	$(NODE_BIN)/redocly lint $(SPECS)
 
 spec-prism: env node_modules/.package-lock.json
-	node scripts/spectools/prism_compile.cjs specs/crun.yaml specs/apikley.yaml
+	node scripts/spectools/prism_compile.cjs $(SPECS)
 	$(RUN) python -m scripts.spectools.prism_proxy_check
 
 # The contract suite (`kling-avatar contract run`, kling_avatar.contract): against the local mock,
@@ -133,7 +137,7 @@ spec-diff: env
 	$(if $(and $(OLD),$(NEW)),,$(error usage: make spec-diff OLD=<file|rev:path> NEW=<file|rev:path> [FAIL_ON_BREAKING=1]))
 	$(RUN) python -m scripts.specdiff "$(OLD)" "$(NEW)" $(if $(filter 1,$(FAIL_ON_BREAKING)),--fail-on-breaking)
 
-# The installable wheel (both generated clients, the overlay, the mock's specs) in dist/.
+# The installable wheel (every generated client, the overlay, the mock's specs) in dist/.
 .PHONY: wheel
 wheel: $(UV)
 	$(UV) build --wheel --out-dir dist
