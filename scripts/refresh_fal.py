@@ -125,16 +125,14 @@ def _nullable(schema: dict[str, Any], key: str) -> dict[str, Any]:
     then no longer compiles), null becomes a member of our ``JsonNull``.
     """
     rest = [member for member in schema[key] if not _is_null(member)]
-    single = rest[0] if len(rest) == 1 else None
+    single: dict[str, Any] = rest[0] if len(rest) == 1 and isinstance(rest[0], dict) else {}
     plain = (
-        single is not None
-        and "type" in single
+        "type" in single
         and not {"$ref", "enum", *_COMPOSITES} & set(single)
         and not set(single) & (set(schema) - {key})
     )
     if not plain:
         return {k: ([*rest, {"$ref": JSON_NULL}] if k == key else v) for k, v in schema.items()}
-    assert single is not None
     result: dict[str, Any] = {}
     for name, value in schema.items():
         if name == key:
