@@ -22,7 +22,7 @@ from ...types import UNSET, Response, Unset
 def request_kwargs(
     *,
     body: UploadRequest,
-    storage_type: str | Unset = "fal-cdn-v3",
+    storage_type: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
 
@@ -110,7 +110,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: UploadRequest,
-    storage_type: str | Unset = "fal-cdn-v3",
+    storage_type: str | Unset = UNSET,
 ) -> Response[ErrorBody | UploadTarget]:
     """Start an upload to fal's CDN
 
@@ -122,7 +122,7 @@ def sync_detailed(
     Uploaded files share the CDN's retention rules with the outputs.
 
     Args:
-        storage_type (str | Unset):  Default: 'fal-cdn-v3'.
+        storage_type (str | Unset):
         body (UploadRequest):
 
     Raises:
@@ -149,7 +149,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: UploadRequest,
-    storage_type: str | Unset = "fal-cdn-v3",
+    storage_type: str | Unset = UNSET,
 ) -> ErrorBody | UploadTarget | None:
     """Start an upload to fal's CDN
 
@@ -161,7 +161,7 @@ def sync(
     Uploaded files share the CDN's retention rules with the outputs.
 
     Args:
-        storage_type (str | Unset):  Default: 'fal-cdn-v3'.
+        storage_type (str | Unset):
         body (UploadRequest):
 
     Raises:
@@ -183,7 +183,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: UploadRequest,
-    storage_type: str | Unset = "fal-cdn-v3",
+    storage_type: str | Unset = UNSET,
 ) -> Response[ErrorBody | UploadTarget]:
     """Start an upload to fal's CDN
 
@@ -195,7 +195,7 @@ async def asyncio_detailed(
     Uploaded files share the CDN's retention rules with the outputs.
 
     Args:
-        storage_type (str | Unset):  Default: 'fal-cdn-v3'.
+        storage_type (str | Unset):
         body (UploadRequest):
 
     Raises:
@@ -220,7 +220,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: UploadRequest,
-    storage_type: str | Unset = "fal-cdn-v3",
+    storage_type: str | Unset = UNSET,
 ) -> ErrorBody | UploadTarget | None:
     """Start an upload to fal's CDN
 
@@ -232,7 +232,7 @@ async def asyncio(
     Uploaded files share the CDN's retention rules with the outputs.
 
     Args:
-        storage_type (str | Unset):  Default: 'fal-cdn-v3'.
+        storage_type (str | Unset):
         body (UploadRequest):
 
     Raises:

@@ -75,7 +75,8 @@ def sync_detailed(
     """The public keys of fal's webhook signatures
 
      A JWKS of ED25519 keys; a webhook is genuine when any of them verifies its signature.
-    Cache it for at most 24 hours. No key is needed to read it.
+    Cache it for at most 24 hours. It is read without the key: fal's page names none
+    for it, and the key is never sent to another host than the API's.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -101,7 +102,8 @@ def sync(
     """The public keys of fal's webhook signatures
 
      A JWKS of ED25519 keys; a webhook is genuine when any of them verifies its signature.
-    Cache it for at most 24 hours. No key is needed to read it.
+    Cache it for at most 24 hours. It is read without the key: fal's page names none
+    for it, and the key is never sent to another host than the API's.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -123,7 +125,8 @@ async def asyncio_detailed(
     """The public keys of fal's webhook signatures
 
      A JWKS of ED25519 keys; a webhook is genuine when any of them verifies its signature.
-    Cache it for at most 24 hours. No key is needed to read it.
+    Cache it for at most 24 hours. It is read without the key: fal's page names none
+    for it, and the key is never sent to another host than the API's.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -147,7 +150,8 @@ async def asyncio(
     """The public keys of fal's webhook signatures
 
      A JWKS of ED25519 keys; a webhook is genuine when any of them verifies its signature.
-    Cache it for at most 24 hours. No key is needed to read it.
+    Cache it for at most 24 hours. It is read without the key: fal's page names none
+    for it, and the key is never sent to another host than the API's.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
