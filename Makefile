@@ -21,11 +21,12 @@ help:
 	@echo "make generate         regenerate generated/ from specs/"
 	@echo "make check-generated  fail with a diff when generated/ is not what specs/ give"
 	@echo "make lint             ruff on the hand-written code; import-linter on the package's layers"
-	@echo "make spec-lint        Spectral and Redocly (pinned in package-lock.json) on both specs"
+	@echo "make spec-lint        Spectral and Redocly (pinned in package-lock.json) on every spec"
 	@echo "make spec-prism       Prism compiles every schema and its proxy flags a wrong answer per operation"
 	@echo "make typecheck        mypy --strict on the overlay, scripts, tests and generated clients"
 	@echo "make refresh [APIKLEY_SOURCE=url-or-file]  rebuild specs/apikley.yaml, diff, regenerate, test"
 	@echo "make refresh CRUN_SOURCE=file  diff a new copy of crun's page; name the spec elements whose sentence changed"
+	@echo "make refresh FAL_SOURCE=published|kept|'url-or-file ...'  rebuild specs/fal.yaml from fal's documents, diff, regenerate, test"
 	@echo "make spec-diff OLD=.. NEW=.. [FAIL_ON_BREAKING=1]  what changed between two specs, and what breaks"
 
 $(UV):
@@ -91,14 +92,18 @@ export REDOCLY_SUPPRESS_UPDATE_NOTICE := true
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 
+# Every provider's spec: specs/<provider>.yaml (an *.additions.yaml is the overlay a spec is built
+# with, not a spec).
+SPECS := $(filter-out %.additions.yaml,$(wildcard specs/*.yaml))
+
 # 0 errors and 0 warnings: a rule is fixed in the spec or turned off, with its reason, in
 # .spectral.yaml / redocly.yaml.
 spec-lint: node_modules/.package-lock.json
-	$(NODE_BIN)/spectral lint --fail-severity=warn specs/crun.yaml specs/apikley.yaml
-	$(NODE_BIN)/redocly lint specs/crun.yaml specs/apikley.yaml
+	$(NODE_BIN)/spectral lint --fail-severity=warn $(SPECS)
+	$(NODE_BIN)/redocly lint $(SPECS)
 
 spec-prism: env node_modules/.package-lock.json
-	node scripts/spectools/prism_compile.cjs specs/crun.yaml specs/apikley.yaml
+	node scripts/spectools/prism_compile.cjs $(SPECS)
 	$(RUN) python -m scripts.spectools.prism_proxy_check
 
 # The contract suite (`kling-avatar contract run`, kling_avatar.contract): against the local mock,
@@ -121,16 +126,19 @@ bench: env
 # Apikley's spec is built: its published document (kept verbatim) + specs/apikley.additions.yaml.
 # Without APIKLEY_SOURCE it rebuilds from the upstream copy already kept. With CRUN_SOURCE it
 # diffs a new copy of crun's page instead (scripts/refresh_crun.py) and fails naming the spec
-# elements whose cited sentence (x-source-quote) is gone.
+# elements whose cited sentence (x-source-quote) is gone. With FAL_SOURCE it builds fal's spec
+# (scripts/refresh_fal.py) from fal's per-endpoint documents: `published` fetches fal's own for
+# every endpoint, `kept` rebuilds from the copies in specs/upstream/fal/, anything else is one or
+# more URLs or files (separated by spaces), each taking the place of the endpoint it names.
 refresh: env
-	$(RUN) python -m scripts.refresh $(if $(APIKLEY_SOURCE),--source "$(APIKLEY_SOURCE)") $(if $(CRUN_SOURCE),--crun-source "$(CRUN_SOURCE)") $(if $(filter 1,$(FAIL_ON_BREAKING)),--fail-on-breaking)
+	$(RUN) python -m scripts.refresh $(if $(APIKLEY_SOURCE),--source "$(APIKLEY_SOURCE)") $(if $(CRUN_SOURCE),--crun-source "$(CRUN_SOURCE)") $(if $(FAL_SOURCE),--fal-source "$(FAL_SOURCE)") $(if $(filter 1,$(FAIL_ON_BREAKING)),--fail-on-breaking)
 
 # OLD and NEW: files, or git objects such as HEAD:specs/crun.yaml.
 spec-diff: env
 	$(if $(and $(OLD),$(NEW)),,$(error usage: make spec-diff OLD=<file|rev:path> NEW=<file|rev:path> [FAIL_ON_BREAKING=1]))
 	$(RUN) python -m scripts.specdiff "$(OLD)" "$(NEW)" $(if $(filter 1,$(FAIL_ON_BREAKING)),--fail-on-breaking)
 
-# The installable wheel (both generated clients, the overlay, the mock's specs) in dist/.
+# The installable wheel (every generated client, the overlay, the mock's specs) in dist/.
 .PHONY: wheel
 wheel: $(UV)
 	$(UV) build --wheel --out-dir dist

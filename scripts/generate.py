@@ -28,16 +28,19 @@ ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "specs"
 GENERATOR = ROOT / "generator"
 GENERATED = ROOT / "generated"
-# One top-level package for both clients, named after the project, so that installing the wheel
+# One top-level package for every client, named after the project, so that installing the wheel
 # puts nothing generic (a `crun_client` of its own) next to the user's packages.
 NAMESPACE = "kling_avatar_generated"
 PACKAGES = GENERATED / NAMESPACE
 NAMESPACE_INIT = '''"""The typed clients openapi-python-client makes from specs/; never hand-edited.
 
-`crun` is made from specs/crun.yaml and `apikley` from specs/apikley.yaml by scripts/generate.py.
+Each subpackage `<provider>` is made from specs/<provider>.yaml by scripts/generate.py.
 """
 '''
-PROVIDERS = ("crun", "apikley")
+# The providers that have a spec, and so a generated client: the one list of them outside the
+# package (kling_avatar._registry lists the providers the package serves). Each one needs
+# specs/<name>.yaml and generator/<name>.yaml.
+PROVIDERS = ("crun", "apikley", "fal")
 IGNORED = {"__pycache__", ".ruff_cache", ".mypy_cache"}
 
 

@@ -2,8 +2,9 @@
 
     python -m scripts.refresh --source URL-OR-FILE   # take a new published document
     python -m scripts.refresh                        # rebuild from the upstream copy we keep
-    python -m scripts.refresh --check                # fail when specs/apikley.yaml is stale
+    python -m scripts.refresh --check                # fail when a built spec is stale
     python -m scripts.refresh --crun-source FILE     # crun: which spec elements' sentence changed
+    python -m scripts.refresh --fal-source SOURCES   # fal: see scripts/refresh_fal.py
 
 ``specs/apikley.yaml`` is built, never edited: it is ``specs/upstream/apikley.yaml`` (Apikley's
 document, kept byte for byte as published) with ``specs/apikley.additions.yaml`` applied, an
@@ -232,10 +233,10 @@ def _represent_str(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
 _Dumper.add_representer(str, _represent_str)
 
 
-def dump_spec(spec: dict[str, Any]) -> str:
+def dump_spec(spec: dict[str, Any], header: str = HEADER) -> str:
     """Deterministic YAML: keys in document order (upstream's, then the additions')."""
     body = yaml.dump(spec, Dumper=_Dumper, sort_keys=False, width=100, allow_unicode=True)
-    return HEADER + body
+    return header + body
 
 
 def build_text(paths: Paths, upstream_text: str | None = None) -> str:
@@ -315,27 +316,51 @@ def refresh(
         print(f"kept {source} verbatim as {paths.upstream.relative_to(paths.root)}")
     paths.built.write_text(new_built)
     print(f"built {paths.built.relative_to(paths.root)} from the upstream copy and the additions")
+    return after_build(
+        paths.root,
+        "apikley",
+        old_built,
+        new_built,
+        source_changed=source is not None and new_upstream != old_upstream,
+        generate=generate,
+        checks=checks,
+        fail_on_breaking=fail_on_breaking,
+    )
 
-    print("\n== spec-diff: specs/apikley.yaml before -> after")
+
+def after_build(
+    root: Path,
+    provider: str,
+    old_built: str,
+    new_built: str,
+    *,
+    source_changed: bool,
+    generate: bool,
+    checks: bool,
+    fail_on_breaking: bool,
+) -> int:
+    """What follows writing ``specs/<provider>.yaml``: spec-diff, regeneration, mypy and
+    pytest; returns the exit status."""
+    print(f"\n== spec-diff: specs/{provider}.yaml before -> after")
     changes = diff_specs(yaml.safe_load(old_built) or {}, yaml.safe_load(new_built))
     print(render_report(changes, "before", "after"))
     breaking = sum(change.breaking for change in changes)
     results = {"spec-diff": f"{breaking} breaking, {len(changes) - breaking} non-breaking"}
 
     def step(name: str, title: str, command: Sequence[str], *, capture: bool = False) -> None:
-        results[name] = "ok" if _run(title, command, paths.root, capture=capture) else "FAILED"
+        results[name] = "ok" if _run(title, command, root, capture=capture) else "FAILED"
 
-    generated = paths.root / "generated" / "kling_avatar_generated" / "apikley"
-    changed = new_built != old_built or (source is not None and new_upstream != old_upstream)
+    generated = root / "generated" / "kling_avatar_generated" / provider
+    changed = new_built != old_built or source_changed
     if generate:
         before = _tree_digest(generated)
-        step("regenerate", "regenerate", [sys.executable, "scripts/generate.py", "apikley"])
+        step("regenerate", "regenerate", [sys.executable, "scripts/generate.py", provider])
         changed = changed or _tree_digest(generated) != before
         stat = ["git", "diff", "--stat", "--", "generated/"]
-        _run("what regeneration changed", stat, paths.root, capture=True)
+        _run("what regeneration changed", stat, root, capture=True)
         untracked = ["git", "ls-files", "--others", "--exclude-standard", "--", "generated/"]
-        _run("new generated files", untracked, paths.root, capture=True)
-    if checks and not (changed or _uncommitted(paths.root)):
+        _run("new generated files", untracked, root, capture=True)
+    if checks and not (changed or _uncommitted(root)):
         # The spec and the client are what the last commit has, which its own checks covered:
         # four minutes of mypy and pytest could not find anything new.
         print("\n== mypy and pytest skipped: specs/ and generated/ are unchanged (`make test`)")
@@ -354,32 +379,39 @@ def refresh(
 
 def check(paths: Paths) -> int:
     """Non-zero, with a diff, when specs/apikley.yaml is not what the build gives."""
-    expected = build_text(paths)
-    actual = paths.built.read_text()
+    return compare_built(paths.root, paths.built, build_text(paths), paths.additions)
+
+
+def compare_built(root: Path, built: Path, expected: str, additions: Path) -> int:
+    """Non-zero, with a diff, when the committed ``built`` is not ``expected``."""
+    actual = built.read_text()
+    name = built.relative_to(root)
     if expected == actual:
-        print(f"ok: {paths.built.relative_to(paths.root)} is the build of upstream + additions")
+        print(f"ok: {name} is the build of upstream + additions")
         return 0
     sys.stdout.writelines(
         difflib.unified_diff(
-            actual.splitlines(keepends=True),
-            expected.splitlines(keepends=True),
-            "specs/apikley.yaml",
-            "built",
+            actual.splitlines(keepends=True), expected.splitlines(keepends=True), str(name), "built"
         )
     )
-    print("specs/apikley.yaml was edited by hand: move the edit into specs/apikley.additions.yaml")
+    print(f"{name} was edited by hand: move the edit into {additions.relative_to(root)}")
     return 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--source", help="URL or file of Apikley's published OpenAPI document")
-    parser.add_argument("--check", action="store_true", help="only check the built spec")
+    parser.add_argument("--check", action="store_true", help="only check the built specs")
     parser.add_argument("--no-generate", action="store_true", help="skip regeneration")
     parser.add_argument("--no-checks", action="store_true", help="skip mypy and pytest")
     parser.add_argument("--fail-on-breaking", action="store_true")
     parser.add_argument(
         "--crun-source", help="URL or file of a new copy of crun's kling/avatar page"
+    )
+    parser.add_argument(
+        "--fal-source",
+        help="fal's per-endpoint documents: `published` (fal's own), `kept` (the copies in "
+        "specs/upstream/fal/), or URLs and files separated by spaces",
     )
     args = parser.parse_args(argv)
     paths = Paths(ROOT)
@@ -387,8 +419,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         from scripts.refresh_crun import main_crun
 
         return main_crun(paths.root, read_source(args.crun_source))
+    # Imported here: scripts.refresh_fal builds on this module.
+    from scripts.refresh_fal import FalPaths, check_fal, refresh_fal
+
     if args.check:
-        return check(paths)
+        return max(check(paths), check_fal(FalPaths(ROOT)))
+    if args.fal_source:
+        return refresh_fal(
+            FalPaths(ROOT),
+            args.fal_source.split(),
+            generate=not args.no_generate,
+            checks=not args.no_checks,
+            fail_on_breaking=args.fail_on_breaking,
+        )
     return refresh(
         paths,
         args.source or None,

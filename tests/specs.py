@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -12,13 +13,23 @@ from openapi_schema_validator import OAS30Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
+from scripts import generate
+
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "specs"
 SOURCES = SPECS / "sources"
-PROVIDERS = ("crun", "apikley")
+# The providers that have a spec.
+PROVIDERS = generate.PROVIDERS
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 
 Spec = dict[str, Any]
+
+
+def json_after(text: str, marker: str) -> Any:
+    """The JSON value that starts at the first ``{`` at or after ``marker`` in ``text``."""
+    start = text.index("{", text.index(marker))
+    value, _ = json.JSONDecoder().raw_decode(text[start:])
+    return value
 
 
 @cache

@@ -30,7 +30,7 @@ def test_the_wheel_installs_one_top_level_package_for_both_clients() -> None:
 
 
 def test_generated_clients_keep_the_token_out_of_repr() -> None:
-    from kling_avatar_generated import apikley, crun
+    from kling_avatar_generated import apikley, crun, fal
 
     for client in (
         crun.AuthenticatedClient(
@@ -40,6 +40,7 @@ def test_generated_clients_keep_the_token_out_of_repr() -> None:
             auth_header_name="x-api-key",
         ),
         apikley.AuthenticatedClient(base_url="http://127.0.0.1", token="sk-secret-1"),
+        fal.AuthenticatedClient(base_url="http://127.0.0.1", token="sk-secret-1", prefix="Key"),
     ):
         assert "sk-secret-1" not in repr(client)
 

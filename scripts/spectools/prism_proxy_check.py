@@ -5,9 +5,10 @@
 For each spec, one `prism proxy` is started (on 127.0.0.1) in front of a small upstream of our
 own, also on 127.0.0.1. For every operation of the spec, the upstream answers twice: once with
 the operation's own example (Prism must report no violation of the response body) and once with
-that example's `data` replaced by a value of the wrong JSON type (Prism must report one, in its
-`sl-violations` header). A spec Prism cannot compile passes every answer, so this is what shows
-the specs are usable by Prism. Exits 1, naming the operations, when any check fails.
+that example's envelope `data`, or its whole body where there is no envelope (fal), replaced by
+a value of the wrong JSON type (Prism must report one, in its `sl-violations` header). A spec
+Prism cannot compile passes every answer, so this is what shows the specs are usable by Prism.
+Exits 1, naming the operations, when any check fails.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import http.server
 import json
+import re
 import socket
 import subprocess
 import threading
@@ -27,11 +29,13 @@ from typing import Any
 import httpx
 import yaml
 
+from scripts.generate import PROVIDERS
 from scripts.specdiff._resolve import dereference
 
 ROOT = Path(__file__).resolve().parents[2]
-SPECS = ("crun", "apikley")
 METHODS = ("get", "put", "post", "delete", "patch")
+# A value for each path parameter; any other parameter gets "sample-1".
+PATH_VALUES = {"model": "kling-avatar"}
 ANSWER_HEADER = "x-check-answer"  # the upstream's switch: "right" or "wrong"
 
 
@@ -46,6 +50,13 @@ def wrong(value: Any) -> Any:
     return {"unexpected": True}
 
 
+def wrong_answer(right: Any) -> Any:
+    """``right`` with its envelope's ``data`` of the wrong type, or all of it without one."""
+    if isinstance(right, dict) and "data" in right:
+        return {**right, "data": wrong(right["data"])}
+    return wrong(right)
+
+
 def cases(spec: dict[str, Any]) -> Iterator[tuple[str, str, str, Any]]:
     """(operationId, method, request path, the right answer) for each operation."""
     spec = dereference(spec)
@@ -57,7 +68,9 @@ def cases(spec: dict[str, Any]) -> Iterator[tuple[str, str, str, Any]]:
             content = op["responses"]["200"]["content"]["application/json"]
             examples = content.get("examples") or {}
             right = next(iter(examples.values()))["value"] if examples else content["example"]
-            concrete = path.replace("{model}", "kling-avatar")
+            concrete = re.sub(
+                r"\{(\w+)\}", lambda found: PATH_VALUES.get(found[1], "sample-1"), path
+            )
             yield op["operationId"], method.upper(), concrete, right
 
 
@@ -76,9 +89,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if right is None:
             self.send_error(404)
             return
-        body = dict(right)
-        if self.headers.get(ANSWER_HEADER) == "wrong":
-            body["data"] = wrong(right.get("data"))
+        body = wrong_answer(right) if self.headers.get(ANSWER_HEADER) == "wrong" else right
         payload = json.dumps(body).encode()
         self.send_response(200)
         self.send_header("content-type", "application/json")
@@ -86,7 +97,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(payload)
 
-    do_GET = do_POST = _answer
+    do_GET = do_POST = do_PUT = _answer
 
     def log_message(self, *args: object) -> None:
         pass
@@ -174,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--specs", type=Path, default=ROOT / "specs", help="folder of the specs")
     args = parser.parse_args(argv)
     failures = 0
-    for name in SPECS:
+    for name in PROVIDERS:
         for operation_id, right, wrong_verdict in check_spec(
             args.prism, args.specs / f"{name}.yaml"
         ):

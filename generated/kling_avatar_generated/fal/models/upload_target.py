@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+T = TypeVar("T", bound="UploadTarget")
+
+
+@_attrs_define
+class UploadTarget:
+    """
+    Attributes:
+        upload_url (str): PUT the raw bytes here, with their Content-Type.
+        file_url (str): The URL to pass as `image_url` / `audio_url` afterwards.
+    """
+
+    upload_url: str
+    file_url: str
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        upload_url = self.upload_url
+
+        file_url = self.file_url
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update(
+            {
+                "upload_url": upload_url,
+                "file_url": file_url,
+            }
+        )
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        d = dict(src_dict)
+        upload_url = d.pop("upload_url")
+
+        file_url = d.pop("file_url")
+
+        upload_target = cls(
+            upload_url=upload_url,
+            file_url=file_url,
+        )
+
+        upload_target.additional_properties = d
+        return upload_target
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties
