@@ -23,7 +23,7 @@ import weakref
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any, Self, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 from urllib.parse import urlsplit
 
 from ._callbacks import (
@@ -45,6 +45,7 @@ from ._models import Provider, Task, TaskState
 from ._providers import PROVIDERS, adapter_class
 from ._retry import Backoff
 from ._seen import MemorySeenStore, SeenStore
+from ._waiters import Waiters, Watch
 
 if TYPE_CHECKING:
     from ._async_client import AsyncAvatarClient
@@ -77,7 +78,7 @@ _PER_URL_CONFIRMATIONS = 2
 _CLAIM_TTL = 600.0
 _RETRY_AFTER = 5  # seconds, in the Retry-After of answers asking the provider to come back
 _FINAL_STATES = (TaskState.SUCCEEDED, TaskState.FAILED)
-_RECENT_TASKS = 4096  # confirmed finished tasks kept for waiters that start late
+_RECENT_BINDINGS = 4096  # callback URLs remembered with the task each was confirmed for
 _NONCE_BYTES = 12
 _MAC_CHARS = 32  # 192 bits of base64url
 _MIN_SECRET = 16
@@ -97,72 +98,6 @@ class _Refused(Exception):
         super().__init__(message)
         self.status = status
         self.message = message
-
-
-class Watch:
-    """One waiter's interest in one task. `deliver` may be called from any thread; `wait` blocks
-    the calling thread, `wait_async` the calling event loop (woken with call_soon_threadsafe)."""
-
-    def __init__(self, receiver: Receiver, key: tuple[str, str]) -> None:
-        self._receiver = receiver
-        self.key = key
-        self._lock = threading.Lock()
-        self._event = threading.Event()
-        self._task: Task | None = None
-        self._loops: list[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = []
-
-    def __repr__(self) -> str:
-        return f"Watch(provider={self.key[0]!r}, task_id={self.key[1]!r}, woken={self.woken})"
-
-    @property
-    def woken(self) -> bool:
-        return self._task is not None
-
-    @property
-    def task(self) -> Task | None:
-        """The finished task the receiver confirmed, once it has."""
-        return self._task
-
-    def deliver(self, task: Task) -> None:
-        with self._lock:
-            if self._task is not None:
-                return
-            self._task = task
-            loops = list(self._loops)
-        self._event.set()
-        for loop, event in loops:
-            with contextlib.suppress(RuntimeError):  # that loop has closed meanwhile
-                loop.call_soon_threadsafe(event.set)
-
-    def wait(self, seconds: float) -> Task | None:
-        """Sleeps up to `seconds`, less if the task's callback arrives; the task, or None."""
-        if seconds > 0:
-            self._event.wait(seconds)
-        return self._task
-
-    async def wait_async(self, seconds: float) -> Task | None:
-        loop = asyncio.get_running_loop()
-        event = asyncio.Event()
-        with self._lock:
-            if self._task is not None or seconds <= 0:
-                return self._task
-            self._loops.append((loop, event))
-        try:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(event.wait(), seconds)
-        finally:
-            with self._lock:
-                self._loops.remove((loop, event))
-        return self._task
-
-    def close(self) -> None:
-        self._receiver._unwatch(self)
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 def _check_secret(secret: str | bytes | None) -> bytes:
@@ -252,8 +187,7 @@ class Receiver:
         self.delivery_ttl = positive_seconds("delivery_ttl", delivery_ttl)
         self.read_timeout = positive_seconds("read_timeout", read_timeout)
         self._lock = threading.Lock()
-        self._watches: dict[tuple[str, str], list[Watch]] = {}
-        self._recent: OrderedDict[tuple[str, str], Task] = OrderedDict()
+        self._waiters = Waiters()
         self._inflight: dict[tuple[str, str, str], asyncio.Task[tuple[int, str]]] = {}
         self._per_url: dict[tuple[str, str], int] = {}  # deliveries in flight per URL token
         self._bound: OrderedDict[tuple[str, str], str] = OrderedDict()  # token -> its task id
@@ -304,33 +238,12 @@ class Receiver:
 
     def watch(self, provider: str, task_id: str) -> Watch:
         """A subscription to `task_id`'s confirmed completion (already woken if it came)."""
-        key = (str(provider), str(task_id))
-        watch = Watch(self, key)
-        with self._lock:
-            self._watches.setdefault(key, []).append(watch)
-            done = self._recent.get(key)
-        if done is not None:
-            watch.deliver(done)
-        return watch
+        return self._waiters.watch(provider, task_id)
 
-    def _unwatch(self, watch: Watch) -> None:
-        with self._lock:
-            watches = self._watches.get(watch.key, [])
-            if watch in watches:
-                watches.remove(watch)
-            if not watches:
-                self._watches.pop(watch.key, None)
-
-    def _wake(self, task: Task) -> None:
-        key = (task.provider, task.id)
-        with self._lock:
-            self._recent[key] = task
-            self._recent.move_to_end(key)
-            while len(self._recent) > _RECENT_TASKS:
-                self._recent.popitem(last=False)
-            watches = list(self._watches.get(key, []))
-        for watch in watches:
-            watch.deliver(task)
+    def _confirmed_final(self, task: Task) -> None:
+        """The one place a task the provider's API confirmed final goes: it wakes the local
+        waits on it."""
+        self._waiters.wake(task)
 
     # --- ASGI ---------------------------------------------------------------------------
 
@@ -476,7 +389,7 @@ class Receiver:
         with self._lock:
             self._bound[(provider, token)] = task_id
             self._bound.move_to_end((provider, token))
-            while len(self._bound) > _RECENT_TASKS:
+            while len(self._bound) > _RECENT_BINDINGS:
                 self._bound.popitem(last=False)
 
     async def _confirm_and_hand_on(
@@ -499,7 +412,7 @@ class Receiver:
         """Gives a confirmed final task to the handler unless a final state of it already was."""
         key = _delivery_key(task)
         if await self._seen_call("__contains__", key):
-            self._wake(task)
+            self._confirmed_final(task)
             return 200, "duplicate"
         # One delivery of a task at a time, across every receiver sharing `seen`: it stays
         # unmarked until the handler has taken it, so a retry meanwhile must not pass it.
@@ -518,7 +431,7 @@ class Receiver:
                     task.state.value,
                 )
                 return 200, f"duplicate (handed on as {first.value} already)"
-            self._wake(task)
+            self._confirmed_final(task)
             if first is not None:
                 return 200, "duplicate"
             if self.handler is not None:
