@@ -193,8 +193,9 @@ class Deliveries:
         self.handed_on = 0  # tasks given to the handler
         self._wake = wake
         self._in_threads = in_threads
-        # URL -> the task the provider said it was created for. Each change is one call on the
-        # OrderedDict, atomic, so the loops of several threads may share it without a lock.
+        # URL -> the task the provider said it was created for. Each step is one call on the
+        # OrderedDict (atomic) and any interleaving of them leaves a valid map: the loops of
+        # several threads share it without a lock.
         self._bound: OrderedDict[tuple[str, str], str] = OrderedDict()
 
     # --- the flows ----------------------------------------------------------------------
