@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import hmac
 import math
 import time
@@ -21,6 +20,7 @@ from ._exceptions import InvalidRequestError, InvalidSignatureError, UnexpectedR
 from ._models import Task
 from ._providers import PROVIDERS, Adapter, adapter_class, decode_json
 from ._seen import SeenStore
+from ._signatures import CallbackSigning
 
 __all__ = ["callback_task_id", "parse_callback", "verify_callback_signature"]
 
@@ -140,6 +140,17 @@ def check_tolerance(tolerance: object) -> float:
     )
 
 
+def _scheme(provider: str | None) -> tuple[str, CallbackSigning]:
+    """The provider whose body is read, and the scheme that checks the signature: its own, else
+    that of the provider that signs callbacks (by default, that provider's body too)."""
+    signer, default = next(
+        (name, scheme) for name in PROVIDERS if (scheme := adapter_class(name).signs_callbacks)
+    )
+    if provider is None:
+        return signer, default
+    return provider, adapter_class(provider).signs_callbacks or default
+
+
 def verify_callback_signature(
     payload: Payload,
     headers: Headers,
@@ -166,15 +177,16 @@ def verify_callback_signature(
     """
     secret = _check_key(key)
     window = check_tolerance(tolerance)
-    if provider is None:
-        provider = next(name for name in PROVIDERS if adapter_class(name).signs_callbacks)
+    provider, scheme = _scheme(provider)
     lowered = _headers(headers)
-    stamp = lowered.get("x-webhook-timestamp", "").strip()
-    signature = lowered.get("x-webhook-signature", "").strip()
+    stamp = lowered.get(scheme.timestamp_header.lower(), "").strip()
+    signature = lowered.get(scheme.signature_header.lower(), "").strip()
     if not stamp or not signature:
-        raise InvalidSignatureError("missing X-Webhook-Timestamp or X-Webhook-Signature header")
+        raise InvalidSignatureError(
+            f"missing {scheme.timestamp_header} or {scheme.signature_header} header"
+        )
     if not (stamp.isascii() and stamp.isdigit() and len(stamp) <= 12):
-        raise InvalidSignatureError(f"X-Webhook-Timestamp is not a Unix time: {stamp!r:.40}")
+        raise InvalidSignatureError(f"{scheme.timestamp_header} is not a Unix time: {stamp!r:.40}")
     sent_at = int(stamp)
     try:
         task_id = callback_task_id(provider, payload)
@@ -186,8 +198,7 @@ def verify_callback_signature(
         given = base64.b64decode(signature.encode("ascii"), validate=True)
     except (UnicodeEncodeError, binascii.Error):
         raise InvalidSignatureError("the signature is not base64") from None
-    digest = hmac.new(secret, f"{task_id}.{sent_at}".encode(), hashlib.sha256).digest()
-    if not hmac.compare_digest(digest, given):
+    if not hmac.compare_digest(scheme.digest(secret, task_id, sent_at), given):
         raise InvalidSignatureError("the signature does not match")
     if now is None:
         now = time.time()

@@ -67,13 +67,14 @@ class Receiver:
         self.posts: list[tuple[dict[str, str], Any]] = []
         self.files: dict[str, tuple[bytes, str]] = {}
         self.fail_first = fail_first
+        self.lock = threading.Lock()  # guards posts and fail_first across handler threads
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
                 body = json.loads(self.rfile.read(length))
-                with receiver._lock:
+                with receiver.lock:
                     receiver.posts.append((dict(self.headers.items()), body))
                     failing = receiver.fail_first > 0
                     receiver.fail_first -= 1
@@ -97,8 +98,6 @@ class Receiver:
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
-
-        self._lock = threading.Lock()
 
         class Server(ThreadingHTTPServer):
             request_queue_size = 256  # the mock may deliver many callbacks at once

@@ -134,12 +134,17 @@ def test_two_processes_sharing_redis_hand_a_task_on_once(
         token = Receiver("http://x.example", secret=SECRET).callback_url("crun").rsplit("/", 1)[1]
         urls = [f"http://127.0.0.1:{port}/crun/{token}" for port in ports] * 4
 
-        async def deliver_everywhere() -> list[int]:
+        async def deliver(to: list[str]) -> list[int]:
             async with httpx.AsyncClient(timeout=20) as http:
-                answers = await asyncio.gather(*(http.post(url, json=body) for url in urls))
+                answers = await asyncio.gather(*(http.post(url, json=body) for url in to))
             return [a.status_code for a in answers]
 
-        assert asyncio.run(deliver_everywhere()) == [200] * len(urls)
+        answers = asyncio.run(deliver(urls))
+        # One that came while the other process had the task in its handler was asked to come
+        # back (503); the provider's retry, once every first answer is in, is a duplicate.
+        assert set(answers) <= {200, 503} and 200 in answers, answers
+        retries = [url for url, status in zip(urls, answers, strict=True) if status == 503]
+        assert asyncio.run(deliver(retries)) == [200] * len(retries)
         lines = out.read_text().splitlines()
         assert len(lines) == 1, lines
         assert lines[0].split()[1:] == ["crun", created.id, "succeeded"]

@@ -112,12 +112,16 @@ def test_a_failed_task_from_the_callback_raises_like_a_polled_one(slow_mock: Moc
         slow_mock.clear_faults()
 
 
-def test_a_watch_that_starts_after_the_callback_is_woken_at_once() -> None:
-    receiver = Receiver("http://127.0.0.1:1", secret=SECRET)
-    done = Task(id="t-1", provider="crun", state=TaskState.SUCCEEDED)
-    receiver._wake(done)
-    with receiver.watch("crun", "t-1") as watch:
-        assert watch.wait(SLOW_POLL) == done
-        assert asyncio.run(watch.wait_async(SLOW_POLL)) == done
-    with receiver.watch("apikley", "t-1") as other:  # another provider's task of that id
-        assert other.wait(0.01) is None
+def test_a_watch_that_starts_after_the_callback_is_woken_at_once(
+    quick_mock: MockServer, provider: str
+) -> None:
+    with served_receiver(quick_mock) as served, client(quick_mock, provider) as c:
+        url = served.receiver.callback_url(provider)
+        created = c.create_task(**media(quick_mock), callback_url=url)
+        [done] = served.wait_handled(1)  # confirmed before anyone waits on it
+        with served.receiver.watch(provider, created.id) as watch:
+            assert watch.wait(SLOW_POLL) == done
+            assert asyncio.run(watch.wait_async(SLOW_POLL)) == done
+        other = next(p for p in ("crun", "apikley") if p != provider)
+        with served.receiver.watch(other, created.id) as elsewhere:  # another provider's id
+            assert elsewhere.wait(0.01) is None

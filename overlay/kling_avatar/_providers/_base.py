@@ -42,6 +42,7 @@ from .._models import Provider, Task, TaskState
 from .._ratelimit import RateLimit
 from .._redact import Redactor, cut
 from .._retry import parse_retry_after
+from .._signatures import CallbackSigning
 from .._uploads import UploadFile
 from .._wait import DOCUMENTED_SCHEDULE, PollSchedule
 
@@ -321,8 +322,8 @@ class Adapter(abc.ABC):
     # The provider's own limit on task creations per account, where one is known (the router
     # waits for a slot under it unless told otherwise).
     default_rate_limit: ClassVar[RateLimit | None] = None
-    # Whether its callbacks carry a signature made with a key the user holds (`webhook_key=`).
-    signs_callbacks: ClassVar[bool] = False
+    # How its callbacks are signed with a key the user holds (`webhook_key=`); None: unsigned.
+    signs_callbacks: ClassVar[CallbackSigning | None] = None
 
     # The model name sent for each mode, where the provider picks the mode by model name
     # (None: the provider has a `mode` field instead). The client's `models=` overrides it.

@@ -17,6 +17,7 @@ from .._exceptions import AvatarError, NotFoundError
 from .._inputs import TaskInput
 from .._models import Task, TaskState
 from .._ratelimit import RateLimit
+from .._signatures import CallbackSigning
 from .._uploads import UploadFile
 from ._base import (
     Adapter,
@@ -54,8 +55,12 @@ class Apikley(Adapter):
     # kie.ai documents about 20 new generation requests per 10 s per account, rejected ones not
     # queued; Apikley (a kie clone) says only that its limits "may differ". crun publishes none.
     default_rate_limit = RateLimit(20, 10.0)
-    # kie.ai's scheme: X-Webhook-Signature over the task id and a timestamp (see _callbacks).
-    signs_callbacks = True
+    # kie.ai's scheme: base64(HMAC-SHA256(webhook key, taskId + "." + timestamp)).
+    signs_callbacks = CallbackSigning(
+        signature_header="X-Webhook-Signature",
+        timestamp_header="X-Webhook-Timestamp",
+        message="{task_id}.{timestamp}",
+    )
     # Apikley answers "recordInfo is null" for a task it has just accepted: 30 s after this
     # client created it, it means the task does not exist. An id of unknown age may also have
     # been created a moment ago (by another process): a short grace, then not found.
