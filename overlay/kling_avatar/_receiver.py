@@ -23,9 +23,12 @@ import weakref
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any, Self, TypeAlias
+from typing import TYPE_CHECKING, Any, Protocol, Self, TypeAlias, cast
 from urllib.parse import urlsplit
 
+import attrs
+
+from ._bus import WakeBus
 from ._callbacks import (
     Headers,
     callback_task_id,
@@ -45,16 +48,24 @@ from ._models import Provider, Task, TaskState
 from ._providers import PROVIDERS, adapter_class
 from ._retry import Backoff
 from ._seen import MemorySeenStore, SeenStore
+from ._wakes import Wakes
 
 if TYPE_CHECKING:
     from ._async_client import AsyncAvatarClient
     from ._client import AvatarClient
 
-__all__ = ["Receiver", "TaskNotKnownYet", "Watch"]
+__all__ = ["CallbackUrl", "Receiver", "TaskNotKnownYet", "Watch"]
 
 logger = logging.getLogger("kling_avatar.receiver")
 
-Handler: TypeAlias = Callable[[Task], object] | Callable[[Task], Awaitable[object]]
+
+class NonceHandler(Protocol):
+    """A handler that also takes the nonce of the callback URL the task's callback came to."""
+
+    def __call__(self, task: Task, *, nonce: str) -> object: ...
+
+
+Handler: TypeAlias = Callable[[Task], object] | Callable[[Task], Awaitable[object]] | NonceHandler
 Scope: TypeAlias = MutableMapping[str, Any]
 Message: TypeAlias = MutableMapping[str, Any]
 Receive: TypeAlias = Callable[[], Awaitable[Message]]
@@ -88,6 +99,16 @@ class TaskNotKnownYet(AvatarError):
     callback came before the creation's answer was stored. The delivery is not marked seen and
     is answered 503 with Retry-After, so the provider sends it again and the retry, once the
     task is known, is handed on."""
+
+
+@attrs.frozen
+class CallbackUrl:
+    """A callback URL minted for one task (`Receiver.mint`), and its nonce: the key to record a
+    creation under before it is sent, which the callback's handler is given back."""
+
+    provider: Provider
+    nonce: str
+    url: str = attrs.field(repr=False)  # whoever holds it can post callbacks
 
 
 class _Refused(Exception):
@@ -209,7 +230,13 @@ class Receiver:
       retries.
     - `wait_for_task(..., receiver=self)` and `generate(..., receiver=self)` return as soon as
       the task's callback is confirmed, polling every `poll_interval` seconds (backing off) as
-      the fallback for a lost callback.
+      the fallback for a lost callback. With a `bus` (`RedisWakeBus`) shared by the receivers
+      of several processes (and the same `secret`), a callback confirmed by any of them wakes
+      the waiters of all of them.
+    - `mint(provider)` gives the callback URL with its nonce before the task is created; a
+      handler that takes a `nonce` keyword is given the nonce of the URL the callback came
+      to, so a record saved under it before the creation is found even when the task id never
+      was saved (the process died in between).
 
     Mount it in FastAPI or Starlette with ``app.mount("/callbacks", receiver)``, or serve it
     alone. An `AsyncAvatarClient` given for confirmation must live on the loop that serves the
@@ -231,6 +258,7 @@ class Receiver:
         delivery_ttl: float = DEFAULT_DELIVERY_TTL,
         read_timeout: float = DEFAULT_READ_TIMEOUT,
         max_confirmations: int = DEFAULT_MAX_CONFIRMATIONS,
+        bus: WakeBus | None = None,
     ) -> None:
         self.public_url = check_url(public_url, "public_url").rstrip("/")
         self._secret = _check_secret(secret)
@@ -263,6 +291,9 @@ class Receiver:
         )
         self._executor: ThreadPoolExecutor | None = None
         self.handed_on = 0  # tasks given to the handler
+        # Waking across processes: every confirmed final task goes out on the bus (_announce),
+        # and what other processes confirmed comes in through _wake, as a local callback would.
+        self.wakes = None if bus is None else Wakes(bus, self._secret, self._wake)
 
     def __repr__(self) -> str:
         # Neither the secret nor the webhook key.
@@ -276,6 +307,8 @@ class Receiver:
             executor, self._executor = self._executor, None
         if executor is not None:
             executor.shutdown(wait=False, cancel_futures=True)
+        if self.wakes is not None:
+            self.wakes.close()
 
     def add_client(self, client: AvatarClient | AsyncAvatarClient) -> None:
         """The client that confirms callbacks of its provider (one per provider)."""
@@ -284,9 +317,14 @@ class Receiver:
     def callback_url(self, provider: Provider | str) -> str:
         """A fresh callback URL for one task of `provider`, which only this receiver (or one
         with the same secret) accepts."""
+        return self.mint(provider).url
+
+    def mint(self, provider: Provider | str) -> CallbackUrl:
+        """A fresh callback URL for one task of `provider`, with its nonce (random, unique)."""
         name = adapter_class(provider).name
         nonce = secrets.token_urlsafe(_NONCE_BYTES)
-        return f"{self.public_url}/{name}/{nonce}.{self._mac(name, nonce)}"
+        url = f"{self.public_url}/{name}/{nonce}.{self._mac(name, nonce)}"
+        return CallbackUrl(provider=name, nonce=nonce, url=url)
 
     def _mac(self, provider: str, nonce: str) -> str:
         message = f"kling-avatar callback\n{provider}\n{nonce}".encode()
@@ -305,6 +343,8 @@ class Receiver:
     def watch(self, provider: str, task_id: str) -> Watch:
         """A subscription to `task_id`'s confirmed completion (already woken if it came)."""
         key = (str(provider), str(task_id))
+        if self.wakes is not None:
+            self.wakes.listen()
         watch = Watch(self, key)
         with self._lock:
             self._watches.setdefault(key, []).append(watch)
@@ -331,6 +371,12 @@ class Receiver:
             watches = list(self._watches.get(key, []))
         for watch in watches:
             watch.deliver(task)
+
+    async def _announce(self, task: Task) -> None:
+        """The one place a confirmed final task is made known: here, and on the bus."""
+        self._wake(task)
+        if self.wakes is not None:
+            await self.wakes.publish(task)
 
     # --- ASGI ---------------------------------------------------------------------------
 
@@ -493,13 +539,13 @@ class Receiver:
             self._bind(provider, token, task_id)
         if not task.done:
             return 202, f"task {task_id} is not finished yet ({task.provider_state})"
-        return await self._hand_on(task)
+        return await self._hand_on(task, token.partition(".")[0])
 
-    async def _hand_on(self, task: Task) -> tuple[int, str]:
+    async def _hand_on(self, task: Task, nonce: str) -> tuple[int, str]:
         """Gives a confirmed final task to the handler unless a final state of it already was."""
         key = _delivery_key(task)
         if await self._seen_call("__contains__", key):
-            self._wake(task)
+            await self._announce(task)
             return 200, "duplicate"
         # One delivery of a task at a time, across every receiver sharing `seen`: it stays
         # unmarked until the handler has taken it, so a retry meanwhile must not pass it.
@@ -518,12 +564,12 @@ class Receiver:
                     task.state.value,
                 )
                 return 200, f"duplicate (handed on as {first.value} already)"
-            self._wake(task)
+            await self._announce(task)
             if first is not None:
                 return 200, "duplicate"
             if self.handler is not None:
                 try:
-                    await _call_handler(self.handler, task)
+                    await _call_handler(self.handler, task, nonce)
                 except TaskNotKnownYet:
                     logger.info("the handler does not know task %r yet; asked for a retry", task.id)
                     raise _Refused(
@@ -612,14 +658,26 @@ class Receiver:
         return task
 
 
-async def _call_handler(handler: Handler, task: Task) -> None:
+async def _call_handler(handler: Handler, task: Task, nonce: str) -> None:
+    extra = {"nonce": nonce} if _takes_nonce(handler) else {}
     # A blocking handler (a database write, say) must not stall the loop serving callbacks.
     if inspect.iscoroutinefunction(handler):
-        await handler(task)
+        await handler(task, **extra)
         return
-    result = await asyncio.to_thread(handler, task)
+    result = await asyncio.to_thread(functools.partial(cast(Any, handler), task, **extra))
     if inspect.isawaitable(result):
         await result
+
+
+def _takes_nonce(handler: Handler) -> bool:
+    try:
+        parameter = inspect.signature(handler).parameters.get("nonce")
+    except (TypeError, ValueError):  # no signature to read (some builtins)
+        return False
+    return parameter is not None and parameter.kind in (
+        inspect.Parameter.POSITIONAL_OR_KEYWORD,
+        inspect.Parameter.KEYWORD_ONLY,
+    )
 
 
 def _token_of(url: str) -> str:
