@@ -60,9 +60,7 @@ def redis_server(
         "yes",
     ]
     folder.mkdir(parents=True, exist_ok=True)
-    server = subprocess.Popen(
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
-    )
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + _START_TIMEOUT
         while not answers_ping(port):

@@ -34,7 +34,11 @@ import asyncio
 import logging
 import os
 import secrets
+import signal
+import socket
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -70,6 +74,7 @@ from pydantic import AfterValidator, BaseModel, Field
 DEFAULT_PORT = 8200
 DEFAULT_DATABASE = "sqlite:///videos.sqlite3"
 MAX_WAIT = 600.0  # seconds a request may ask to wait
+_FAILED_START = 5.0  # seconds: a worker that exits sooner by itself is not started again
 _CREATING_RECHECK = 0.25  # seconds between looks at a record whose task id is not known yet
 logger = logging.getLogger("service")
 KEY_ENV = {"crun": "CRUN_API_KEY", "apikley": "APIKLEY_API_KEY"}
@@ -460,28 +465,73 @@ def main() -> None:
         type=float,
         help="seconds a client has to send a request's headers (default: uvicorn_limits')",
     )
+    parser.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.workers > 1:
+        supervise(args)
+        return
     limits = {} if args.header_timeout is None else {"header_timeout": args.header_timeout}
-    options: dict[str, Any] = {
-        "host": "127.0.0.1",
-        "port": args.port,
-        "log_level": "warning",
+    config = uvicorn.Config(
+        create_app(port=args.port),
+        log_level="warning",
         # Headers bounded in size and time: the same limits as the mock's.
         **uvicorn_limits(**limits),
-    }
-    print(f"serving on http://127.0.0.1:{args.port} (callbacks under /callbacks/)", flush=True)
-    if args.workers == 1:
-        uvicorn.run(create_app(port=args.port), **options)
-        return
+    )
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if args.reuse_port:  # one of several workers: the kernel spreads connections among them
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind(("127.0.0.1", args.port))
+    if not args.reuse_port:
+        print(f"serving on http://127.0.0.1:{args.port} (callbacks under /callbacks/)", flush=True)
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+def supervise(args: argparse.Namespace) -> None:
+    """`args.workers` processes of this script on one port (SO_REUSEPORT), each with its own
+    app, sharing the database file and Redis; one that dies is started again."""
     if not os.environ.get("REDIS_URL"):
         raise SystemExit(
             "--workers > 1 needs REDIS_URL: the seen-set, the rate limits and the wake bus"
             " must be shared"
         )
-    # Each worker builds its own app (its own threads, connections and receiver) from the
-    # environment; they share the database file and Redis. A worker that dies is restarted.
-    os.environ.setdefault("SERVICE_PUBLIC_URL", f"http://127.0.0.1:{args.port}")
-    uvicorn.run(f"{Path(__file__).stem}:create_app", factory=True, workers=args.workers, **options)
+    env = dict(os.environ)
+    env["SERVICE_PUBLIC_URL"] = env.get("SERVICE_PUBLIC_URL") or f"http://127.0.0.1:{args.port}"
+    # The database (and the callback secret in it) made once, before the workers start.
+    Records(database_path(env.get("DATABASE_URL") or DEFAULT_DATABASE)).secret()
+    command = [sys.executable, str(Path(__file__).resolve()), "--port", str(args.port)]
+    if args.header_timeout is not None:
+        command += ["--header-timeout", str(args.header_timeout)]
+    command.append("--reuse-port")
+
+    def start() -> tuple[subprocess.Popen[bytes], float]:
+        process = subprocess.Popen(command, env=env)  # noqa: S603 - this script, its options
+        return process, time.monotonic()
+
+    running = [start() for _ in range(args.workers)]
+    print(
+        f"serving on http://127.0.0.1:{args.port} with {args.workers} workers"
+        " (callbacks under /callbacks/)",
+        flush=True,
+    )
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    try:
+        while not stop.wait(0.5):
+            for index, (process, started) in enumerate(running):
+                code = process.poll()
+                if code is None:
+                    continue
+                if code >= 0 and time.monotonic() - started < _FAILED_START:
+                    raise SystemExit(f"a worker exited at its start ({code}); see above")
+                logger.warning("worker %d ended (%d); starting another", process.pid, code)
+                running[index] = start()
+    finally:
+        for process, _ in running:
+            process.terminate()
+        for process, _ in running:
+            process.wait(timeout=15)
 
 
 if __name__ == "__main__":
