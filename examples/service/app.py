@@ -22,9 +22,13 @@ GET /videos/{id}[?wait=S] -> {"id", "state": creating|pending|running|succeeded|
 "video_url", ...}; the callback receiver under /callbacks/.
 
 What a crash cannot lose: the record is written (with the nonce of its callback URL) before the
-creation is sent, so a process killed after the creation and before it saved the task id still
-has the video: its callback finds the record through the URL, and is handed on then. A callback
-for a URL of ours with no record is answered 503 (TaskNotKnownYet): the provider retries.
+creation, and marked sent the moment before the creation's request goes out. A process killed
+after that and before it saved the task id still has the video: its callback finds the record
+through the URL, and is handed on then. A record never sent (the process died before, waiting
+for a rate-limit slot, say) is created by the caller's next request with the same
+Idempotency-Key, which takes it over; the request that held it, if it still lives, then sends
+nothing. A callback for a URL of ours with no record is answered 503 (TaskNotKnownYet): the
+provider retries.
 """
 
 from __future__ import annotations
@@ -43,9 +47,11 @@ import threading
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
+import httpx
 import uvicorn
 from fastapi import FastAPI, Header, HTTPException, Query, Response
 from kling_avatar import (
@@ -129,6 +135,8 @@ CREATE TABLE IF NOT EXISTS videos (
     request_key TEXT UNIQUE,        -- the caller's Idempotency-Key
     provider TEXT NOT NULL,
     nonce TEXT NOT NULL UNIQUE,     -- of the callback URL the task is created with
+    owner TEXT NOT NULL,            -- the request that creates it
+    sent_at REAL,                   -- NULL: the creation was never sent
     task_id TEXT,                   -- NULL until the creation's answer is saved
     state TEXT NOT NULL,
     video_url TEXT,
@@ -155,10 +163,6 @@ WHERE provider = :provider AND (nonce = :nonce OR id = :id)
 """
 _BY_ID = (
     "SELECT id, provider, task_id, state, video_url, error, finished_at FROM videos WHERE id = ?"
-)
-_BY_KEY = (
-    "SELECT id, provider, task_id, state, video_url, error, finished_at FROM videos"
-    " WHERE request_key = ?"
 )
 
 
@@ -210,42 +214,75 @@ class Records:
         row = db.execute("SELECT value FROM settings WHERE name = 'callback_secret'").fetchone()
         return str(row["value"])
 
-    def reserve(self, provider: str, nonce: str, request_key: str | None) -> tuple[Video, bool]:
-        """The record of a creation about to be sent, saved first; (video, True), or the
-        video already made for `request_key` and False."""
-        video_id = secrets.token_urlsafe(12)
+    def claim(
+        self, provider: str, nonce: str, request_key: str | None, owner: str
+    ) -> tuple[Video, bool]:
+        """The record a creation is about to be sent for, saved first: (video, True) when
+        `owner` is to send it (a new record, or one of `request_key` that was never sent: its
+        nonce replaced, since the old one never left), else (that key's video, False)."""
+        db = self._connect()
+        db.execute("BEGIN IMMEDIATE")  # one claim at a time: read and write as one
         try:
-            self._connect().execute(
-                "INSERT INTO videos (id, request_key, provider, nonce, state, created_at)"
-                " VALUES (?, ?, ?, ?, 'creating', ?)",
-                (video_id, request_key, provider, nonce, time.time()),
-            )
-        except sqlite3.IntegrityError:
-            existing = self.by_key(request_key) if request_key is not None else None
-            if existing is None:
-                raise
-            return existing, False
+            row = None
+            if request_key is not None:
+                row = db.execute(
+                    "SELECT id, provider, state, sent_at FROM videos WHERE request_key = ?",
+                    (request_key,),
+                ).fetchone()
+            if row is None:
+                video_id, mine = secrets.token_urlsafe(12), True
+                db.execute(
+                    "INSERT INTO videos (id, request_key, provider, nonce, owner, state,"
+                    " created_at) VALUES (?, ?, ?, ?, ?, 'creating', ?)",
+                    (video_id, request_key, provider, nonce, owner, time.time()),
+                )
+            else:
+                video_id = row["id"]
+                mine = (row["state"], row["sent_at"], row["provider"]) == (
+                    "creating",
+                    None,
+                    provider,
+                )
+                if mine:
+                    db.execute(
+                        "UPDATE videos SET owner = ?, nonce = ? WHERE id = ?",
+                        (owner, nonce, video_id),
+                    )
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
         video = self.get(video_id)
         assert video is not None
-        return video, True
+        return video, mine
+
+    def sending(self, video_id: str, owner: str) -> bool:
+        """Marks the creation sent, the moment before it is; False if another request took
+        the record over meanwhile (this one must then send nothing)."""
+        cursor = self._connect().execute(
+            "UPDATE videos SET sent_at = COALESCE(sent_at, ?) WHERE id = ? AND owner = ?",
+            (time.time(), video_id, owner),
+        )
+        return cursor.rowcount > 0
 
     def created(self, video_id: str, task_id: str) -> Video:
         """The creation's answer: the task id (a callback that came first may have set it)."""
         self._connect().execute(
-            "UPDATE videos SET task_id = COALESCE(task_id, ?),"
+            "UPDATE videos SET task_id = COALESCE(task_id, ?), sent_at = COALESCE(sent_at, ?),"
             " state = CASE WHEN state = 'creating' THEN 'pending' ELSE state END WHERE id = ?",
-            (task_id, video_id),
+            (task_id, time.time(), video_id),
         )
         video = self.get(video_id)
         assert video is not None
         return video
 
-    def not_created(self, video_id: str, reason: str) -> None:
-        """The creation was refused before a task was made: nothing will ever call back."""
+    def not_created(self, video_id: str, owner: str) -> None:
+        """The creation was refused, no task made: nothing will ever call back, so the record
+        goes, and the caller's next request with its key starts afresh."""
         self._connect().execute(
-            "UPDATE videos SET state = 'failed', error = ?, finished_at = ?"
-            " WHERE id = ? AND state = 'creating' AND task_id IS NULL",
-            (f"not created: {reason}", time.time(), video_id),
+            "DELETE FROM videos WHERE id = ? AND owner = ? AND task_id IS NULL"
+            " AND state = 'creating'",
+            (video_id, owner),
         )
 
     def handed_on(self, task: Task, nonce: str) -> None:
@@ -291,12 +328,36 @@ class Records:
     def get(self, video_id: str) -> Video | None:
         return self._one(_BY_ID, video_id)
 
-    def by_key(self, request_key: str) -> Video | None:
-        return self._one(_BY_KEY, request_key)
-
     def _one(self, query: str, value: str) -> Video | None:
         found = self._connect().execute(query, (value,)).fetchone()
         return None if found is None else Video(**dict(found))
+
+
+# The record whose creation this task is sending, and its owner (see MarkBeforeSending).
+SENDING: ContextVar[tuple[str, str] | None] = ContextVar("sending", default=None)
+
+
+class MarkBeforeSending(httpx.AsyncBaseTransport):
+    """The clients' transport: a POST sent while `SENDING` names a record is its creation,
+    marked sent just before it goes out; if another request took the record over, it is not
+    sent at all (a connection never made, to the client: nothing was created)."""
+
+    def __init__(self, records: Records) -> None:
+        self._records = records
+        self._inner = httpx.AsyncHTTPTransport(
+            limits=httpx.Limits(max_connections=64, max_keepalive_connections=20)
+        )
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        sending = SENDING.get()
+        if sending is not None and request.method == "POST":
+            video_id, owner = sending
+            if not await off_loop(self._records.sending, video_id, owner):
+                raise httpx.ConnectError("taken over by another request; not sent", request=request)
+        return await self._inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
 
 
 async def off_loop(call: Callable[..., T], *args: Any) -> T:
@@ -345,6 +406,7 @@ def create_app(env: Mapping[str, str] | None = None, port: int = DEFAULT_PORT) -
                     else None,
                     rate_limit_store=limits,
                     cooldown=0,  # one provider: nowhere else to go, so never skip it
+                    transport=MarkBeforeSending(records),
                 )
                 clients[provider] = routers[provider].clients[name]
                 receiver.add_client(clients[provider])
@@ -401,16 +463,17 @@ def create_app(env: Mapping[str, str] | None = None, port: int = DEFAULT_PORT) -
         router = routers.get(request.provider)
         if router is None:
             raise HTTPException(400, f"provider {request.provider} is not configured here")
-        if idempotency_key is not None:
-            earlier = await off_loop(records.by_key, idempotency_key)
-            if earlier is not None:
-                return await repeated(earlier, request, response, wait)
+        owner = secrets.token_urlsafe(12)
         minted = receiver.mint(request.provider)
-        video, fresh = await off_loop(
-            records.reserve, request.provider, minted.nonce, idempotency_key
+        video, mine = await off_loop(
+            records.claim, request.provider, minted.nonce, idempotency_key, owner
         )
-        if not fresh:  # the same key, sent twice at once: the other one creates
-            return await repeated(video, request, response, wait)
+        if not mine:  # that key's video, sent already (or being sent by another request)
+            if video.provider != request.provider:
+                raise HTTPException(409, "this Idempotency-Key was used for another provider")
+            response.status_code = 200
+            return await settle(video, wait)
+        sending = SENDING.set((video.id, owner))
         try:
             task = await router.create_task(
                 image_url=request.image_url,
@@ -419,11 +482,13 @@ def create_app(env: Mapping[str, str] | None = None, port: int = DEFAULT_PORT) -
                 callback_url=minted.url,
             )
         except InvalidRequestError as error:
-            await off_loop(records.not_created, video.id, error.message)
+            await off_loop(records.not_created, video.id, owner)
             raise HTTPException(422, error.message) from None
         except (NoProviderError, DeadlineExceededError) as error:
-            await off_loop(records.not_created, video.id, type(error).__name__)
-            raise HTTPException(503, f"{request.provider} took no task: {error}") from None
+            await off_loop(records.not_created, video.id, owner)
+            raise HTTPException(
+                503, f"{request.provider} took no task: {error}", {"Retry-After": "5"}
+            ) from None
         except AvatarError as error:
             # The provider may have made the task (the answer was lost): the record stays, and
             # its callback will finish it if so. Never sent again: that could pay twice.
@@ -432,13 +497,9 @@ def create_app(env: Mapping[str, str] | None = None, port: int = DEFAULT_PORT) -
                 f"{request.provider}: {type(error).__name__}; the video may still be made:"
                 f" GET /videos/{video.id}",
             ) from None
+        finally:
+            SENDING.reset(sending)
         video = await off_loop(records.created, video.id, task.id)
-        return await settle(video, wait)
-
-    async def repeated(video: Video, request: NewVideo, response: Response, wait: float) -> Video:
-        if video.provider != request.provider:
-            raise HTTPException(409, "this Idempotency-Key was used for another provider")
-        response.status_code = 200
         return await settle(video, wait)
 
     @app.get("/videos/{video_id}")

@@ -1,7 +1,8 @@
-"""examples/service killed with SIGKILL between the creation and saving its answer (issue 25):
-the provider, scripted on a real socket, has created the task and holds its answer until the
-service is dead. Started again on its database, the service hands the video on once when the
-callback comes, and the caller's retry (same Idempotency-Key) creates nothing more."""
+"""examples/service killed with SIGKILL around a creation (issue 25), the provider scripted on
+a real socket. Killed between the creation and saving its answer (the provider holds the answer
+until the service is dead): started again on its database, the service hands the video on once
+when the callback comes, and the caller's retry (same Idempotency-Key) creates nothing more.
+Killed before the creation was sent: the retry creates it, once."""
 
 from __future__ import annotations
 
@@ -18,7 +19,10 @@ import httpx
 import pytest
 from hostile.provider import KEY, PATHS, asked_id, created, routes, task_data
 from hostile.server import HostileServer, Request, Script, envelope
+from kling_avatar import RateLimit, RedisRateLimitStore
+from kling_avatar._ratelimit import account_key
 from receiver.service_process import free_port, service
+from redis_server import redis_server
 
 TASK = "task-crash-0001"
 
@@ -105,3 +109,76 @@ def test_a_service_killed_between_creation_and_record_hands_the_video_on_once_af
 def _post_ignoring_the_crash(url: str, request: dict[str, str], headers: dict[str, str]) -> None:
     with contextlib.suppress(httpx.HTTPError):  # the service died under it: the point
         httpx.post(url + "/videos", json=request, headers=headers, timeout=30)
+
+
+def test_a_service_killed_before_it_sent_the_creation_lets_the_retry_create_it_once(
+    tmp_path: Path,
+) -> None:
+    """Killed while the creation waited for a rate-limit slot (Apikley: 20 per 10 s, all taken
+    here): nothing was sent, so the caller's retry takes the record over and creates it."""
+    provider = "apikley"
+    creations: list[str] = []
+
+    def create(request: Request) -> Script:
+        sent = json.loads(request.body)
+        creations.append(sent["callBackUrl"])
+        return [created(provider, TASK)]
+
+    def status(request: Request) -> Script:
+        video = f"http://{request.headers['host']}/video.mp4"
+        return [envelope(task_data(provider, asked_id(provider, request), "success", urls=[video]))]
+
+    database = tmp_path / "videos.sqlite3"
+    request = {"provider": provider, "image_url": "", "audio_url": ""}
+    headers = {"Idempotency-Key": "order-43"}
+    with (
+        redis_server(tmp_path / "redis") as (redis_url, _),
+        HostileServer(routes(provider, create=create, status=status)) as provider_server,
+    ):
+        store = RedisRateLimitStore(redis_url)
+        account, limit = account_key(provider, KEY), RateLimit(20, 10.0)
+        held = [f"elsewhere-{i}" for i in range(limit.requests)]
+        assert all(store.acquire(account, limit, token) == 0 for token in held)
+        env = {
+            "APIKLEY_API_KEY": KEY,
+            "APIKLEY_BASE_URL": provider_server.url,
+            "DATABASE_URL": f"sqlite:///{database}",
+            "REDIS_URL": redis_url,
+        }
+        media = provider_server.url + "/media"
+        request.update(image_url=media + "/portrait.png", audio_url=media + "/voice.mp3")
+        with service(env) as (url, process):
+            sending = threading.Thread(
+                target=lambda: _post_ignoring_the_crash(url, request, headers), daemon=True
+            )
+            sending.start()
+            for _ in range(3000):  # bounded: 30 s for the record to be written
+                if records(database):
+                    break
+                sending.join(0.01)
+            [waiting] = records(database)
+            assert waiting["sent_at"] is None  # waiting for a slot: not sent
+            process.send_signal(signal.SIGKILL)
+            process.wait(timeout=10)
+            sending.join(30)
+        for token in held:
+            store.release(account, limit, token)
+        assert creations == []
+        with service(env) as (url, _):
+            retry = httpx.post(url + "/videos", json=request, headers=headers, timeout=60)
+            assert retry.status_code == 201, retry.text  # this request created it
+            video = retry.json()
+            assert video["id"] == waiting["id"] and video["task_id"] == TASK
+            [callback_url] = creations
+            body = callback_body(provider, provider_server.url + "/video.mp4")
+            answer = httpx.post(callback_url, json=body, timeout=30)
+            assert answer.status_code == 200 and answer.json()["msg"] == "success", answer.text
+            done = httpx.get(f"{url}/videos/{video['id']}").json()
+            assert done["state"] == "succeeded"
+    [after] = records(database)
+    assert after["handed_on"] == 1 and after["nonce"] != waiting["nonce"]
+    assert _nonce(callback_url) == after["nonce"]
+
+
+def _nonce(url: str) -> str:
+    return url.rsplit("/", 1)[1].partition(".")[0]
