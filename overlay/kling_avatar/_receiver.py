@@ -302,7 +302,9 @@ class Receiver:
     # --- configuration ------------------------------------------------------------------
 
     def close(self) -> None:
-        """Stops the receiver's confirmation threads (a read under way finishes by itself)."""
+        """Stops the receiver's confirmation threads (a read under way finishes by itself) and
+        its wake-bus listener (for good: its waiters then learn of other processes' callbacks
+        by polling)."""
         with self._lock:
             executor, self._executor = self._executor, None
         if executor is not None:
