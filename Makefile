@@ -17,7 +17,7 @@ help:
 	@echo "make contract [PROVIDER=crun|apikley CONTRACT_BASE_URL=...]  the contract suite (mock by default)"
 	@echo "make contract-traffic FILE=traffic.jsonl  check traffic a client recorded (record_traffic=) against the specs and the lifecycle"
 	@echo "make mock [PORT=8123] [MOCK_ARGS=...]  the local mock of both providers on 127.0.0.1"
-	@echo "make serve [PORT=8200]  the reference video service (examples/service) on 127.0.0.1"
+	@echo "make serve [PORT=8200] [WORKERS=2]  the reference video service (examples/service) on 127.0.0.1"
 	@echo "make generate         regenerate generated/ from specs/"
 	@echo "make check-generated  fail with a diff when generated/ is not what specs/ give"
 	@echo "make lint             ruff on the hand-written code; import-linter on the package's layers"
@@ -45,10 +45,14 @@ mock: env
 	$(RUN) python -m kling_avatar.testing --port $(PORT) $(MOCK_ARGS)
 
 # The reference service (examples/service/app.py): FastAPI + the callback receiver, on
-# 127.0.0.1; its own default port unless PORT is given. Reads CRUN_API_KEY, APIKLEY_API_KEY,
-# *_BASE_URL, APIKLEY_WEBHOOK_KEY, SERVICE_PUBLIC_URL.
+# 127.0.0.1; its own default port unless PORT is given. Its records in DATABASE_URL (SQLite;
+# default out/service/videos.sqlite3). WORKERS=N: N processes on the port, sharing the records
+# and, through REDIS_URL (unset: a redis-server of its own in out/service/redis), the seen-set,
+# the rate limits and the wake bus. Reads CRUN_API_KEY, APIKLEY_API_KEY, *_BASE_URL,
+# APIKLEY_WEBHOOK_KEY, SERVICE_PUBLIC_URL, SERVICE_CALLBACK_SECRET.
+WORKERS ?= 1
 serve: env
-	$(RUN) python examples/service/app.py --port $(if $(filter command line environment,$(origin PORT)),$(PORT),8200)
+	$(RUN) python scripts/serve.py --workers $(WORKERS) --port $(if $(filter command line environment,$(origin PORT)),$(PORT),8200)
 
 # The main job, end to end: the local mock (in-process, stopped however the runs end), then
 # kling-avatar generate for both providers on examples/media/, the videos downloaded into out/.

@@ -9,31 +9,15 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
-import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-INSTALL_HINT = "apt-get install redis-server"
+from scripts import _redis
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _answers_ping(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.2) as sock:
-            sock.sendall(b"PING\r\n")
-            return sock.recv(16).startswith(b"+PONG")
-    except OSError:
-        return False
+INSTALL_HINT = _redis.INSTALL_HINT
 
 
 @pytest.fixture(scope="session")
@@ -46,37 +30,13 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @contextlib.contextmanager
 def redis_server(folder: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """A throwaway server of one's own (its URL, and its process, to stop it mid-test)."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        if os.environ.get("CI"):
-            pytest.fail(f"redis-server is not installed ({INSTALL_HINT}); .ci/run must install it")
-        pytest.skip(f"redis-server is not installed ({INSTALL_HINT})")
-    port = _free_port()
-    command = [
-        binary,
-        "--bind",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--save",
-        "",
-        "--appendonly",
-        "no",
-        "--dir",
-        str(folder),
-        "--protected-mode",
-        "yes",
-    ]
-    server = subprocess.Popen(  # noqa: S603 - the Debian binary found above, fixed arguments
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
-    )
-    try:
-        deadline = time.monotonic() + 10
-        while not _answers_ping(port):
-            if server.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"redis-server did not start on 127.0.0.1:{port}")
-            time.sleep(0.05)
-        yield f"redis://127.0.0.1:{port}/0", server
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    with contextlib.ExitStack() as stack:
+        try:
+            started = stack.enter_context(_redis.redis_server(folder))
+        except _redis.RedisMissing as missing:
+            if os.environ.get("CI"):
+                pytest.fail(f"{missing}; .ci/run must install it")
+            pytest.skip(str(missing))
+        except RuntimeError as failed:  # it did not start
+            pytest.fail(str(failed))
+        yield started

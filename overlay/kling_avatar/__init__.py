@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ._async_client import AsyncAvatarClient
+    from ._bus import RedisWakeBus, WakeBus
     from ._callbacks import parse_callback, verify_callback_signature
     from ._client import AvatarClient
     from ._exceptions import (
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
     from ._models import Provider, RawTask, Task, TaskState
     from ._providers import as_provider
     from ._ratelimit import MemoryRateLimitStore, RateLimit, RateLimiterError, RedisRateLimitStore
-    from ._receiver import Receiver, TaskNotKnownYet
+    from ._receiver import CallbackUrl, Receiver, TaskNotKnownYet
     from ._router import (
         AsyncAvatarRouter,
         AvatarRouter,
@@ -61,6 +62,7 @@ __all__ = [
     "AvatarClient",
     "AvatarError",
     "AvatarRouter",
+    "CallbackUrl",
     "DeadlineExceededError",
     "DownloadError",
     "EndpointNotFoundError",
@@ -81,6 +83,7 @@ __all__ = [
     "Receiver",
     "RedisRateLimitStore",
     "RedisSeenStore",
+    "RedisWakeBus",
     "ResponseTooLargeError",
     "RouteEvent",
     "SeenStore",
@@ -92,6 +95,7 @@ __all__ = [
     "TaskState",
     "UnexpectedResponseError",
     "WaitTimeoutError",
+    "WakeBus",
     "__version__",
     "as_provider",
     "parse_callback",
@@ -121,7 +125,10 @@ _HOMES = {
     "NoProviderError": "_router",
     "RouteEvent": "_router",
     "TaskCreatedError": "_router",
+    "CallbackUrl": "_receiver",
     "Receiver": "_receiver",
+    "RedisWakeBus": "_bus",
+    "WakeBus": "_bus",
     "TaskNotKnownYet": "_receiver",
     "uvicorn_limits": "_http_guard",
     "MemorySeenStore": "_seen",

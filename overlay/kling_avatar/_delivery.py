@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import hashlib
 import hmac
 import inspect
@@ -29,7 +30,7 @@ import logging
 import secrets
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, TypeVar, cast
 from urllib.parse import urlsplit
 
 import attrs
@@ -75,7 +76,14 @@ __all__ = [
 T = TypeVar("T")
 logger = logging.getLogger("kling_avatar.receiver")
 
-Handler: TypeAlias = Callable[[Task], object] | Callable[[Task], Awaitable[object]]
+
+class NonceHandler(Protocol):
+    """A handler that also takes the nonce of the callback URL the task's callback came to."""
+
+    def __call__(self, task: Task, *, nonce: str) -> object: ...
+
+
+Handler: TypeAlias = Callable[[Task], object] | Callable[[Task], Awaitable[object]] | NonceHandler
 
 # How long one delivery may hold its task's hand-on claim (the handler's time included) before
 # another process may take it over: a claim left by a process that died expires by itself.
@@ -140,14 +148,15 @@ class Tokens:
     the nonce under the receiver's secret (a fresh one drawn when None is given)."""
 
     def __init__(self, secret: str | bytes | None) -> None:
-        self._secret = _check_secret(secret)
+        self.secret = _check_secret(secret)  # shared by every process behind one public URL
 
     def __repr__(self) -> str:
         return "Tokens()"  # never the secret
 
-    def mint(self, provider: str) -> str:
+    def mint(self, provider: str) -> tuple[str, str]:
+        """A fresh token for `provider`, and its nonce."""
         nonce = secrets.token_urlsafe(_NONCE_BYTES)
-        return f"{nonce}.{self._mac(provider, nonce)}"
+        return f"{nonce}.{self._mac(provider, nonce)}", nonce
 
     def check(self, provider: str, token: str) -> None:
         """Refuses (403) a token this secret did not mint for `provider`."""
@@ -159,7 +168,7 @@ class Tokens:
 
     def _mac(self, provider: str, nonce: str) -> str:
         message = f"kling-avatar callback\n{provider}\n{nonce}".encode()
-        digest = hmac.new(self._secret, message, hashlib.sha256).digest()
+        digest = hmac.new(self.secret, message, hashlib.sha256).digest()
         return base64.urlsafe_b64encode(digest).decode("ascii")[:_MAC_CHARS]
 
 
@@ -265,8 +274,9 @@ class Deliveries:
             self._bind(provider, delivery.token, task_id)
         return task
 
-    def hand_on(self, task: Task) -> Flow[Answer]:
-        """Gives a confirmed final task to the handler unless a final state of it already was."""
+    def hand_on(self, task: Task, nonce: str = "") -> Flow[Answer]:
+        """Gives a confirmed final task to the handler unless a final state of it already was;
+        `nonce` is the one of the callback URL it came to (for a handler that takes it)."""
         if not task.done:
             return Answer(202, f"task {task.id} is not finished yet ({task.provider_state})")
         key = delivery_key(task)
@@ -281,7 +291,7 @@ class Deliveries:
         # Released however the hand-on ends; a flow closed unfinished (its receiver stopped)
         # leaves the claim to expire by itself.
         try:
-            answer = yield from self._claimed(task, key)
+            answer = yield from self._claimed(task, key, nonce)
         except Exception:
             yield from self._release(claim)
             raise
@@ -290,7 +300,7 @@ class Deliveries:
 
     # --- their parts ----------------------------------------------------------------------
 
-    def _claimed(self, task: Task, key: str) -> Flow[Answer]:
+    def _claimed(self, task: Task, key: str, nonce: str) -> Flow[Answer]:
         first = yield from self._handed_on_as(task)
         if first is not None and first is not task.state:
             logger.warning(
@@ -307,7 +317,7 @@ class Deliveries:
             return DUPLICATE
         if self.handler is not None:
             try:
-                yield from _call(self.handler, task)
+                yield from _call(self.handler, task, nonce)
             except TaskNotKnownYet:
                 logger.info("the handler does not know task %r yet; asked for a retry", task.id)
                 raise Refused(503, f"task {task.id} is not known here yet; retry later") from None
@@ -348,16 +358,31 @@ class Deliveries:
                 self._bound.popitem(last=False)
 
 
-def _call(handler: Handler, task: Task) -> Flow[None]:
+def _call(handler: Handler, task: Task, nonce: str) -> Flow[None]:
     """The handler's call: a coroutine function awaited on the serving loop (`Notify`), any
     other in a thread (`Call`): a blocking handler (a database write, say) must not stall the
-    loop serving callbacks."""
+    loop serving callbacks. A handler with a `nonce` parameter is given the URL's nonce."""
+    call = cast(
+        Callable[[Task], object],
+        functools.partial(cast(Any, handler), nonce=nonce) if _takes_nonce(handler) else handler,
+    )
     if inspect.iscoroutinefunction(handler):
-        yield Notify(handler, task)
+        yield Notify(call, task)
         return
-    result = yield Call(handler, (task,))
+    result = yield Call(call, (task,))
     if inspect.isawaitable(result):
         yield Notify(_itself, result)  # a Notify awaits what its callback returns
+
+
+def _takes_nonce(handler: Handler) -> bool:
+    try:
+        parameter = inspect.signature(handler).parameters.get("nonce")
+    except (TypeError, ValueError):  # no signature to read (some builtins)
+        return False
+    return parameter is not None and parameter.kind in (
+        inspect.Parameter.POSITIONAL_OR_KEYWORD,
+        inspect.Parameter.KEYWORD_ONLY,
+    )
 
 
 def _itself(value: T) -> T:

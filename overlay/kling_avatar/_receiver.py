@@ -23,6 +23,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mutabl
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeAlias
 
+import attrs
+
+from ._bus import WakeBus
 from ._delivery import (
     DUPLICATE,
     Answer,
@@ -42,12 +45,13 @@ from ._retry import Backoff
 from ._seen import MemorySeenStore, SeenStore
 from ._steps import Flow
 from ._waiters import Waiters, Watch
+from ._wakes import Wakes
 
 if TYPE_CHECKING:
     from ._async_client import AsyncAvatarClient
     from ._client import AvatarClient
 
-__all__ = ["Receiver", "TaskNotKnownYet", "Watch"]
+__all__ = ["CallbackUrl", "Receiver", "TaskNotKnownYet", "Watch"]
 
 logger = logging.getLogger("kling_avatar.receiver")
 
@@ -69,6 +73,16 @@ DEFAULT_MAX_CONFIRMATIONS = 8
 # share of the confirmations, the rest are refused at once (429) without a read.
 _PER_URL_CONFIRMATIONS = 2
 _RETRY_AFTER = 5  # seconds, in the Retry-After of answers asking the provider to come back
+
+
+@attrs.frozen
+class CallbackUrl:
+    """A callback URL minted for one task (`Receiver.mint`), and its nonce: the key to record a
+    creation under before it is sent, which the callback's handler is given back."""
+
+    provider: Provider
+    nonce: str
+    url: str = attrs.field(repr=False)  # whoever holds it can post callbacks
 
 
 class Receiver:
@@ -104,7 +118,13 @@ class Receiver:
       retries.
     - `wait_for_task(..., receiver=self)` and `generate(..., receiver=self)` return as soon as
       the task's callback is confirmed, polling every `poll_interval` seconds (backing off) as
-      the fallback for a lost callback.
+      the fallback for a lost callback. With a `bus` (`RedisWakeBus`) shared by the receivers
+      of several processes (and the same `secret`), a callback confirmed by any of them wakes
+      the waiters of all of them.
+    - `mint(provider)` gives the callback URL with its nonce before the task is created; a
+      handler that takes a `nonce` keyword is given the nonce of the URL the callback came
+      to, so a record saved under it before the creation is found even when the task id never
+      was saved (the process died in between).
 
     Mount it in FastAPI or Starlette with ``app.mount("/callbacks", receiver)``, or serve it
     alone. An `AsyncAvatarClient` given for confirmation must live on the loop that serves the
@@ -126,6 +146,7 @@ class Receiver:
         delivery_ttl: float = DEFAULT_DELIVERY_TTL,
         read_timeout: float = DEFAULT_READ_TIMEOUT,
         max_confirmations: int = DEFAULT_MAX_CONFIRMATIONS,
+        bus: WakeBus | None = None,
     ) -> None:
         self.public_url = check_url(public_url, "public_url").rstrip("/")
         self._tokens = Tokens(secret)
@@ -156,6 +177,9 @@ class Receiver:
             weakref.WeakKeyDictionary()
         )
         self._executor: ThreadPoolExecutor | None = None
+        # Waking across processes: every confirmed final task goes out on the bus
+        # (_confirmed_final), and what other processes confirmed comes in as a local one would.
+        self.wakes = None if bus is None else Wakes(bus, self._tokens.secret, self._waiters.wake)
 
     def __repr__(self) -> str:
         # Neither the secret nor the webhook key.
@@ -192,7 +216,11 @@ class Receiver:
         return self._deliveries.handed_on
 
     def close(self) -> None:
-        """Stops the receiver's confirmation threads (a read under way finishes by itself)."""
+        """Stops the receiver's confirmation threads (a read under way finishes by itself) and
+        its wake-bus listener (for good: its waiters then learn of other processes' callbacks
+        by polling)."""
+        if self.wakes is not None:
+            self.wakes.close()
         with self._lock:
             executor, self._executor = self._executor, None
         if executor is not None:
@@ -205,19 +233,28 @@ class Receiver:
     def callback_url(self, provider: Provider | str) -> str:
         """A fresh callback URL for one task of `provider`, which only this receiver (or one
         with the same secret) accepts."""
+        return self.mint(provider).url
+
+    def mint(self, provider: Provider | str) -> CallbackUrl:
+        """A fresh callback URL for one task of `provider`, with its nonce (random, unique)."""
         name = adapter_class(provider).name
-        return f"{self.public_url}/{name}/{self._tokens.mint(name)}"
+        token, nonce = self._tokens.mint(name)
+        return CallbackUrl(provider=name, nonce=nonce, url=f"{self.public_url}/{name}/{token}")
 
     # --- waking waiters -----------------------------------------------------------------
 
     def watch(self, provider: str, task_id: str) -> Watch:
         """A subscription to `task_id`'s confirmed completion (already woken if it came)."""
+        if self.wakes is not None:
+            self.wakes.listen()
         return self._waiters.watch(provider, task_id)
 
-    def _confirmed_final(self, task: Task) -> None:
+    def _confirmed_final(self, task: Task) -> Awaitable[None] | None:
         """The one place a task the provider's API confirmed final goes: it wakes the local
-        waits on it."""
+        waits on it, and (with a bus) is published for other processes' (an awaitable, which
+        the driver awaits)."""
         self._waiters.wake(task)
+        return None if self.wakes is None else self.wakes.publish(task)
 
     # --- ASGI ---------------------------------------------------------------------------
 
@@ -321,7 +358,7 @@ class Receiver:
     async def _confirm_and_hand_on(self, delivery: Delivery) -> Answer:
         async with self._one_read_per_task(delivery), self._limit():
             task = await run_async(self._deliveries.confirm(delivery))
-        return await run_async(self._deliveries.hand_on(task))
+        return await run_async(self._deliveries.hand_on(task, delivery.token.partition(".")[0]))
 
     @contextlib.asynccontextmanager
     async def _one_read_per_task(self, delivery: Delivery) -> AsyncIterator[None]:

@@ -48,12 +48,13 @@ def provider() -> Iterator[HostileServer]:
 
 
 @pytest.fixture
-def service(provider: HostileServer) -> Iterator[str]:
+def service(provider: HostileServer, tmp_path: Path) -> Iterator[str]:
     """The service on a socket of its own (127.0.0.1, a free port), talking to `provider`."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     env = {
+        "DATABASE_URL": f"sqlite:///{tmp_path}/videos.sqlite3",
         "CRUN_API_KEY": KEY,
         "CRUN_BASE_URL": provider.url,
         "SERVICE_PUBLIC_URL": f"http://127.0.0.1:{port}",

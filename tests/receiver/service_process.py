@@ -1,4 +1,5 @@
-"""examples/service/app.py in its own process on a free 127.0.0.1 port, as `make serve` runs it."""
+"""examples/service/app.py in its own process on a free 127.0.0.1 port, as `make serve` runs it
+(its database in a temporary folder unless `env` names one)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -24,10 +26,18 @@ def free_port() -> int:
 
 
 @contextmanager
-def service(env: Mapping[str, str], *args: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """Yields the service's base URL and its process; `env` is added to this one's."""
-    port = free_port()
-    environment = {**os.environ, **env}
+def service(
+    env: Mapping[str, str], *args: str, port: int | None = None
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """Yields the service's base URL and its process; `env` is added to this one's. Started
+    again on the `port` it had, a service keeps its callback URLs (its public URL)."""
+    port = port or free_port()
+    folder = tempfile.TemporaryDirectory(prefix="service-")
+    environment = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{folder.name}/videos.sqlite3",
+        **env,
+    }
     environment.pop("SERVICE_PUBLIC_URL", None)
     process = subprocess.Popen(  # noqa: S603 - this interpreter, the example in this repository
         [sys.executable, str(APP), "--port", str(port), *args], env=environment
@@ -48,3 +58,4 @@ def service(env: Mapping[str, str], *args: str) -> Iterator[tuple[str, subproces
     finally:
         process.terminate()
         process.wait(timeout=10)
+        folder.cleanup()

@@ -38,9 +38,11 @@ def mock() -> Iterator[MockServer]:
 
 
 @pytest.fixture(scope="module")
-def service(mock: MockServer) -> Iterator[str]:
+def service(mock: MockServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = _free_port()
+    database = tmp_path_factory.mktemp("service") / "videos.sqlite3"
     env = {
+        "DATABASE_URL": f"sqlite:///{database}",
         **os.environ,
         "CRUN_API_KEY": mock.crun_key,
         "APIKLEY_API_KEY": mock.apikley_key,

@@ -1,6 +1,8 @@
 """examples/service when the provider calls back before the creation's answer (issue 21, item 6):
 the provider, scripted on a real socket, posts the callback and waits for its answer before it
-answers the creation. The service must ask for a retry, then take the retry."""
+answers the creation. The service wrote its record under the callback URL's nonce before it
+sent the creation (issue 25), so the early callback finds it and is handed on at once; a
+callback to one of its URLs with no record at all is answered 503, so the provider retries."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import httpx
 import pytest
 from hostile.provider import KEY, PATHS, asked_id, created, routes, task_data
 from hostile.server import HostileServer, Request, Script, envelope
+from kling_avatar import Receiver
 
 from .service_process import service
 
@@ -25,7 +28,7 @@ def callback_body(provider: str, video: str) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("provider", ["crun", "apikley"])
-def test_a_callback_before_the_creations_answer_is_retried_and_then_handed_on(
+def test_a_callback_before_the_creations_answer_finds_its_record_through_the_url(
     provider: str,
 ) -> None:
     early: dict[str, Any] = {}
@@ -70,18 +73,42 @@ def test_a_callback_before_the_creations_answer_is_retried_and_then_handed_on(
             )
             assert made.status_code == 201, made.text
             video = made.json()
-            # The early callback was not acknowledged: the provider will send it again.
-            assert early["status"] == 503
-            assert httpx.get(f"{url}/videos/{video['id']}").json()["state"] == "pending"
-            # The provider's retry, now that the service knows the task.
-            retry = httpx.post(early["url"], json=early["body"], timeout=30)
-            assert retry.status_code == 200 and retry.json()["msg"] == "success", retry.text
+            # Taken before the creation's answer came: the record was found by the URL.
+            assert early["status"] == 200
             done = httpx.get(f"{url}/videos/{video['id']}").json()
+            assert done == video
             assert done["state"] == "succeeded" and done["video_url"].endswith("/video.mp4")
+            assert done["task_id"] == TASK
+            # The provider's retry changes nothing.
             again = httpx.post(early["url"], json=early["body"], timeout=30)
             assert again.status_code == 200 and again.json()["msg"] == "duplicate"
             assert httpx.get(f"{url}/videos/{video['id']}").json() == done
     assert PATHS[provider]["create"] in [r.path for r in provider_server.requests]
+
+
+@pytest.mark.parametrize("provider", ["crun", "apikley"])
+def test_a_callback_no_record_knows_is_answered_so_the_provider_retries(provider: str) -> None:
+    secret = "service-test-secret-0123456789"
+
+    def status(request: Request) -> Script:
+        video = f"http://{request.headers['host']}/video.mp4"
+        return [envelope(task_data(provider, asked_id(provider, request), "success", urls=[video]))]
+
+    name = provider.upper()
+    with HostileServer(routes(provider, status=status)) as provider_server:
+        env = {
+            f"{name}_API_KEY": KEY,
+            f"{name}_BASE_URL": provider_server.url,
+            "SERVICE_CALLBACK_SECRET": secret,
+        }
+        with service(env) as (url, _):
+            # A URL the service would accept (its secret), for which it holds no record.
+            minted = Receiver(url + "/callbacks", secret=secret).mint(provider)
+            body = callback_body(provider, provider_server.url + "/video.mp4")
+            for _ in range(2):  # not marked seen: each retry is asked for again
+                answer = httpx.post(minted.url, json=body, timeout=30)
+                assert answer.status_code == 503, answer.text
+                assert answer.headers["retry-after"] == "5"
 
 
 @pytest.mark.parametrize("provider", ["crun", "apikley"])
