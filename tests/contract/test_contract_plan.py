@@ -9,35 +9,30 @@ from kling_avatar.contract import PROVIDERS, WRITE_OPERATIONS, plan
 from specs import load_spec, operations
 
 
-def _operations(args: tuple[str, ...]) -> set[str]:
-    return {args[i + 1] for i, arg in enumerate(args) if arg == "--include-operation-id"}
-
-
 @pytest.mark.parametrize("allow_create", [True, False])
 @pytest.mark.parametrize("provider", PROVIDERS)
 def test_every_operation_of_the_spec_is_run(provider: str, allow_create: bool) -> None:
     runs = plan(provider, "https://api.example", allow_create=allow_create)
 
-    covered = [op for run in runs for op in _operations(run.args)]
+    covered = [op for run in runs for op in run.operations]
     assert sorted(covered) == sorted(operations(load_spec(provider)))
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)
 def test_without_opt_in_writes_get_invalid_data_only_and_no_stateful_phase(provider: str) -> None:
     for run in plan(provider, "https://api.example/", allow_create=False):
-        phases = run.args[run.args.index("--phases") + 1].split(",")
-        assert "stateful" not in phases
-        if _operations(run.args) & WRITE_OPERATIONS:
-            assert _operations(run.args) <= WRITE_OPERATIONS
-            assert run.args[run.args.index("--mode") + 1] == "negative"
-            assert "examples" not in phases
+        assert "stateful" not in run.phases
+        if set(run.operations) & WRITE_OPERATIONS:
+            assert set(run.operations) <= WRITE_OPERATIONS
+            assert run.mode == "negative"
+            assert "examples" not in run.phases
 
 
 def test_apikley_uploads_go_to_the_upload_server() -> None:
     runs = {run.name: run for run in plan("apikley", "https://api.apikley.ru/", allow_create=True)}
 
     assert runs["apikley-uploads"].base_url == "https://api.apikley.ru/file-upload"
-    assert _operations(runs["apikley-uploads"].args) == {
+    assert set(runs["apikley-uploads"].operations) == {
         "uploadFileStream",
         "uploadFileBase64",
         "uploadFileUrl",

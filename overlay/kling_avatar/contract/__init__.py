@@ -23,10 +23,11 @@ from ._extra import require_extra
 if TYPE_CHECKING:
     from . import lifecycle
     from ._lifecycle import DriveSettings, Finding, drive
+    from ._plan import Run, plan
     from ._rules import PROVIDERS, WRITE_OPERATIONS
     from ._schema import openapi_schema
     from ._spec import load_spec, spec_path
-    from ._suite import Run, SuiteResult, check_baseline, plan, run_suite
+    from ._suite import SuiteResult, check_baseline, run_suite
     from ._traffic import Exchange, TrafficFileError, Verdict, load, verify
 
     load_traffic = load
@@ -42,10 +43,10 @@ _WHERE = {
     "load_spec": ("._spec", "load_spec"),
     "openapi_schema": ("._schema", "openapi_schema"),
     "spec_path": ("._spec", "spec_path"),
-    "Run": ("._suite", "Run"),
+    "Run": ("._plan", "Run"),
     "SuiteResult": ("._suite", "SuiteResult"),
     "check_baseline": ("._suite", "check_baseline"),
-    "plan": ("._suite", "plan"),
+    "plan": ("._plan", "plan"),
     "run_suite": ("._suite", "run_suite"),
     "Exchange": ("._traffic", "Exchange"),
     "TrafficFileError": ("._traffic", "TrafficFileError"),

@@ -2,8 +2,8 @@
 
 Each operation documents a set of answers (`_spec.documented_answers`): HTTP
 200 with each envelope ``code``, and each other HTTP status. The suite records every answer it
-gets (schemathesis's runs through the ``record_answer`` check of `kling_avatar.contract.hooks`,
-the lifecycle runs, the fault sweep), and :func:`report` sets them side by side: Markdown for a
+gets (schemathesis's runs, read off their events in `_run.py`; the lifecycle runs; the fault
+sweep), and :func:`report` sets them side by side: Markdown for a
 CI job summary and JSON, both in ``reports/``.
 
 Against the mock, :func:`sweep` reaches the answers the runs did not: it scripts the mock's

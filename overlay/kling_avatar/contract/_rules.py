@@ -38,6 +38,9 @@ APIKLEY_NOT_FOUND = (422, "recordInfo is null")
 # fetch is answered 400 there.
 FILE_URL_NOT_FOUND = ("uploadFileUrl", 400)
 
+# Seconds any request of the suite may take, a real provider's too.
+REQUEST_TIMEOUT = 30
+
 # Real HTTP statuses a provider may answer any request with (rate limit, outage); they say
 # nothing about the request's validity, and `not_a_server_error` judges the 5xx ones.
 TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504})

@@ -16,19 +16,21 @@ ignores once ``--url`` is given.
 
 Against a real provider, writes (task creation, uploads) are generated only as requests that
 cannot succeed unless CONTRACT_ALLOW_CREATE=1; CONTRACT_SAFE_URL, when set, replaces every
-generated URL the provider would fetch or call back.
+generated URL the provider would fetch or call back. The suite's own runs, in process, give
+these two settings per run instead (:func:`run_settings`), so two runs at once never share them.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
-import json
 import os
 import threading
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Iterator, Mapping, MutableMapping
 from typing import Any
 from urllib.parse import urlsplit
 
+import attrs
 import requests
 import schemathesis
 from schemathesis import Case, CheckContext, HookContext, Response
@@ -46,6 +48,7 @@ from ._rules import (
     FILE_URL_NOT_FOUND,
     LOOKUP_OPERATIONS,
     REPLACED_CHECKS,
+    REQUEST_TIMEOUT,
     TASK_CREATIONS,
     TRANSIENT_STATUSES,
     WRITE_OPERATIONS,
@@ -76,8 +79,53 @@ class IgnoredAuth(Failure):
     kind_title = "Request without a valid key not refused"
 
 
-def allow_create() -> bool:
-    return os.environ.get("CONTRACT_ALLOW_CREATE", "") == "1"
+@attrs.frozen
+class RunSettings:
+    """What one run may send: valid writes (``allow_create``), and the URL every generated URL
+    the provider would fetch or call back is replaced with (``safe_url``)."""
+
+    allow_create: bool = False
+    safe_url: str | None = None
+
+    @classmethod
+    def from_environment(cls) -> RunSettings:
+        """A plain ``st run``'s: CONTRACT_ALLOW_CREATE=1 and CONTRACT_SAFE_URL."""
+        env = os.environ
+        return cls(env.get("CONTRACT_ALLOW_CREATE", "") == "1", env.get("CONTRACT_SAFE_URL"))
+
+
+@attrs.define
+class _RunState:
+    settings: RunSettings
+    # Operations whose key enforcement is confirmed: each is probed once per run.
+    auth_confirmed: set[str] = attrs.field(factory=set)
+    lock: threading.Lock = attrs.field(factory=threading.Lock)
+
+
+# The runs in progress in this process, by the identity of their loaded spec (shared by every
+# clone schemathesis makes of the schema); the spec object is kept alive with its entry, so
+# its identity is never reused meanwhile. A schema that is not here is a plain `st run`'s.
+_runs: dict[int, tuple[object, _RunState]] = {}
+_environment_state = _RunState(RunSettings())
+
+
+@contextlib.contextmanager
+def run_settings(schema: Any, settings: RunSettings) -> Iterator[None]:
+    """While in the block, cases of ``schema`` follow ``settings`` instead of the environment."""
+    raw = schema.raw_schema
+    _runs[id(raw)] = (raw, _RunState(settings))
+    try:
+        yield
+    finally:
+        del _runs[id(raw)]
+
+
+def _state(case: AnyCase) -> _RunState:
+    found = _runs.get(id(case.operation.schema.raw_schema))
+    if found is not None:
+        return found[1]
+    _environment_state.settings = RunSettings.from_environment()
+    return _environment_state
 
 
 def envelope(response: Response) -> Mapping[str, Any] | None:
@@ -122,32 +170,6 @@ def _with_status(response: Response, status: int) -> Response:
 
 def _operation_id(case: AnyCase) -> str:
     return str(case.operation.definition.raw.get("operationId", case.operation.label))
-
-
-_answers_lock = threading.Lock()
-
-
-@schemathesis.check
-def record_answer(ctx: CheckContext, response: Response, case: AnyCase) -> bool | None:
-    """Never fails: notes each answer (operation, HTTP status, envelope code) in the file
-    CONTRACT_ANSWERS_FILE names, for the suite's coverage report."""
-    path = os.environ.get("CONTRACT_ANSWERS_FILE")
-    if not path:
-        return None
-    body = envelope(response)
-    code = body.get("code") if body is not None else None
-    line = json.dumps(
-        {
-            "operation_id": _operation_id(case),
-            # schemathesis also sends other methods to the path: those are no answer of it.
-            "method_matches": case.method.upper() == case.operation.method.upper(),
-            "status": response.status_code,
-            "code": code if isinstance(code, int) and not isinstance(code, bool) else None,
-        }
-    )
-    with _answers_lock, open(path, "a", encoding="utf-8") as file:
-        file.write(line + "\n")
-    return None
 
 
 @schemathesis.check
@@ -215,10 +237,6 @@ def envelope_missing_required_header(
     return missing_required_header(ctx, _with_status(response, status), case)
 
 
-_auth_confirmed: set[str] = set()
-_auth_lock = threading.Lock()
-
-
 def _auth_header(case: AnyCase) -> tuple[str, str] | None:
     """(header name, security scheme type) of the operation's key, from the spec."""
     raw = case.operation.schema.raw_schema
@@ -247,8 +265,9 @@ def envelope_ignored_auth(ctx: CheckContext, response: Response, case: AnyCase) 
     if found is None or (effective_status(response) != 200 and not _is_not_found(response, case)):
         return None
     label = case.operation.label
-    with _auth_lock:
-        if label in _auth_confirmed:
+    state = _state(case)
+    with state.lock:
+        if label in state.auth_confirmed:
             return None
     header, scheme_type = found
     for scenario, value in (("without a key", None), ("with a wrong key", WRONG_KEYS[scheme_type])):
@@ -258,7 +277,7 @@ def envelope_ignored_auth(ctx: CheckContext, response: Response, case: AnyCase) 
         if value is not None:
             probe.headers[header] = value
         with requests.Session() as session:
-            answer = session.send(probe, timeout=30, allow_redirects=False)
+            answer = session.send(probe, timeout=REQUEST_TIMEOUT, allow_redirects=False)
         code = _code_of(answer)
         if answer.status_code != 401 and code != 401:
             raise IgnoredAuth(
@@ -269,8 +288,8 @@ def envelope_ignored_auth(ctx: CheckContext, response: Response, case: AnyCase) 
                 ),
                 severity=Severity.CRITICAL,
             )
-    with _auth_lock:
-        _auth_confirmed.add(label)
+    with state.lock:
+        state.auth_confirmed.add(label)
     return None
 
 
@@ -321,7 +340,7 @@ def _resolve(spec: Mapping[str, Any], node: Mapping[str, Any]) -> Mapping[str, A
 @schemathesis.hook
 def filter_case(ctx: HookContext, case: AnyCase) -> bool:
     """Without CONTRACT_ALLOW_CREATE=1, writes are generated only as requests that must fail."""
-    if allow_create() or _operation_id(case) not in WRITE_OPERATIONS:
+    if _state(case).settings.allow_create or _operation_id(case) not in WRITE_OPERATIONS:
         return True
     return _surely_rejected(case)
 
@@ -330,7 +349,7 @@ def filter_case(ctx: HookContext, case: AnyCase) -> bool:
 def before_call(ctx: HookContext, case: AnyCase, kwargs: dict[str, Any]) -> None:
     """Last guard against spending credits: refuse to send a write that could succeed."""
     if (
-        not allow_create()
+        not _state(case).settings.allow_create
         and _operation_id(case) in WRITE_OPERATIONS
         and not _surely_rejected(case)
     ):
@@ -349,7 +368,7 @@ def map_case(ctx: HookContext, case: AnyCase) -> AnyCase:
     reserved domain for a real provider. Values that are not web URLs (the invalid ones
     negative cases carry) are left as generated.
     """
-    target = os.environ.get("CONTRACT_SAFE_URL")
+    target = _state(case).settings.safe_url
     body: object = case.body
     if target and isinstance(body, MutableMapping):
         _redirect(body, target)
