@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from kling_avatar.contract import TrafficFileError
 from kling_avatar.contract import load_traffic as load
+from kling_avatar.contract import main as contract_main
 from kling_avatar.contract import verify_traffic as verify
-from kling_avatar.contract._command import main as contract_main
 
 GOOD = json.dumps(
     {

@@ -9,7 +9,8 @@ The facts come from the specs (`_spec.py`): the state enum's order, which
 states are terminal (the state schema's description names them), each timestamp's unit (its
 description: "Unix seconds", "Unix milliseconds"), the callback schema, the creation request's
 example. What differs between providers and the specs do not say as data (which field holds
-the state, the result URLs, the failure fields, the cost) is the :data:`SHAPES` table.
+the state, the result URLs, the failure fields, the cost) is each provider's
+:class:`TaskShape`, in its module of `_providers` (:data:`SHAPES`).
 
 It runs two ways: :func:`drive` creates tasks against a server (the mock always; a real
 provider only with CONTRACT_ALLOW_CREATE=1) and :func:`check_task` judges the observations;
@@ -33,6 +34,8 @@ import httpx
 from kling_avatar._limits import stated_length
 
 from .._providers import auth_headers
+from .._registry import PROVIDERS
+from ._providers import TaskShape, facts
 from ._spec import callback_schema as spec_callback_schema
 from ._spec import load_spec, operation, resolve, schema_errors
 
@@ -46,64 +49,8 @@ CALLBACK_READ_TIMEOUT = 10.0
 EVIDENCE_CHARS = 400
 
 
-@attrs.frozen
-class TaskShape:
-    """Where one provider's task answers keep what the lifecycle checks read."""
-
-    provider: str
-    create: str  # operationIds
-    read: str
-    balance: str
-    id_param: str  # the read operation's query parameter
-    created_id: str  # the field of the creation answer's data holding the id
-    state: str  # fields of the task object
-    created_at: str
-    completed_at: str
-    success: str  # the success state; every other terminal state is a failure
-    results: tuple[str, ...]  # path to the result URLs; "@json" decodes a JSON string
-    failure_fields: tuple[tuple[str, ...], ...]
-    cost: str | None  # the field reporting what the task cost, when the provider reports it
-    balance_path: tuple[str, ...]  # path in the balance answer's envelope
-    not_found: tuple[int, ...]  # envelope codes a just-created task may read as
-
-
-SHAPES: dict[str, TaskShape] = {
-    "crun": TaskShape(
-        provider="crun",
-        create="createTask",
-        read="getTaskInfo",
-        balance="getBalance",
-        id_param="task_id",
-        created_id="task_id",
-        state="status",
-        created_at="create_at",
-        completed_at="complete_at",
-        success="success",
-        results=("result", "media_urls"),
-        # TaskResult: `code` 501 and a `message` when generation failed.
-        failure_fields=(("result", "code"), ("result", "message")),
-        cost="credits",
-        balance_path=("data", "balance"),
-        not_found=(404,),
-    ),
-    "apikley": TaskShape(
-        provider="apikley",
-        create="kling-ai-avatar-v1-pro",
-        read="getTaskDetails",
-        balance="getCredits",
-        id_param="taskId",
-        created_id="taskId",
-        state="state",
-        created_at="createTime",
-        completed_at="completeTime",
-        success="success",
-        results=("resultJson", "@json", "resultUrls"),
-        failure_fields=(("failCode",), ("failMsg",)),
-        cost=None,  # neither recordInfo nor the callback schema reports a cost
-        balance_path=("data",),
-        not_found=(404, 422),
-    ),
-}
+# Each provider's, from its module of `_providers`.
+SHAPES: dict[str, TaskShape] = {name: facts(name).shape for name in PROVIDERS}
 
 
 @attrs.frozen
@@ -793,11 +740,7 @@ def _read_as_other_account(
     """A read of the task with another account's key must not hand it over: "not found", or
     a refusal, are both fine; the task's data is a breach."""
     op = operation(shape.provider, shape.read)
-    auth = (
-        {"x-api-key": other_key}
-        if shape.provider == "crun"
-        else {"Authorization": f"Bearer {other_key}"}
-    )
+    auth = auth_headers(shape.provider, other_key)
     try:
         response = http.request(
             op.method, op.prefix + op.path, params={shape.id_param: task_id}, headers=auth

@@ -5,45 +5,14 @@ from __future__ import annotations
 
 import attrs
 
+from ._providers import facts
 from ._rules import PROVIDERS, TASK_CREATIONS, WRITE_OPERATIONS
+from ._spec import operations
 
 ALL_PHASES = ("examples", "coverage", "fuzzing", "stateful")
 UNIT_PHASES = ("examples", "coverage", "fuzzing")
 # Where generated callback and media URLs point against a real provider (a reserved domain).
 LIVE_SAFE_URL = "https://example.com/kling-avatar-contract"
-
-# Each provider's operations, by the base URL they are sent to: (run name, path appended to the
-# base URL, operationIds). Apikley's uploads live on their own server, which the spec gives per
-# operation; its URL is the API's base URL plus `/file-upload` (on the mock too).
-GROUPS: dict[str, tuple[tuple[str, str, tuple[str, ...]], ...]] = {
-    "crun": (
-        (
-            "crun",
-            "",
-            (
-                "createTask",
-                "getTaskInfo",
-                "estimateTask",
-                "getBalance",
-                "getUploadUrl",
-                "listModels",
-                "describeModel",
-            ),
-        ),
-    ),
-    "apikley": (
-        (
-            "apikley",
-            "",
-            ("kling-ai-avatar-v1-pro", "getTaskDetails", "getCredits", "getDownloadUrl"),
-        ),
-        (
-            "apikley-uploads",
-            "/file-upload",
-            ("uploadFileStream", "uploadFileBase64", "uploadFileUrl"),
-        ),
-    ),
-}
 
 
 @attrs.frozen
@@ -64,12 +33,11 @@ def plan(provider: str, base_url: str, *, allow_create: bool) -> list[Run]:
     if provider not in PROVIDERS:
         raise ValueError(f"no such provider {provider!r}: the providers are {PROVIDERS}")
     runs = []
-    for name, prefix, operations in GROUPS[provider]:
+    for name, prefix, ordered in groups(provider):
         url = base_url.rstrip("/") + prefix
-        ordered = tuple(sorted(operations))
         if allow_create:
             # The stateful phase follows the specs' links, which start at task creation.
-            linked = any(op in TASK_CREATIONS for op in operations)
+            linked = any(op in TASK_CREATIONS for op in ordered)
             runs.append(Run(name, provider, url, ordered, ALL_PHASES if linked else UNIT_PHASES))
             continue
         # Without the opt-in, reads get valid and invalid data and writes invalid data only
@@ -84,3 +52,19 @@ def plan(provider: str, base_url: str, *, allow_create: bool) -> list[Run]:
             negative = ("coverage", "fuzzing")
             runs.append(Run(f"{name}-writes", provider, url, writes, negative, mode="negative"))
     return runs
+
+
+def groups(provider: str) -> list[tuple[str, str, tuple[str, ...]]]:
+    """The provider's operations by the server they are sent to, from its spec: (run name,
+    the server's path under the API's base URL, operationIds). schemathesis sends a run to one
+    base URL, so an operation with a server of its own (Apikley's uploads, under
+    ``/file-upload``) goes in a run of its own."""
+    by_prefix: dict[str, list[str]] = {}
+    for op in operations(provider):
+        by_prefix.setdefault(op.prefix, []).append(op.operation_id)
+    names = facts(provider).server_names
+    found = []
+    for prefix, ids in sorted(by_prefix.items()):
+        suffix = names.get(prefix) or prefix.strip("/").replace("/", "-")
+        found.append((f"{provider}-{suffix}" if prefix else provider, prefix, tuple(sorted(ids))))
+    return found

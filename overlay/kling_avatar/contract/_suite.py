@@ -289,7 +289,7 @@ def lifecycle_settings(mock: Any = None) -> DriveSettings:
             media=(sink, sink),
             fail_one=lambda op: mock.fault("task_fail", op),
             timeout=10.0,
-            other_keys={"crun": mock.other_crun_key, "apikley": mock.other_apikley_key},
+            other_keys=mock_keys(mock, second=True),
         )
     image, audio = env.get("CONTRACT_IMAGE_URL"), env.get("CONTRACT_AUDIO_URL")
     return DriveSettings(
@@ -369,7 +369,7 @@ def _target(
     # Enough credits for every task the suite creates; tasks finish at their first read.
     with MockServer(step=0.0, credits=1e9, seed=0) as mock:
         _store_sink(mock)
-        yield mock.base_url, {"crun": mock.crun_key, "apikley": mock.apikley_key}, mock
+        yield mock.base_url, mock_keys(mock), mock
 
 
 SINK = "contract-sink"
@@ -379,15 +379,15 @@ def _store_sink(mock: Any) -> None:
     """Put a file at the URL generated media URLs are pointed at (``/media/contract-sink``), so
     the mock's fetches of it (URL uploads, download links) can succeed, as they would for a
     real provider's own file."""
-    import httpx
+    mock.state.store_media(SINK, b"contract sink", "application/octet-stream")
 
-    answer = httpx.post(
-        f"{mock.base_url}/file-upload/api/file-base64-upload",
-        headers={"Authorization": f"Bearer {mock.apikley_key}"},
-        json={"base64Data": "Y29udHJhY3Qgc2luaw==", "uploadPath": "", "fileName": SINK},
-        timeout=30,
-    )
-    answer.raise_for_status()
+
+def mock_keys(mock: Any, *, second: bool = False) -> dict[str, str]:
+    """The mock's key of each provider's account (its second account's with ``second``); the
+    mock calls them ``<provider>_key`` and ``other_<provider>_key``."""
+    return {
+        name: getattr(mock, f"other_{name}_key" if second else f"{name}_key") for name in PROVIDERS
+    }
 
 
 def _merge_har(suite: SuiteResult, path: Path) -> None:

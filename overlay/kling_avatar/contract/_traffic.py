@@ -38,6 +38,7 @@ from werkzeug.datastructures import Headers, ImmutableMultiDict
 from kling_avatar._exceptions import AvatarError
 from kling_avatar._providers import _NOT_JSON as NOT_JSON
 from kling_avatar._providers import decode_json
+from kling_avatar._registry import PROVIDERS
 
 from ._coverage import Seen, coverage, seen_of, write_reports
 from ._lifecycle import (
@@ -512,7 +513,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"SPEC  {violation}")
     for finding in verdict.findings:
         print(f"LIFECYCLE  {finding}")
-    cov = coverage(verdict.seen, ("crun", "apikley"))
+    cov = coverage(verdict.seen, PROVIDERS)
     write_reports(cov, args.report_dir, "contract-traffic-coverage")
     used = [op for op in cov.operations if op.seen]
     unseen = [(op, a) for op in used for a in op.missing]

@@ -43,10 +43,9 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from ._rules import (
-    APIKLEY_NOT_FOUND,
     FETCHED_FIELDS,
-    FILE_URL_NOT_FOUND,
     LOOKUP_OPERATIONS,
+    NOT_FOUND,
     REPLACED_CHECKS,
     REQUEST_TIMEOUT,
     TASK_CREATIONS,
@@ -152,14 +151,18 @@ def effective_status(response: Response) -> int | None:
 
 
 def _is_not_found(response: Response, case: AnyCase) -> bool:
-    if case.operation.definition.raw.get("operationId") not in LOOKUP_OPERATIONS:
+    operation_id = _operation_id(case)
+    if operation_id not in LOOKUP_OPERATIONS:
         return False
     status = effective_status(response)
-    if status == 404 or (_operation_id(case), status) == FILE_URL_NOT_FOUND:
-        return True
     body = envelope(response) or {}
     message = body.get("msg", body.get("message"))
-    return (status, message) == APIKLEY_NOT_FOUND
+    return any(
+        answer.status == status
+        and answer.message in (None, message)
+        and answer.operation in (None, operation_id)
+        for answer in NOT_FOUND
+    )
 
 
 def _with_status(response: Response, status: int) -> Response:

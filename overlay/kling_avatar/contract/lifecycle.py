@@ -9,11 +9,11 @@ from ._lifecycle import (
     Probe,
     Read,
     TaskRun,
-    TaskShape,
     check_credits,
     check_task,
     lifecycle,
 )
+from ._providers import TaskShape
 
 __all__ = [
     "SHAPES",
