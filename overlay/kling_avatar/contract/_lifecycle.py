@@ -22,19 +22,16 @@ from __future__ import annotations
 import copy
 import json
 import re
-import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Self
+from typing import Any
 
 import attrs
 import httpx
 
-from kling_avatar._limits import stated_length
-
 from .._providers import auth_headers
 from .._registry import PROVIDERS
+from ._capture import Callback, CallbackReceiver
 from ._providers import TaskShape, facts
 from ._spec import callback_schema as spec_callback_schema
 from ._spec import load_spec, operation, resolve, schema_errors
@@ -43,9 +40,6 @@ from ._spec import load_spec, operation, resolve, schema_errors
 CLOCK_SKEW = 300.0
 # How much of a result URL is fetched: enough for every container signature below.
 PROBE_BYTES = 64
-MAX_CALLBACK_BODY = 1024 * 1024
-MAX_CALLBACKS = 1000  # a suite run expects a handful; a flood is not kept
-CALLBACK_READ_TIMEOUT = 10.0
 EVIDENCE_CHARS = 400
 
 
@@ -131,12 +125,6 @@ class Probe:
     content_type: str
     head: bytes
     error: str = ""
-
-
-@attrs.frozen
-class Callback:
-    body: Any
-    headers: Mapping[str, str] = attrs.field(factory=dict)
 
 
 @attrs.frozen
@@ -536,71 +524,14 @@ def check_credits(
 # -- driving tasks against a server ---------------------------------------------------------
 
 
-class CallbackReceiver:
-    """A small capture server on 127.0.0.1 that records every POST it gets (bounded)."""
-
-    def __init__(self, port: int = 0) -> None:
-        self.received: list[Callback] = []
-        self._lock = threading.Lock()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            # Seconds a connection may stay silent: a slow client holds one thread that long.
-            timeout = CALLBACK_READ_TIMEOUT
-
-            def do_POST(self) -> None:
-                # The package's one reading of Content-Length: "-1", "²" or two of them are
-                # no length, and a body is read only up to the bound, never to the EOF.
-                stated = [
-                    (name.encode("latin-1", "replace"), value.encode("latin-1", "replace"))
-                    for name, value in self.headers.items()
-                ]
-                length = stated_length(httpx.Headers(stated))
-                if length is None or length > MAX_CALLBACK_BODY:
-                    self.send_error(411 if length is None else 413)
-                    return
-                raw = self.rfile.read(length)
-                try:
-                    body: Any = json.loads(raw)
-                except ValueError:
-                    body = raw.decode("utf-8", "replace")
-                with receiver._lock:
-                    if len(receiver.received) < MAX_CALLBACKS:
-                        receiver.received.append(Callback(body, dict(self.headers.items())))
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                reply = b'{"code":200,"msg":"success"}'
-                self.send_header("Content-Length", str(len(reply)))
-                self.end_headers()
-                self.wfile.write(reply)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass  # the suite prints findings, not access logs
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}/callback"
-
-    def __enter__(self) -> Self:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=10)
-
-    def for_task(self, provider: str, task_id: str) -> tuple[Callback, ...]:
-        shape = SHAPES[provider]
-        with self._lock:
-            return tuple(
-                c
-                for c in self.received
-                if (callback_task(provider, c.body) or {}).get(shape.created_id) == task_id
-            )
+def callbacks_for(receiver: CallbackReceiver, provider: str, task_id: str) -> tuple[Callback, ...]:
+    """The callbacks ``receiver`` got about the task ``task_id``."""
+    shape = SHAPES[provider]
+    return tuple(
+        callback
+        for callback in receiver.snapshot()
+        if (callback_task(provider, callback.body) or {}).get(shape.created_id) == task_id
+    )
 
 
 @attrs.frozen
@@ -721,11 +652,12 @@ def drive(
             )
         deadline = time.monotonic() + settings.callback_wait
         while time.monotonic() < deadline and not all(
-            receiver.for_task(provider, run.task_id) for run in runs
+            callbacks_for(receiver, provider, run.task_id) for run in runs
         ):
             time.sleep(0.02)
         runs = [
-            attrs.evolve(run, callbacks=receiver.for_task(provider, run.task_id)) for run in runs
+            attrs.evolve(run, callbacks=callbacks_for(receiver, provider, run.task_id))
+            for run in runs
         ]
         after = _balance(shape, call(shape.balance))
     for run in runs:

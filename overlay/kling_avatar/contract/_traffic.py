@@ -40,10 +40,10 @@ from kling_avatar._providers import _NOT_JSON as NOT_JSON
 from kling_avatar._providers import decode_json
 from kling_avatar._registry import PROVIDERS
 
+from ._capture import Callback
 from ._coverage import Seen, coverage, seen_of, write_reports
 from ._lifecycle import (
     SHAPES,
-    Callback,
     Finding,
     Probe,
     Read,

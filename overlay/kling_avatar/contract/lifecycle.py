@@ -2,9 +2,9 @@
 reads, result probes and callbacks) goes to :func:`check_task`, balances to
 :func:`check_credits`; each break is a named :class:`Finding`."""
 
+from ._capture import Callback
 from ._lifecycle import (
     SHAPES,
-    Callback,
     Finding,
     Probe,
     Read,
