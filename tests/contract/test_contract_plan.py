@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from kling_avatar.contract import PROVIDERS, WRITE_OPERATIONS, plan
+from kling_avatar.contract._providers import facts
 
 from specs import load_spec, operations
 
@@ -38,3 +39,16 @@ def test_apikley_uploads_go_to_the_upload_server() -> None:
         "uploadFileUrl",
     }
     assert runs["apikley"].base_url == "https://api.apikley.ru"
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_each_provider_s_facts_name_operations_of_its_spec(provider: str) -> None:
+    found = facts(provider)
+    spec_operations = operations(load_spec(provider))
+    shape = found.shape
+    named = {shape.create, shape.read, shape.balance, *found.uploads, *found.lookups}
+    named |= {answer.operation for answer in found.not_found if answer.operation is not None}
+    assert named <= set(spec_operations), named - set(spec_operations)
+    # The task creation is the operation that documents the task's callback.
+    with_callbacks = {op for op, (_, _, item) in spec_operations.items() if item.get("callbacks")}
+    assert with_callbacks == {shape.create}
