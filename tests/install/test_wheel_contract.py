@@ -57,6 +57,8 @@ with MockServer(step=0.0, credits=1e6, seed=0) as mock, serve(
         CONTRACT_IMAGE_URL=url + "/media/x",
         CONTRACT_AUDIO_URL=url + "/media/y",
         CONTRACT_LIFECYCLE_TIMEOUT="60",
+        # A task on the local mock is done at once: its re-reads need not wait 2 s, 4 s.
+        CONTRACT_LIFECYCLE_POLL="0.05",
     )
     done = subprocess.run(
         [os.path.join(os.path.dirname(sys.executable), "kling-avatar"), "contract", "run",

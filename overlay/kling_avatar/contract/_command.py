@@ -16,7 +16,7 @@ CONTRACT_RATE_LIMIT (e.g. ``5/s``), CONTRACT_REPORT_DIR (default ``reports``),
 CONTRACT_BASELINE (+ CONTRACT_BASELINE_UPDATE=1 to record into it; every entry needs a
 ``reason`` and an ``expires`` date, and an expired one fails the run), CONTRACT_COVERAGE_FAIL=1,
 and for live lifecycle runs CONTRACT_IMAGE_URL, CONTRACT_AUDIO_URL, CONTRACT_CALLBACK_URL,
-CONTRACT_CALLBACK_PORT, CONTRACT_LIFECYCLE_TIMEOUT.
+CONTRACT_CALLBACK_PORT, CONTRACT_LIFECYCLE_TIMEOUT, CONTRACT_LIFECYCLE_POLL.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from .._exceptions import InvalidRequestError
 from .._providers import key_variable
 from ._extra import require_extra
 from ._rules import PROVIDERS
@@ -142,7 +143,7 @@ def _traffic(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
 
 
 def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
-    from ._suite import run_suite
+    from ._suite import lifecycle_settings, run_suite
 
     env = os.environ
     if args.update_baseline and args.baseline is None:
@@ -169,6 +170,10 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         if not env.get(variable):
             parser.error(f"{variable} must hold the API key for {args.base_url}")
         keys = {providers[0]: env[variable]}
+        try:
+            lifecycle_settings()  # its settings come from the environment: checked up front
+        except InvalidRequestError as exc:
+            parser.error(exc.message)
     suite = run_suite(
         providers,
         args.base_url,

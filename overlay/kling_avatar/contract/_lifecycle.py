@@ -596,6 +596,8 @@ def drive(
     findings: list[Finding] = []
     with (
         httpx.Client(base_url=base_url, headers=headers, timeout=30, trust_env=False) as http,
+        # Result URLs are fetched without the key, by a client of their own.
+        httpx.Client(timeout=30, trust_env=False) as bare,
         CallbackReceiver(settings.callback_port) as receiver,
     ):
 
@@ -639,7 +641,8 @@ def drive(
             if other_key:
                 findings += _read_as_other_account(http, shape, task_id, other_key)
             finals = [r.task for r in reads if (r.task or {}).get(shape.state) in facts.terminal]
-            probes = [probe(url) for url in result_urls(shape, (finals or [{}])[0] or {})[:3]]
+            urls = result_urls(shape, (finals or [{}])[0] or {})[:3]
+            probes = [probe(url, bare) for url in urls]
             runs.append(
                 TaskRun(
                     provider=provider,
@@ -730,14 +733,11 @@ def _follow(
         delay = min(delay * 2, settings.poll_max)
 
 
-def probe(url: str) -> Probe:
-    """A ranged GET of the first bytes of ``url``, without the API key."""
+def probe(url: str, bare: httpx.Client) -> Probe:
+    """A ranged GET of the first bytes of ``url`` with ``bare``, a client without the API key."""
     headers = {"Range": f"bytes=0-{PROBE_BYTES - 1}"}
     try:
-        with (
-            httpx.Client(timeout=30, trust_env=False) as bare,
-            bare.stream("GET", url, headers=headers) as response,
-        ):
+        with bare.stream("GET", url, headers=headers) as response:
             head = b""
             for chunk in response.iter_bytes():
                 head += chunk

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from .._inputs import positive_seconds
 from .._providers import key_variable
 from ._coverage import Coverage, SweepProblem, coverage, seen_of, sweep, write_reports
 from ._lifecycle import DriveSettings, drive
@@ -281,7 +282,8 @@ def lifecycle_settings(mock: Any = None) -> DriveSettings:
     provider from CONTRACT_IMAGE_URL / CONTRACT_AUDIO_URL (default: the spec's example),
     CRUN_API_KEY_2 / APIKLEY_API_KEY_2 (a second account: its key must not read the tasks),
     CONTRACT_CALLBACK_URL (a public URL forwarding to 127.0.0.1:CONTRACT_CALLBACK_PORT;
-    without it no callback is asked for) and CONTRACT_LIFECYCLE_TIMEOUT (seconds per task)."""
+    without it no callback is asked for), CONTRACT_LIFECYCLE_TIMEOUT (seconds per task) and
+    CONTRACT_LIFECYCLE_POLL (seconds before the first re-read, doubling up to 15; default 2)."""
     env = os.environ
     if mock is not None:
         sink = f"{mock.base_url}/media/{SINK}"
@@ -296,8 +298,8 @@ def lifecycle_settings(mock: Any = None) -> DriveSettings:
         media=(image, audio) if image and audio else None,
         callback_url=env.get("CONTRACT_CALLBACK_URL") or "",
         callback_port=int(env.get("CONTRACT_CALLBACK_PORT") or 0),
-        poll=2.0,
-        timeout=float(env.get("CONTRACT_LIFECYCLE_TIMEOUT") or 900),
+        poll=_seconds("CONTRACT_LIFECYCLE_POLL", 2.0),
+        timeout=_seconds("CONTRACT_LIFECYCLE_TIMEOUT", 900.0),
         callback_wait=120.0 if env.get("CONTRACT_CALLBACK_URL") else 0.0,
         extra_reads=2,
         other_keys={
@@ -306,6 +308,17 @@ def lifecycle_settings(mock: Any = None) -> DriveSettings:
             if env.get(variable)
         },
     )
+
+
+def _seconds(variable: str, default: float) -> float:
+    """A duration from the environment: a finite number of seconds > 0 (InvalidRequestError
+    naming the variable otherwise), ``default`` when unset."""
+    text = os.environ.get(variable) or ""
+    try:
+        value: object = float(text) if text else default
+    except ValueError:
+        value = None
+    return positive_seconds(variable, value)
 
 
 # A second account's key per provider, for the check that one account's task is not another's.
