@@ -39,6 +39,13 @@ HOSTILE = {
     ),
     "ValueError: Invalid IPv6 URL": b'{"request": {"method": "GET", "url": "http://[::1"}}',
     "NaN": b'{"started": NaN, "request": {"method": "GET", "url": "http://h/"}}',
+    "ValueError: a header value with a line break": (
+        b'{"request": {"method": "GET", "url": "http://h/", "headers": {"x": "\\r"}}}'
+    ),
+    "a response header name with a line break": (
+        b'{"request": {"method": "GET", "url": "http://h/"},'
+        b' "response": {"status": 200, "headers": {"a\\nb": "1"}}}'
+    ),
 }
 
 

@@ -22,6 +22,7 @@ import binascii
 import copy
 import json
 import math
+import re
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import cache
@@ -196,10 +197,16 @@ def _number(
         raise bad(f"`{field}` is not finite")
 
 
+_UNSENDABLE = re.compile(r"[\r\n\x00]")
+
+
 def _part(part: Mapping[str, Any], name: str, bad: Callable[[str], Exception]) -> None:
     headers = part.get("headers", {})
     if not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values()):
         raise bad(f"`{name}.headers` is not an object of strings")
+    if any(_UNSENDABLE.search(text) for item in headers.items() for text in item):
+        # No HTTP client sends these (and the spec checks' header parser refuses them).
+        raise bad(f"`{name}.headers` has a line break or NUL: not a header that was sent")
     if "body_base64" in part:
         encoded = part["body_base64"]
         if not isinstance(encoded, str):
