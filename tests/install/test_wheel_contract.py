@@ -132,8 +132,11 @@ def test_a_pytest_run_with_the_installed_plugin_passes_on_the_mock(user: Path) -
         encoding="utf-8",
     )
     # pytest comes with schemathesis, which the contract extra installs.
+    # Its own temporary folder: pytest's default one is shared by every pytest run of the user,
+    # and at the end of each pytest deletes all but the newest three runs' folders there.
     done = run(
         [str(user / "venv" / "bin" / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider",
+         "--basetemp", str(user / "service-tmp"),
          "--kling-contract", "--kling-contract-provider=crun", "--kling-contract-max-examples=3"],
         tests,
     )  # fmt: skip
