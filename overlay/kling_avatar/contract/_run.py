@@ -8,10 +8,10 @@ other API for: the run's verdict and baseline (``ExecutionContext``: the same ex
 same baseline file) and the JUnit and HAR reports. What the run answered is read off the same
 events, for the coverage report.
 
-Not reused: ``st run``'s terminal output, whose summary goes to the process's stdout through
-``click.echo`` (two runs at once in one process would mix theirs). A run's text is its own
-summary line and each failure as schemathesis formats it for the JUnit report, with the
-``curl`` command that replays it.
+Not reused: ``st run``'s terminal output, whose summary is written to the process's stdout
+with ``click.echo``, not to a stream the caller could give it (a library's caller, pytest say,
+would get it in the middle of its own). A run's text is its own summary line and each failure
+as schemathesis formats it for the JUnit report, with the ``curl`` command that replays it.
 
 The provider's key is set in the run's configuration, on the spec's own security scheme; it is
 never in an argument list or the environment.
@@ -47,7 +47,7 @@ from ._spec import load_spec, spec_path
 class RunResult:
     run: Run
     returncode: int  # what `st run` exits with: 0 passed, 1 failures, 2 the run could not run
-    output: str  # what `st run` prints
+    output: str  # a summary line, then each failure and error (see _text)
     junit: Path
     seconds: float
     seen: tuple[Seen, ...] = ()  # every answer the run got
