@@ -36,10 +36,10 @@ from schemathesis.cli.constants import ExitCode
 from schemathesis.cli.events import LoadingFinished, LoadingStarted
 from schemathesis.engine import events, from_schema
 
-from . import hooks  # the envelope-aware checks, in place of the four they replace
+from . import _checks
 from ._coverage import Seen, seen_of
 from ._plan import ALL_PHASES, Run
-from ._rules import REQUEST_TIMEOUT
+from ._rules import REPLACED_CHECKS, REQUEST_TIMEOUT
 from ._spec import load_spec, spec_path
 
 
@@ -91,9 +91,9 @@ def execute(run: Run, key: str, options: Options, report_dir: Path) -> RunResult
         JunitXMLHandler(junit),
         HarHandler(junit.with_suffix(".har"), config=schema.config.output),
     ]
-    settings = hooks.RunSettings(allow_create=options.allow_create, safe_url=run.safe_url)
+    settings = _checks.RunSettings(allow_create=options.allow_create, safe_url=run.safe_url)
     crash = ""
-    with hooks.run_settings(schema, settings), _started(handlers, context) as handled:
+    with _checks.run_settings(schema, settings), _started(handlers, context) as handled:
         stream = _events(schema, str(spec_path(run.provider)))
         try:
             for event in stream:
@@ -143,8 +143,11 @@ def load(run: Run, key: str, options: Options) -> Any:
     )
     schema = schemathesis.openapi.from_path(spec_path(run.provider), config=config)
     schema.config.update(base_url=run.base_url)
-    # Every check schemathesis has, the envelope-aware ones in place of the four they replace.
-    schema.config.checks.update(included_check_names=["all"])
+    # Every check schemathesis has, the envelope-aware ones in place of the four they replace
+    # (left out of this run only: the process's other schemathesis runs keep them).
+    schema.config.checks.update(
+        included_check_names=["all"], excluded_check_names=list(REPLACED_CHECKS)
+    )
     return schema.include(operation_id=list(run.operations))
 
 
