@@ -40,7 +40,7 @@ import attrs
 
 from .._inputs import positive_seconds
 from .._providers import key_variable
-from ._coverage import Coverage, SweepProblem, coverage, seen_of, sweep, write_reports
+from ._coverage import Coverage, coverage, seen_of, write_reports
 from ._lifecycle import DriveSettings, drive
 from ._lifecycle import Finding as LifecycleFinding
 from ._plan import Run, plan
@@ -48,6 +48,7 @@ from ._rules import PROVIDERS
 
 if TYPE_CHECKING:
     from ._run import RunResult
+    from ._sweep import SweepProblem
 
 __all__ = ["Finding", "Run", "SuiteResult", "check_baseline", "plan", "run_suite"]
 
@@ -252,6 +253,8 @@ def run_suite(
         cov = coverage(seen, providers)
         problems: list[SweepProblem] = []
         if mock is not None:
+            from ._sweep import sweep  # openapi-core, loaded only when there is a mock to sweep
+
             # The mock's faults reach what the runs did not; each answer is checked on the way.
             swept, problems = sweep(mock, cov, target_keys)
             cov = coverage([*seen, *swept], providers)
