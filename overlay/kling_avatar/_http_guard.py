@@ -1,20 +1,28 @@
-"""Bounds on what a client may send before its request begins: one rule for every server here.
+"""Bounds on what a client may send: one rule for every server here.
 
 uvicorn with httptools reads a request's headers for as long and as large as the client sends
 them (h11 bounds the size, 16 KiB, but not the time), and arms no timer until the first request
 is read. So one client dribbling a header byte now and then holds a connection for ever, and a
 few sending hundreds of MB of headers take the process's memory with them. The mock and the
-reference service both run uvicorn with `uvicorn_limits()`.
+reference service both run uvicorn with `uvicorn_limits()`. Past the headers, an ASGI app reads
+a body it takes with `read_body`: bounded in size and in time.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any
 
 from ._inputs import positive_int, positive_seconds
 
-__all__ = ["DEFAULT_HEADER_TIMEOUT", "DEFAULT_MAX_HEADER_BYTES", "uvicorn_limits"]
+__all__ = [
+    "DEFAULT_HEADER_TIMEOUT",
+    "DEFAULT_MAX_HEADER_BYTES",
+    "BodyRefused",
+    "read_body",
+    "uvicorn_limits",
+]
 
 # Seconds a client has to send a request's headers, from connecting or from the previous answer.
 DEFAULT_HEADER_TIMEOUT = 10.0
@@ -99,3 +107,50 @@ def guarded_protocol(
                 self.transport.close()
 
     return Guarded
+
+
+class BodyRefused(Exception):
+    """A request body refused before or while it was read: the HTTP status to answer, and why."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+async def read_body(
+    headers: Iterable[tuple[bytes, bytes]],
+    receive: Callable[[], Awaitable[MutableMapping[str, Any]]],
+    *,
+    limit: int,
+    within: float,
+) -> bytes:
+    """An ASGI request's body (`headers` are the scope's), of at most `limit` bytes, read within
+    `within` seconds. BodyRefused otherwise: 413 as soon as a Content-Length or the bytes read
+    pass the limit (nothing more is read), 400 for a Content-Length that is no number or a
+    client that went away, 408 past the time."""
+    for name, value in headers:
+        if name.lower() == b"content-length":
+            digits = value.strip()
+            if not (digits.isascii() and digits.isdigit()):
+                raise BodyRefused(400, "Content-Length is not a number")
+            # Compared as text first: int() refuses numbers of thousands of digits.
+            if len(digits) > len(str(limit)) or int(digits) > limit:
+                raise BodyRefused(413, f"the body is over {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        async with asyncio.timeout(within):
+            while True:
+                message = await receive()
+                if message.get("type") == "http.disconnect":
+                    raise BodyRefused(400, "the client went away")
+                chunk = message.get("body", b"")
+                size += len(chunk)
+                if size > limit:
+                    raise BodyRefused(413, f"the body is over {limit} bytes")
+                chunks.append(chunk)
+                if not message.get("more_body", False):
+                    return b"".join(chunks)
+    except TimeoutError:
+        raise BodyRefused(408, "the body took too long") from None

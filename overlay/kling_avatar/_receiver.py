@@ -38,6 +38,7 @@ from ._delivery import (
 )
 from ._drive import run_async, run_sync
 from ._exceptions import InvalidRequestError
+from ._http_guard import BodyRefused, read_body
 from ._inputs import check_url, positive_int, positive_seconds
 from ._models import Provider, Task
 from ._providers import PROVIDERS, adapter_class
@@ -293,31 +294,10 @@ class Receiver:
         return await self._shared(admitted)
 
     async def _read_body(self, headers: list[tuple[bytes, bytes]], receive: Receive) -> bytes:
-        for name, value in headers:
-            if name.lower() == b"content-length":
-                digits = value.strip()
-                if not (digits.isascii() and digits.isdigit()):
-                    raise Refused(400, "Content-Length is not a number")
-                # Compared as text first: int() refuses numbers of thousands of digits.
-                if len(digits) > len(str(self.max_body)) or int(digits) > self.max_body:
-                    raise Refused(413, f"the body is over {self.max_body} bytes")
-        chunks: list[bytes] = []
-        size = 0
         try:
-            async with asyncio.timeout(self.read_timeout):
-                while True:
-                    message = await receive()
-                    if message.get("type") == "http.disconnect":
-                        raise Refused(400, "the client went away")
-                    chunk = message.get("body", b"")
-                    size += len(chunk)
-                    if size > self.max_body:
-                        raise Refused(413, f"the body is over {self.max_body} bytes")
-                    chunks.append(chunk)
-                    if not message.get("more_body", False):
-                        return b"".join(chunks)
-        except TimeoutError:
-            raise Refused(408, "the body took too long") from None
+            return await read_body(headers, receive, limit=self.max_body, within=self.read_timeout)
+        except BodyRefused as refused:
+            raise Refused(refused.status, refused.message) from None
 
     # --- confirming, in flight ----------------------------------------------------------
 

@@ -69,3 +69,17 @@ def test_a_base_url_with_credentials_or_none_is_refused_unprinted(
         main(["contract", "run", "--provider", "crun", "--base-url", url])
     assert exited.value.code == 2
     assert "secret-pass" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value", ["soon", "nan", "-1", "0"])
+def test_a_lifecycle_duration_that_is_none_is_a_usage_error(
+    value: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CRUN_API_KEY", "ak_test")
+    monkeypatch.setenv("CONTRACT_LIFECYCLE_POLL", value)
+    with pytest.raises(SystemExit) as exited:
+        main(["contract", "run", "--provider", "crun", "--base-url", "http://127.0.0.1:9"])
+    assert exited.value.code == 2
+    assert "CONTRACT_LIFECYCLE_POLL: must be a finite number of seconds > 0" in (
+        capsys.readouterr().err
+    )

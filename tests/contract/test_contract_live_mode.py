@@ -25,8 +25,7 @@ def _credits(mock: MockServer) -> tuple[float, float]:
 
 
 def _sends_writes(run: Run) -> bool:
-    operations = {run.args[i + 1] for i, a in enumerate(run.args) if a == "--include-operation-id"}
-    return bool(operations & WRITE_OPERATIONS)
+    return bool(set(run.operations) & WRITE_OPERATIONS)
 
 
 def test_live_run_sends_invalid_writes_only(tmp_path: Path) -> None:

@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import pytest
 from kling_avatar.contract import PROVIDERS, WRITE_OPERATIONS, plan
+from kling_avatar.contract._providers import facts
 
 from specs import load_spec, operations
-
-
-def _operations(args: tuple[str, ...]) -> set[str]:
-    return {args[i + 1] for i, arg in enumerate(args) if arg == "--include-operation-id"}
 
 
 @pytest.mark.parametrize("allow_create", [True, False])
@@ -18,28 +15,40 @@ def _operations(args: tuple[str, ...]) -> set[str]:
 def test_every_operation_of_the_spec_is_run(provider: str, allow_create: bool) -> None:
     runs = plan(provider, "https://api.example", allow_create=allow_create)
 
-    covered = [op for run in runs for op in _operations(run.args)]
+    covered = [op for run in runs for op in run.operations]
     assert sorted(covered) == sorted(operations(load_spec(provider)))
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)
 def test_without_opt_in_writes_get_invalid_data_only_and_no_stateful_phase(provider: str) -> None:
     for run in plan(provider, "https://api.example/", allow_create=False):
-        phases = run.args[run.args.index("--phases") + 1].split(",")
-        assert "stateful" not in phases
-        if _operations(run.args) & WRITE_OPERATIONS:
-            assert _operations(run.args) <= WRITE_OPERATIONS
-            assert run.args[run.args.index("--mode") + 1] == "negative"
-            assert "examples" not in phases
+        assert "stateful" not in run.phases
+        if set(run.operations) & WRITE_OPERATIONS:
+            assert set(run.operations) <= WRITE_OPERATIONS
+            assert run.mode == "negative"
+            assert "examples" not in run.phases
 
 
 def test_apikley_uploads_go_to_the_upload_server() -> None:
     runs = {run.name: run for run in plan("apikley", "https://api.apikley.ru/", allow_create=True)}
 
     assert runs["apikley-uploads"].base_url == "https://api.apikley.ru/file-upload"
-    assert _operations(runs["apikley-uploads"].args) == {
+    assert set(runs["apikley-uploads"].operations) == {
         "uploadFileStream",
         "uploadFileBase64",
         "uploadFileUrl",
     }
     assert runs["apikley"].base_url == "https://api.apikley.ru"
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_each_provider_s_facts_name_operations_of_its_spec(provider: str) -> None:
+    found = facts(provider)
+    spec_operations = operations(load_spec(provider))
+    shape = found.shape
+    named = {shape.create, shape.read, shape.balance, *found.uploads, *found.lookups}
+    named |= {answer.operation for answer in found.not_found if answer.operation is not None}
+    assert named <= set(spec_operations), named - set(spec_operations)
+    # The task creation is the operation that documents the task's callback.
+    with_callbacks = {op for op, (_, _, item) in spec_operations.items() if item.get("callbacks")}
+    assert with_callbacks == {shape.create}

@@ -3,6 +3,9 @@ uploads reach their server, and a planted wrong type fails the check that should
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import hypothesis
@@ -61,3 +64,30 @@ def test_a_planted_wrong_type_fails_in_process() -> None:
                 _check_all(schema[faults.wrong_type]["GET"])
     failures = caught.value.exceptions
     assert any("Response violates schema" in str(failure) for failure in failures), failures
+
+
+def test_a_suite_run_leaves_the_process_s_schemathesis_as_it_was(tmp_path: Path) -> None:
+    # A fresh interpreter: another test here may have loaded the hooks module, which is meant to
+    # change the whole process (a plain `st run`'s).
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from schemathesis.checks import CHECKS, load_all_checks\n"
+        "from kling_avatar.contract import run_suite\n"
+        "load_all_checks()\n"
+        "before = set(CHECKS.get_all_names())\n"
+        "suite = run_suite(['crun'], max_examples=1, report_dir=Path(sys.argv[1]),\n"
+        "                  lifecycle=False, phases='examples')\n"
+        "assert suite.results and all(r.ok for r in suite.results), suite.summary()\n"
+        "print(sorted(before - set(CHECKS.get_all_names())))\n"
+    )
+    done = subprocess.run(  # noqa: S603 (this interpreter, the code above)
+        [sys.executable, "-c", code, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    # The four built-ins the envelope checks replace in the suite's runs are still there.
+    assert done.stdout.strip().splitlines()[-1] == "[]"

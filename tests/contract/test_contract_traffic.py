@@ -11,8 +11,8 @@ import httpx
 import pytest
 from kling_avatar import AsyncAvatarClient, AvatarClient
 from kling_avatar.contract import load_traffic as load
+from kling_avatar.contract import main as contract_main
 from kling_avatar.contract import verify_traffic as verify
-from kling_avatar.contract._command import main as contract_main
 from kling_avatar.testing import MockServer
 
 MEDIA = Path(__file__).resolve().parents[2] / "examples" / "media"

@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from kling_avatar.contract import TrafficFileError
 from kling_avatar.contract import load_traffic as load
+from kling_avatar.contract import main as contract_main
 from kling_avatar.contract import verify_traffic as verify
-from kling_avatar.contract._command import main as contract_main
 
 GOOD = json.dumps(
     {
@@ -39,6 +39,13 @@ HOSTILE = {
     ),
     "ValueError: Invalid IPv6 URL": b'{"request": {"method": "GET", "url": "http://[::1"}}',
     "NaN": b'{"started": NaN, "request": {"method": "GET", "url": "http://h/"}}',
+    "ValueError: a header value with a line break": (
+        b'{"request": {"method": "GET", "url": "http://h/", "headers": {"x": "\\r"}}}'
+    ),
+    "a response header name with a line break": (
+        b'{"request": {"method": "GET", "url": "http://h/"},'
+        b' "response": {"status": 200, "headers": {"a\\nb": "1"}}}'
+    ),
 }
 
 

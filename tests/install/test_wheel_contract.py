@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from install.test_wheel import constraints, install, ok, run, uv, wheel
+from install.test_wheel import constraints, ok, run, uv, wheel
 
 __all__ = ["constraints", "wheel"]  # the fixtures this module shares with test_wheel
 
@@ -24,7 +24,13 @@ def user(tmp_path_factory: pytest.TempPathFactory, wheel: Path, constraints: Pat
     """A folder of the user's own with a venv holding only the wheel and its two extras."""
     place = tmp_path_factory.mktemp("contract-user")
     ok(run([uv(), "venv", "--quiet", str(place / "venv"), "--python", sys.executable], place))
-    install(place / "venv", constraints, f"kling-avatar[contract,mock] @ {wheel.as_uri()}")
+    python = str(place / "venv" / "bin" / "python")
+    requirement = f"kling-avatar[contract,mock] @ {wheel.as_uri()}"
+    # Compiled as pip compiles what it installs; uv does not by default, and with
+    # PYTHONDONTWRITEBYTECODE set each process below would compile schemathesis, Hypothesis and
+    # the rest from source again.
+    ok(run([uv(), "pip", "install", "--quiet", "--compile-bytecode", "--python", python,
+            "-c", str(constraints), requirement], place))  # fmt: skip
     return place
 
 
@@ -57,6 +63,8 @@ with MockServer(step=0.0, credits=1e6, seed=0) as mock, serve(
         CONTRACT_IMAGE_URL=url + "/media/x",
         CONTRACT_AUDIO_URL=url + "/media/y",
         CONTRACT_LIFECYCLE_TIMEOUT="60",
+        # A task on the local mock is done at once: its re-reads need not wait 2 s, 4 s.
+        CONTRACT_LIFECYCLE_POLL="0.05",
     )
     done = subprocess.run(
         [os.path.join(os.path.dirname(sys.executable), "kling-avatar"), "contract", "run",
@@ -124,8 +132,11 @@ def test_a_pytest_run_with_the_installed_plugin_passes_on_the_mock(user: Path) -
         encoding="utf-8",
     )
     # pytest comes with schemathesis, which the contract extra installs.
+    # Its own temporary folder: pytest's default one is shared by every pytest run of the user,
+    # and at the end of each pytest deletes all but the newest three runs' folders there.
     done = run(
         [str(user / "venv" / "bin" / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider",
+         "--basetemp", str(user / "service-tmp"),
          "--kling-contract", "--kling-contract-provider=crun", "--kling-contract-max-examples=3"],
         tests,
     )  # fmt: skip

@@ -3,7 +3,8 @@
 Needs the ``contract`` extra (``pip install 'kling-avatar[contract]'``; add ``mock`` to run it
 against the local mock). Entry points:
 
-- ``kling-avatar contract run|traffic|spec`` (:mod:`._command`);
+- ``kling-avatar contract run|traffic|spec`` (:mod:`._command`), also :func:`main` in process
+  (``main(["traffic", "traffic.jsonl"])`` returns the exit status);
 - :func:`run_suite` and :func:`verify_traffic` from Python;
 - :mod:`kling_avatar.contract.hooks` for a plain ``st run`` (``SCHEMATHESIS_HOOKS``);
 - :mod:`kling_avatar.contract.pytest_plugin` for a service's own pytest suite.
@@ -22,11 +23,13 @@ from ._extra import require_extra
 
 if TYPE_CHECKING:
     from . import lifecycle
+    from ._command import main
     from ._lifecycle import DriveSettings, Finding, drive
+    from ._plan import Run, plan
     from ._rules import PROVIDERS, WRITE_OPERATIONS
     from ._schema import openapi_schema
     from ._spec import load_spec, spec_path
-    from ._suite import Run, SuiteResult, check_baseline, plan, run_suite
+    from ._suite import SuiteResult, check_baseline, run_suite
     from ._traffic import Exchange, TrafficFileError, Verdict, load, verify
 
     load_traffic = load
@@ -34,6 +37,7 @@ if TYPE_CHECKING:
 
 _WHERE = {
     "lifecycle": (".lifecycle", None),
+    "main": ("._command", "main"),
     "DriveSettings": ("._lifecycle", "DriveSettings"),
     "Finding": ("._lifecycle", "Finding"),
     "drive": ("._lifecycle", "drive"),
@@ -42,10 +46,10 @@ _WHERE = {
     "load_spec": ("._spec", "load_spec"),
     "openapi_schema": ("._schema", "openapi_schema"),
     "spec_path": ("._spec", "spec_path"),
-    "Run": ("._suite", "Run"),
+    "Run": ("._plan", "Run"),
     "SuiteResult": ("._suite", "SuiteResult"),
     "check_baseline": ("._suite", "check_baseline"),
-    "plan": ("._suite", "plan"),
+    "plan": ("._plan", "plan"),
     "run_suite": ("._suite", "run_suite"),
     "Exchange": ("._traffic", "Exchange"),
     "TrafficFileError": ("._traffic", "TrafficFileError"),
@@ -72,6 +76,7 @@ __all__ = [
     "load",
     "load_spec",
     "load_traffic",
+    "main",
     "openapi_schema",
     "plan",
     "run_suite",
@@ -84,7 +89,8 @@ __all__ = [
 def __getattr__(name: str) -> Any:
     if name not in _WHERE:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    require_extra()
+    if name != "main":  # main says which extra is missing itself, with exit status 2
+        require_extra()
     module_name, attribute = _WHERE[name]
     module = importlib.import_module(module_name, __name__)
     value = module if attribute is None else getattr(module, attribute)

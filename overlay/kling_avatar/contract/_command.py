@@ -16,7 +16,7 @@ CONTRACT_RATE_LIMIT (e.g. ``5/s``), CONTRACT_REPORT_DIR (default ``reports``),
 CONTRACT_BASELINE (+ CONTRACT_BASELINE_UPDATE=1 to record into it; every entry needs a
 ``reason`` and an ``expires`` date, and an expired one fails the run), CONTRACT_COVERAGE_FAIL=1,
 and for live lifecycle runs CONTRACT_IMAGE_URL, CONTRACT_AUDIO_URL, CONTRACT_CALLBACK_URL,
-CONTRACT_CALLBACK_PORT, CONTRACT_LIFECYCLE_TIMEOUT.
+CONTRACT_CALLBACK_PORT, CONTRACT_LIFECYCLE_TIMEOUT, CONTRACT_LIFECYCLE_POLL.
 """
 
 from __future__ import annotations
@@ -28,10 +28,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from .._exceptions import InvalidRequestError
 from .._providers import key_variable
 from ._extra import require_extra
 from ._rules import PROVIDERS
 
+_ONE_OF = ", ".join(PROVIDERS)
 EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_USAGE = 2
@@ -52,14 +54,13 @@ def build_parser() -> argparse.ArgumentParser:
         description="the contract suite: schemathesis over the spec, the job's lifecycle, "
         "coverage; reports (JUnit, HAR, coverage) in --report-dir",
     )
-    run.add_argument(
-        "--provider", default=env.get("PROVIDER") or "all", help="crun, apikley or all"
-    )
+    run.add_argument("--provider", default=env.get("PROVIDER") or "all", help=f"{_ONE_OF} or all")
     run.add_argument(
         "--base-url",
         default=env.get("CONTRACT_BASE_URL") or None,
-        help="a real provider's API (its key from CRUN_API_KEY / APIKLEY_API_KEY); "
-        "default: a local mock",
+        help="a real provider's API (its key from "
+        + " / ".join(key_variable(name) for name in PROVIDERS)
+        + "); default: a local mock",
     )
     run.add_argument(
         "--allow-create",
@@ -142,14 +143,14 @@ def _traffic(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
 
 
 def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
-    from ._suite import run_suite
+    from ._suite import lifecycle_settings, run_suite
 
     env = os.environ
     if args.update_baseline and args.baseline is None:
         parser.error("--update-baseline needs --baseline (or CONTRACT_BASELINE)")
     providers = PROVIDERS if args.provider == "all" else (args.provider,)
     if any(provider not in PROVIDERS for provider in providers):
-        parser.error(f"--provider must be one of crun, apikley, all (got {args.provider!r})")
+        parser.error(f"--provider must be one of {_ONE_OF} or all (got {args.provider!r})")
     keys: dict[str, str] = {}
     if args.base_url:
         try:
@@ -162,11 +163,17 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
             # It would be printed in every summary and replay command; keys come from variables.
             parser.error("--base-url must not carry credentials (user:password@)")
         if len(providers) != 1:
-            parser.error("--base-url needs --provider crun or --provider apikley")
+            parser.error(
+                "--base-url needs " + " or ".join(f"--provider {name}" for name in PROVIDERS)
+            )
         variable = key_variable(providers[0])
         if not env.get(variable):
             parser.error(f"{variable} must hold the API key for {args.base_url}")
         keys = {providers[0]: env[variable]}
+        try:
+            lifecycle_settings()  # its settings come from the environment: checked up front
+        except InvalidRequestError as exc:
+            parser.error(exc.message)
     suite = run_suite(
         providers,
         args.base_url,

@@ -2,14 +2,10 @@
 
 Each operation documents a set of answers (`_spec.documented_answers`): HTTP
 200 with each envelope ``code``, and each other HTTP status. The suite records every answer it
-gets (schemathesis's runs through the ``record_answer`` check of `kling_avatar.contract.hooks`,
-the lifecycle runs, the fault sweep), and :func:`report` sets them side by side: Markdown for a
-CI job summary and JSON, both in ``reports/``.
-
-Against the mock, :func:`sweep` reaches the answers the runs did not: it scripts the mock's
-``envelope`` and ``http`` faults to produce each one, sends the operation's request, and
-checks the answer against the spec with openapi-core, so every documented answer the mock can
-give is also known to match its schema.
+gets (schemathesis's runs, read off their events in `_run.py`; the lifecycle runs; the fault
+sweep), and :func:`report` sets them side by side: Markdown for a
+CI job summary and JSON, both in ``reports/``. Against the mock, `_sweep.py` reaches the
+answers the runs did not.
 """
 
 from __future__ import annotations
@@ -21,17 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import attrs
-import httpx
 
-from .._providers import auth_headers
-from ._spec import (
-    Answer,
-    Operation,
-    answer_of,
-    documented_answers,
-    operation,
-    operations,
-)
+from ._spec import Answer, answer_of, documented_answers, operation, operations
 
 
 @attrs.frozen
@@ -169,80 +156,3 @@ def write_reports(cov: Coverage, report_dir: Path, stem: str = "contract-coverag
         json.dumps(cov.to_dict(), indent=2) + "\n", encoding="utf-8"
     )
     (report_dir / f"{stem}.md").write_text(cov.markdown(), encoding="utf-8")
-
-
-# -- reaching the rest against the mock -------------------------------------------------------
-
-
-@attrs.frozen
-class SweepProblem:
-    """A fault answer of the mock that its own spec does not allow."""
-
-    provider: str
-    operation_id: str
-    answer: str
-    errors: tuple[str, ...]
-
-    def __str__(self) -> str:
-        return (
-            f"{self.provider} {self.operation_id} {self.answer}: the mock's answer does not "
-            f"match the spec: {'; '.join(self.errors)}"
-        )
-
-
-def _request(op: Operation, key: str) -> dict[str, Any]:
-    """A request for ``op`` (faults fire before the mock looks at it, so any shape will do)."""
-    headers = auth_headers(op.provider, key)
-    params = {
-        p["name"]: str(p.get("example", "contract"))
-        for p in op.definition.get("parameters", [])
-        if p.get("in") == "query"
-    }
-    kwargs: dict[str, Any] = {"headers": headers, "params": params}
-    if op.method in ("POST", "PUT", "PATCH"):
-        kwargs["json"] = {}
-    return kwargs
-
-
-def sweep(
-    mock: Any, cov: Coverage, keys: Mapping[str, str]
-) -> tuple[list[Seen], list[SweepProblem]]:
-    """Make the mock give each documented answer ``cov`` misses; check each against the spec.
-
-    ``mock`` is a running ``kling_avatar.testing.MockServer``.
-    """
-    from ._traffic import Exchange, validate_exchange
-
-    seen: list[Seen] = []
-    problems: list[SweepProblem] = []
-    with httpx.Client(base_url=mock.base_url, timeout=30, trust_env=False) as http:
-        for op_cov, answer in cov.missing:
-            op = operation(op_cov.provider, op_cov.operation_id)
-            if answer.status == 200 and answer.code is not None and answer.code != 200:
-                mock.fault("envelope", op.operation_id, code=answer.code)
-            elif answer.status != 200:
-                mock.fault("http", op.operation_id, status=answer.status)
-            else:
-                continue  # a success needs a valid request: the runs' business
-            request = http.build_request(
-                op.method, op.prefix + op.path, **_request(op, keys[op.provider])
-            )
-            response = http.send(request)
-            body = _json(response)
-            seen.append(
-                seen_of(op.provider, op.operation_id, response.status_code, body, "fault sweep")
-            )
-            errors = validate_exchange(Exchange.of(request, response), op, check_request=False)
-            if errors:
-                problems.append(
-                    SweepProblem(op.provider, op.operation_id, str(answer), tuple(errors))
-                )
-    mock.clear_faults()
-    return seen, problems
-
-
-def _json(response: httpx.Response) -> object:
-    try:
-        return response.json()
-    except ValueError:
-        return None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 
-CONTRACT_EXTRA = ("schemathesis", "openapi_core", "yaml", "openapi_schema_validator")
+CONTRACT_EXTRA = ("schemathesis", "openapi_core", "yaml", "openapi_schema_validator", "uvicorn")
 
 
 def require_extra() -> None:

@@ -9,7 +9,8 @@ The facts come from the specs (`_spec.py`): the state enum's order, which
 states are terminal (the state schema's description names them), each timestamp's unit (its
 description: "Unix seconds", "Unix milliseconds"), the callback schema, the creation request's
 example. What differs between providers and the specs do not say as data (which field holds
-the state, the result URLs, the failure fields, the cost) is the :data:`SHAPES` table.
+the state, the result URLs, the failure fields, the cost) is each provider's
+:class:`TaskShape`, in its module of `_providers` (:data:`SHAPES`).
 
 It runs two ways: :func:`drive` creates tasks against a server (the mock always; a real
 provider only with CONTRACT_ALLOW_CREATE=1) and :func:`check_task` judges the observations;
@@ -21,18 +22,17 @@ from __future__ import annotations
 import copy
 import json
 import re
-import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Self
+from typing import Any
 
 import attrs
 import httpx
 
-from kling_avatar._limits import stated_length
-
 from .._providers import auth_headers
+from .._registry import PROVIDERS
+from ._capture import Callback, CallbackReceiver
+from ._providers import TaskShape, facts
 from ._spec import callback_schema as spec_callback_schema
 from ._spec import load_spec, operation, resolve, schema_errors
 
@@ -40,70 +40,11 @@ from ._spec import load_spec, operation, resolve, schema_errors
 CLOCK_SKEW = 300.0
 # How much of a result URL is fetched: enough for every container signature below.
 PROBE_BYTES = 64
-MAX_CALLBACK_BODY = 1024 * 1024
-MAX_CALLBACKS = 1000  # a suite run expects a handful; a flood is not kept
-CALLBACK_READ_TIMEOUT = 10.0
 EVIDENCE_CHARS = 400
 
 
-@attrs.frozen
-class TaskShape:
-    """Where one provider's task answers keep what the lifecycle checks read."""
-
-    provider: str
-    create: str  # operationIds
-    read: str
-    balance: str
-    id_param: str  # the read operation's query parameter
-    created_id: str  # the field of the creation answer's data holding the id
-    state: str  # fields of the task object
-    created_at: str
-    completed_at: str
-    success: str  # the success state; every other terminal state is a failure
-    results: tuple[str, ...]  # path to the result URLs; "@json" decodes a JSON string
-    failure_fields: tuple[tuple[str, ...], ...]
-    cost: str | None  # the field reporting what the task cost, when the provider reports it
-    balance_path: tuple[str, ...]  # path in the balance answer's envelope
-    not_found: tuple[int, ...]  # envelope codes a just-created task may read as
-
-
-SHAPES: dict[str, TaskShape] = {
-    "crun": TaskShape(
-        provider="crun",
-        create="createTask",
-        read="getTaskInfo",
-        balance="getBalance",
-        id_param="task_id",
-        created_id="task_id",
-        state="status",
-        created_at="create_at",
-        completed_at="complete_at",
-        success="success",
-        results=("result", "media_urls"),
-        # TaskResult: `code` 501 and a `message` when generation failed.
-        failure_fields=(("result", "code"), ("result", "message")),
-        cost="credits",
-        balance_path=("data", "balance"),
-        not_found=(404,),
-    ),
-    "apikley": TaskShape(
-        provider="apikley",
-        create="kling-ai-avatar-v1-pro",
-        read="getTaskDetails",
-        balance="getCredits",
-        id_param="taskId",
-        created_id="taskId",
-        state="state",
-        created_at="createTime",
-        completed_at="completeTime",
-        success="success",
-        results=("resultJson", "@json", "resultUrls"),
-        failure_fields=(("failCode",), ("failMsg",)),
-        cost=None,  # neither recordInfo nor the callback schema reports a cost
-        balance_path=("data",),
-        not_found=(404, 422),
-    ),
-}
+# Each provider's, from its module of `_providers`.
+SHAPES: dict[str, TaskShape] = {name: facts(name).shape for name in PROVIDERS}
 
 
 @attrs.frozen
@@ -184,12 +125,6 @@ class Probe:
     content_type: str
     head: bytes
     error: str = ""
-
-
-@attrs.frozen
-class Callback:
-    body: Any
-    headers: Mapping[str, str] = attrs.field(factory=dict)
 
 
 @attrs.frozen
@@ -589,71 +524,14 @@ def check_credits(
 # -- driving tasks against a server ---------------------------------------------------------
 
 
-class CallbackReceiver:
-    """A small capture server on 127.0.0.1 that records every POST it gets (bounded)."""
-
-    def __init__(self, port: int = 0) -> None:
-        self.received: list[Callback] = []
-        self._lock = threading.Lock()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            # Seconds a connection may stay silent: a slow client holds one thread that long.
-            timeout = CALLBACK_READ_TIMEOUT
-
-            def do_POST(self) -> None:
-                # The package's one reading of Content-Length: "-1", "²" or two of them are
-                # no length, and a body is read only up to the bound, never to the EOF.
-                stated = [
-                    (name.encode("latin-1", "replace"), value.encode("latin-1", "replace"))
-                    for name, value in self.headers.items()
-                ]
-                length = stated_length(httpx.Headers(stated))
-                if length is None or length > MAX_CALLBACK_BODY:
-                    self.send_error(411 if length is None else 413)
-                    return
-                raw = self.rfile.read(length)
-                try:
-                    body: Any = json.loads(raw)
-                except ValueError:
-                    body = raw.decode("utf-8", "replace")
-                with receiver._lock:
-                    if len(receiver.received) < MAX_CALLBACKS:
-                        receiver.received.append(Callback(body, dict(self.headers.items())))
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                reply = b'{"code":200,"msg":"success"}'
-                self.send_header("Content-Length", str(len(reply)))
-                self.end_headers()
-                self.wfile.write(reply)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass  # the suite prints findings, not access logs
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}/callback"
-
-    def __enter__(self) -> Self:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=10)
-
-    def for_task(self, provider: str, task_id: str) -> tuple[Callback, ...]:
-        shape = SHAPES[provider]
-        with self._lock:
-            return tuple(
-                c
-                for c in self.received
-                if (callback_task(provider, c.body) or {}).get(shape.created_id) == task_id
-            )
+def callbacks_for(receiver: CallbackReceiver, provider: str, task_id: str) -> tuple[Callback, ...]:
+    """The callbacks ``receiver`` got about the task ``task_id``."""
+    shape = SHAPES[provider]
+    return tuple(
+        callback
+        for callback in receiver.snapshot()
+        if (callback_task(provider, callback.body) or {}).get(shape.created_id) == task_id
+    )
 
 
 @attrs.frozen
@@ -718,6 +596,8 @@ def drive(
     findings: list[Finding] = []
     with (
         httpx.Client(base_url=base_url, headers=headers, timeout=30, trust_env=False) as http,
+        # Result URLs are fetched without the key, by a client of their own.
+        httpx.Client(timeout=30, trust_env=False) as bare,
         CallbackReceiver(settings.callback_port) as receiver,
     ):
 
@@ -761,7 +641,8 @@ def drive(
             if other_key:
                 findings += _read_as_other_account(http, shape, task_id, other_key)
             finals = [r.task for r in reads if (r.task or {}).get(shape.state) in facts.terminal]
-            probes = [probe(url) for url in result_urls(shape, (finals or [{}])[0] or {})[:3]]
+            urls = result_urls(shape, (finals or [{}])[0] or {})[:3]
+            probes = [probe(url, bare) for url in urls]
             runs.append(
                 TaskRun(
                     provider=provider,
@@ -774,11 +655,12 @@ def drive(
             )
         deadline = time.monotonic() + settings.callback_wait
         while time.monotonic() < deadline and not all(
-            receiver.for_task(provider, run.task_id) for run in runs
+            callbacks_for(receiver, provider, run.task_id) for run in runs
         ):
             time.sleep(0.02)
         runs = [
-            attrs.evolve(run, callbacks=receiver.for_task(provider, run.task_id)) for run in runs
+            attrs.evolve(run, callbacks=callbacks_for(receiver, provider, run.task_id))
+            for run in runs
         ]
         after = _balance(shape, call(shape.balance))
     for run in runs:
@@ -793,11 +675,7 @@ def _read_as_other_account(
     """A read of the task with another account's key must not hand it over: "not found", or
     a refusal, are both fine; the task's data is a breach."""
     op = operation(shape.provider, shape.read)
-    auth = (
-        {"x-api-key": other_key}
-        if shape.provider == "crun"
-        else {"Authorization": f"Bearer {other_key}"}
-    )
+    auth = auth_headers(shape.provider, other_key)
     try:
         response = http.request(
             op.method, op.prefix + op.path, params={shape.id_param: task_id}, headers=auth
@@ -855,14 +733,11 @@ def _follow(
         delay = min(delay * 2, settings.poll_max)
 
 
-def probe(url: str) -> Probe:
-    """A ranged GET of the first bytes of ``url``, without the API key."""
+def probe(url: str, bare: httpx.Client) -> Probe:
+    """A ranged GET of the first bytes of ``url`` with ``bare``, a client without the API key."""
     headers = {"Range": f"bytes=0-{PROBE_BYTES - 1}"}
     try:
-        with (
-            httpx.Client(timeout=30, trust_env=False) as bare,
-            bare.stream("GET", url, headers=headers) as response,
-        ):
+        with bare.stream("GET", url, headers=headers) as response:
             head = b""
             for chunk in response.iter_bytes():
                 head += chunk

@@ -1,9 +1,23 @@
 """Facts about the providers' operations that the hooks and the suite share (no schemathesis
-import: the suite plans its runs without loading it)."""
+import: the suite plans its runs without loading it). Each provider's own are in its module of
+`_providers`; these are their union, for checks that look at one operation at a time."""
 
 from __future__ import annotations
 
-PROVIDERS = ("crun", "apikley")
+from .._registry import PROVIDERS
+from ._providers import NotFound, facts
+
+__all__ = [
+    "FETCHED_FIELDS",
+    "LOOKUP_OPERATIONS",
+    "NOT_FOUND",
+    "PROVIDERS",
+    "REPLACED_CHECKS",
+    "REQUEST_TIMEOUT",
+    "TASK_CREATIONS",
+    "TRANSIENT_STATUSES",
+    "WRITE_OPERATIONS",
+]
 
 # The built-in checks the envelope checks below replace (`--exclude-checks`).
 REPLACED_CHECKS = (
@@ -15,28 +29,18 @@ REPLACED_CHECKS = (
 
 # Operations that create something: a task (credits) or a stored file. Against a real provider
 # they are sent only with a body that cannot run, unless CONTRACT_ALLOW_CREATE=1.
-WRITE_OPERATIONS = frozenset(
-    {
-        "createTask",
-        "kling-ai-avatar-v1-pro",
-        "uploadFileStream",
-        "uploadFileBase64",
-        "uploadFileUrl",
-    }
-)
-TASK_CREATIONS = frozenset({"createTask", "kling-ai-avatar-v1-pro"})
+WRITE_OPERATIONS = frozenset(op for name in PROVIDERS for op in facts(name).writes)
+TASK_CREATIONS = frozenset(facts(name).shape.create for name in PROVIDERS)
 
-# Operations that look something up by id or URL (uploadFileUrl fetches one): for a valid but
-# unknown one the answer is "not found", which is a correct answer to a well-formed request.
-# crun says 404; Apikley says 422 "recordInfo is null" (its spec documents it), which is also
-# what it answers right after creation.
-LOOKUP_OPERATIONS = frozenset(
-    {"getTaskInfo", "getTaskDetails", "getDownloadUrl", "uploadFileUrl", "describeModel"}
+# Operations that look something up by id or URL: for a valid but unknown one the answer is
+# "not found" (one of NOT_FOUND), which is a correct answer to a well-formed request.
+LOOKUP_OPERATIONS = frozenset(op for name in PROVIDERS for op in facts(name).lookups)
+NOT_FOUND: tuple[NotFound, ...] = tuple(
+    dict.fromkeys(answer for name in PROVIDERS for answer in facts(name).not_found)
 )
-APIKLEY_NOT_FOUND = (422, "recordInfo is null")
-# The file-upload API has no 404 in its own code set (200/400/401/405/500): a fileUrl it cannot
-# fetch is answered 400 there.
-FILE_URL_NOT_FOUND = ("uploadFileUrl", 400)
+
+# Seconds any request of the suite may take, a real provider's too.
+REQUEST_TIMEOUT = 30
 
 # Real HTTP statuses a provider may answer any request with (rate limit, outage); they say
 # nothing about the request's validity, and `not_a_server_error` judges the 5xx ones.

@@ -19,7 +19,7 @@ import yaml
 from jsonschema.exceptions import ValidationError
 from openapi_schema_validator import OAS30Validator, oas30_format_checker
 
-from ._rules import PROVIDERS
+from .._registry import PROVIDERS
 
 # The wheel ships the specs once, under kling_avatar/testing/specs (pyproject's force-include);
 # an editable install reads the repository's specs/. They are read as files, so the contract
@@ -124,7 +124,7 @@ def find_operation(method: str, path: str) -> tuple[Operation, str] | None:
     URL neither spec has. The shortest base path wins."""
     found = [
         (op, base)
-        for provider in ("crun", "apikley")
+        for provider in PROVIDERS
         for op in operations(provider)
         if (base := op.base_of(method, path)) is not None
     ]

@@ -8,7 +8,8 @@ data (schemathesis's examples, coverage and fuzzing phases), then the specs' ``l
 task, then query it) drive the stateful phase. The checks are schemathesis's own plus the
 envelope-aware ones of :mod:`kling_avatar.contract.hooks`. Generation is seeded (``--seed``,
 no example database), so a run with the same seed and example count sends the same requests;
-the seed and the command that replays a failure are printed with every failure.
+the seed and the command that replays a failure are printed with every failure. The runs are
+schemathesis's own, in this process (:mod:`._run`).
 
 Against a real provider nothing that costs credits is sent unless ``allow_create``: task
 creation and uploads get only requests that cannot succeed, and the stateful phase (which
@@ -29,80 +30,29 @@ import datetime
 import json
 import os
 import shlex
-import subprocess
-import sys
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from .._inputs import positive_seconds
 from .._providers import key_variable
-from ._coverage import (
-    Coverage,
-    SweepProblem,
-    coverage,
-    seen_of,
-    sweep,
-    write_reports,
-)
+from ._coverage import Coverage, coverage, seen_of, write_reports
 from ._lifecycle import DriveSettings, drive
 from ._lifecycle import Finding as LifecycleFinding
-from ._rules import PROVIDERS, TASK_CREATIONS, WRITE_OPERATIONS
-from ._spec import spec_path
+from ._plan import Run, plan
+from ._rules import PROVIDERS
 
-# schemathesis's settings for the suite's runs, shipped with the package.
-CONFIG = Path(__file__).resolve().parent / "schemathesis.toml"
+if TYPE_CHECKING:
+    from ._run import RunResult
+    from ._sweep import SweepProblem
+
+__all__ = ["Finding", "Run", "SuiteResult", "check_baseline", "plan", "run_suite"]
 
 KEY_VARIABLES = {name: key_variable(name) for name in PROVIDERS}
-# Each provider's operations, by the base URL they are sent to: (run name, path appended to the
-# base URL, operationIds). Apikley's uploads live on their own server, which the spec gives per
-# operation; its URL is the API's base URL plus `/file-upload` (on the mock too).
-GROUPS: dict[str, tuple[tuple[str, str, tuple[str, ...]], ...]] = {
-    "crun": (
-        (
-            "crun",
-            "",
-            (
-                "createTask",
-                "getTaskInfo",
-                "estimateTask",
-                "getBalance",
-                "getUploadUrl",
-                "listModels",
-                "describeModel",
-            ),
-        ),
-    ),
-    "apikley": (
-        (
-            "apikley",
-            "",
-            ("kling-ai-avatar-v1-pro", "getTaskDetails", "getCredits", "getDownloadUrl"),
-        ),
-        (
-            "apikley-uploads",
-            "/file-upload",
-            ("uploadFileStream", "uploadFileBase64", "uploadFileUrl"),
-        ),
-    ),
-}
-# Where generated callback and media URLs point against a real provider (a reserved domain).
-LIVE_SAFE_URL = "https://example.com/kling-avatar-contract"
-
-
-@attrs.frozen
-class Run:
-    """One ``schemathesis run``: a spec, a base URL and the operations sent there."""
-
-    name: str
-    provider: str
-    base_url: str
-    args: tuple[str, ...]
-    safe_url: str = LIVE_SAFE_URL
 
 
 @attrs.frozen
@@ -111,19 +61,6 @@ class Finding:
     operation: str
     codes: str
     text: str
-
-
-@attrs.frozen
-class RunResult:
-    run: Run
-    returncode: int
-    output: str
-    junit: Path
-    seconds: float
-
-    @property
-    def ok(self) -> bool:
-        return self.returncode == 0
 
 
 @attrs.frozen
@@ -210,151 +147,6 @@ class SuiteResult:
         return "\n".join(lines)
 
 
-def plan(provider: str, base_url: str, *, allow_create: bool) -> list[Run]:
-    """The schemathesis runs that cover one provider's operations."""
-    runs = []
-    for name, prefix, operations in GROUPS[provider]:
-        url = base_url.rstrip("/") + prefix
-        if allow_create:
-            # The stateful phase follows the specs' links, which start at task creation.
-            linked = any(op in TASK_CREATIONS for op in operations)
-            phases = () if linked else ("--phases", "examples,coverage,fuzzing")
-            runs.append(Run(name, provider, url, (*_include(operations), *phases)))
-            continue
-        # Without the opt-in, reads get valid and invalid data and writes invalid data only
-        # (the hooks' `filter_case` keeps just the requests that cannot succeed). The
-        # stateful phase starts by creating a task, and the examples of writes are valid
-        # requests, so neither runs.
-        reads = [op for op in operations if op not in WRITE_OPERATIONS]
-        writes = [op for op in operations if op in WRITE_OPERATIONS]
-        if reads:
-            runs.append(
-                Run(
-                    name, provider, url, (*_include(reads), "--phases", "examples,coverage,fuzzing")
-                )
-            )
-        if writes:
-            negative = ("--mode", "negative", "--phases", "coverage,fuzzing")
-            runs.append(Run(f"{name}-writes", provider, url, (*_include(writes), *negative)))
-    return runs
-
-
-def _include(operations: Sequence[str]) -> tuple[str, ...]:
-    return tuple(arg for op in sorted(operations) for arg in ("--include-operation-id", op))
-
-
-def command(
-    run: Run,
-    *,
-    max_examples: int,
-    seed: int,
-    junit: Path,
-    workers: int,
-    baseline: Path | None = None,
-    update_baseline: bool = False,
-    shrink: bool = True,
-) -> list[str]:
-    extra = [] if shrink else ["--no-shrink"]
-    if baseline is not None:
-        extra += ["--baseline", str(baseline)]
-    if baseline is not None and update_baseline:
-        extra.append("--baseline-update")
-    return [
-        sys.executable,
-        "-m",
-        "schemathesis.cli",
-        "--config-file",
-        str(CONFIG),
-        "run",
-        str(spec_path(run.provider)),
-        "--url",
-        run.base_url,
-        # The hooks module takes the four checks the envelope defeats out of "all".
-        "--checks",
-        "all",
-        "--max-examples",
-        str(max_examples),
-        "--seed",
-        str(seed),
-        # No example database: a run depends on the seed alone, not on earlier runs.
-        "--generation-database",
-        "none",
-        "--workers",
-        str(workers),
-        "--report",
-        "junit,har",
-        "--report-junit-path",
-        str(junit),
-        # Every exchange, for CI artifacts (schemathesis masks the key headers in it).
-        "--report-har-path",
-        str(junit.with_suffix(".har")),
-        *extra,
-        *run.args,
-    ]
-
-
-def execute(
-    run: Run,
-    key: str,
-    *,
-    max_examples: int,
-    seed: int,
-    report_dir: Path,
-    allow_create: bool,
-    workers: int = 1,
-    rate_limit: str | None = None,
-    baseline: Path | None = None,
-    update_baseline: bool = False,
-    shrink: bool = True,
-) -> RunResult:
-    junit = report_dir / f"contract-{run.name}.xml"
-    junit.unlink(missing_ok=True)
-    junit.with_suffix(".har").unlink(missing_ok=True)
-    answers_file(report_dir, run).unlink(missing_ok=True)
-    args = command(
-        run,
-        max_examples=max_examples,
-        seed=seed,
-        junit=junit,
-        workers=workers,
-        baseline=baseline,
-        update_baseline=update_baseline,
-        shrink=shrink,
-    )
-    if rate_limit:
-        args += ["--rate-limit", rate_limit]
-    env = {
-        **os.environ,
-        # The key reaches schemathesis through contract.toml, never through argv.
-        "CONTRACT_API_KEY": key,
-        "CONTRACT_ALLOW_CREATE": "1" if allow_create else "0",
-        "CONTRACT_SAFE_URL": run.safe_url,
-        "CONTRACT_ANSWERS_FILE": str(answers_file(report_dir, run)),
-    }
-    for variable in [*KEY_VARIABLES.values(), *OTHER_KEY_VARIABLES.values()]:
-        env.pop(variable, None)
-    if env.pop("PYTHONDONTWRITEBYTECODE", None):
-        # Each run is a fresh interpreter importing schemathesis, hypothesis and the specs'
-        # validators: compiling them from source every time costs about 2 s of CPU per run.
-        # Their bytecode goes to a cache inside the environment, never next to the sources.
-        env["PYTHONPYCACHEPREFIX"] = str(Path(sys.prefix) / ".contract-pycache")
-    started = time.perf_counter()
-    completed = subprocess.run(  # noqa: S603 (this environment's schemathesis, our own args)
-        args, env=env, capture_output=True, text=True, check=False
-    )
-    return RunResult(
-        run=run,
-        returncode=completed.returncode,
-        output=completed.stdout + completed.stderr,
-        junit=junit,
-        seconds=time.perf_counter() - started,
-    )
-
-
-def answers_file(report_dir: Path, run: Run) -> Path:
-    return report_dir / f"contract-{run.name}.answers.jsonl"
-
-
 def run_suite(
     providers: Sequence[str],
     base_url: str | None = None,
@@ -364,7 +156,6 @@ def run_suite(
     seed: int = 0,
     report_dir: Path = Path("reports"),
     allow_create: bool = False,
-    jobs: int = 2,
     workers: int = 1,
     rate_limit: str | None = None,
     baseline: Path | None = None,
@@ -394,13 +185,10 @@ def run_suite(
     ``only`` keeps the planned runs it is true for; ``phases`` replaces every run's
     schemathesis phases (tests that need only part of the suite use both).
     """
+    from ._run import Options, execute  # schemathesis, loaded only when the suite runs
+
     report_dir.mkdir(parents=True, exist_ok=True)
-    stale_files = [
-        *report_dir.glob("contract-*.xml"),
-        *report_dir.glob("contract-*.har"),
-        *report_dir.glob("contract-*.answers.jsonl"),
-    ]
-    for stale in stale_files:
+    for stale in [*report_dir.glob("contract-*.xml"), *report_dir.glob("contract-*.har")]:
         stale.unlink()  # an earlier run's, maybe of other runs
     today = today or datetime.date.today()
     baseline_problems = (
@@ -421,39 +209,32 @@ def run_suite(
             else []
         )
         if phases is not None:
-            runs = [attrs.evolve(run, args=_with_phases(run.args, phases)) for run in runs]
+            runs = [attrs.evolve(run, phases=tuple(phases.split(","))) for run in runs]
         if echo:
             where = "the local mock" if is_mock else url
             print(f"contract suite: {len(runs)} runs against {where}, seed {seed}", flush=True)
 
+        options = Options(
+            max_examples=max_examples,
+            seed=seed,
+            allow_create=allow_create or is_mock,
+            workers=workers,
+            rate_limit=rate_limit,
+            baseline=baseline,
+            update_baseline=update_baseline,
+            shrink=shrink,
+        )
+
         def one(run: Run) -> RunResult:
-            result = execute(
-                run,
-                target_keys[run.provider],
-                max_examples=max_examples,
-                seed=seed,
-                report_dir=report_dir,
-                allow_create=allow_create or is_mock,
-                workers=workers,
-                rate_limit=rate_limit,
-                baseline=baseline,
-                update_baseline=update_baseline,
-                shrink=shrink,
-            )
+            result = execute(run, target_keys[run.provider], options, report_dir)
             if echo:
                 print(f"\n===== {run.name} =====\n{result.output}", flush=True)
             return result
 
-        # Two runs at a time keep both cores busy: one side generates while the other answers.
-        # Runs that update one baseline file would overwrite each other's entries.
-        with ThreadPoolExecutor(max_workers=1 if update_baseline else jobs) as pool:
-            results = tuple(pool.map(one, runs))
-        seen = [
-            seen_of(run.provider, answer["operation_id"], answer["status"], answer, "schemathesis")
-            for run in runs
-            for answer in _answers(answers_file(report_dir, run))
-            if answer.get("method_matches", True)
-        ]
+        # One run at a time: they share this process, and CPython 3.11's parser is not safe
+        # to enter from two threads at once (Hypothesis parses sources while generating).
+        results = tuple(one(run) for run in runs)
+        seen = [answer for result in results for answer in result.seen]
         # Lifecycle checks after the runs: the balance must move by this part's tasks alone.
         settings = lifecycle if isinstance(lifecycle, DriveSettings) else None
         if lifecycle is True and (is_mock or allow_create):
@@ -472,6 +253,8 @@ def run_suite(
         cov = coverage(seen, providers)
         problems: list[SweepProblem] = []
         if mock is not None:
+            from ._sweep import sweep  # openapi-core, loaded only when there is a mock to sweep
+
             # The mock's faults reach what the runs did not; each answer is checked on the way.
             swept, problems = sweep(mock, cov, target_keys)
             cov = coverage([*seen, *swept], providers)
@@ -497,26 +280,13 @@ def run_suite(
     return suite
 
 
-def _with_phases(args: tuple[str, ...], phases: str) -> tuple[str, ...]:
-    kept = list(args)
-    if "--phases" in kept:
-        at = kept.index("--phases")
-        del kept[at : at + 2]
-    return (*kept, "--phases", phases)
-
-
-def _answers(path: Path) -> list[dict[str, Any]]:
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
-
-
 def lifecycle_settings(mock: Any = None) -> DriveSettings:
     """How tasks are driven: against the mock fast, with one made to fail; against a real
     provider from CONTRACT_IMAGE_URL / CONTRACT_AUDIO_URL (default: the spec's example),
     CRUN_API_KEY_2 / APIKLEY_API_KEY_2 (a second account: its key must not read the tasks),
     CONTRACT_CALLBACK_URL (a public URL forwarding to 127.0.0.1:CONTRACT_CALLBACK_PORT;
-    without it no callback is asked for) and CONTRACT_LIFECYCLE_TIMEOUT (seconds per task)."""
+    without it no callback is asked for), CONTRACT_LIFECYCLE_TIMEOUT (seconds per task) and
+    CONTRACT_LIFECYCLE_POLL (seconds before the first re-read, doubling up to 15; default 2)."""
     env = os.environ
     if mock is not None:
         sink = f"{mock.base_url}/media/{SINK}"
@@ -524,15 +294,15 @@ def lifecycle_settings(mock: Any = None) -> DriveSettings:
             media=(sink, sink),
             fail_one=lambda op: mock.fault("task_fail", op),
             timeout=10.0,
-            other_keys={"crun": mock.other_crun_key, "apikley": mock.other_apikley_key},
+            other_keys=mock_keys(mock, second=True),
         )
     image, audio = env.get("CONTRACT_IMAGE_URL"), env.get("CONTRACT_AUDIO_URL")
     return DriveSettings(
         media=(image, audio) if image and audio else None,
         callback_url=env.get("CONTRACT_CALLBACK_URL") or "",
         callback_port=int(env.get("CONTRACT_CALLBACK_PORT") or 0),
-        poll=2.0,
-        timeout=float(env.get("CONTRACT_LIFECYCLE_TIMEOUT") or 900),
+        poll=_seconds("CONTRACT_LIFECYCLE_POLL", 2.0),
+        timeout=_seconds("CONTRACT_LIFECYCLE_TIMEOUT", 900.0),
         callback_wait=120.0 if env.get("CONTRACT_CALLBACK_URL") else 0.0,
         extra_reads=2,
         other_keys={
@@ -541,6 +311,17 @@ def lifecycle_settings(mock: Any = None) -> DriveSettings:
             if env.get(variable)
         },
     )
+
+
+def _seconds(variable: str, default: float) -> float:
+    """A duration from the environment: a finite number of seconds > 0 (InvalidRequestError
+    naming the variable otherwise), ``default`` when unset."""
+    text = os.environ.get(variable) or ""
+    try:
+        value: object = float(text) if text else default
+    except ValueError:
+        value = None
+    return positive_seconds(variable, value)
 
 
 # A second account's key per provider, for the check that one account's task is not another's.
@@ -604,7 +385,7 @@ def _target(
     # Enough credits for every task the suite creates; tasks finish at their first read.
     with MockServer(step=0.0, credits=1e9, seed=0) as mock:
         _store_sink(mock)
-        yield mock.base_url, {"crun": mock.crun_key, "apikley": mock.apikley_key}, mock
+        yield mock.base_url, mock_keys(mock), mock
 
 
 SINK = "contract-sink"
@@ -614,15 +395,15 @@ def _store_sink(mock: Any) -> None:
     """Put a file at the URL generated media URLs are pointed at (``/media/contract-sink``), so
     the mock's fetches of it (URL uploads, download links) can succeed, as they would for a
     real provider's own file."""
-    import httpx
+    mock.state.store_media(SINK, b"contract sink", "application/octet-stream")
 
-    answer = httpx.post(
-        f"{mock.base_url}/file-upload/api/file-base64-upload",
-        headers={"Authorization": f"Bearer {mock.apikley_key}"},
-        json={"base64Data": "Y29udHJhY3Qgc2luaw==", "uploadPath": "", "fileName": SINK},
-        timeout=30,
-    )
-    answer.raise_for_status()
+
+def mock_keys(mock: Any, *, second: bool = False) -> dict[str, str]:
+    """The mock's key of each provider's account (its second account's with ``second``); the
+    mock calls them ``<provider>_key`` and ``other_<provider>_key``."""
+    return {
+        name: getattr(mock, f"other_{name}_key" if second else f"{name}_key") for name in PROVIDERS
+    }
 
 
 def _merge_har(suite: SuiteResult, path: Path) -> None:
@@ -630,7 +411,7 @@ def _merge_har(suite: SuiteResult, path: Path) -> None:
     entries: list[Any] = []
     creator: Any = {"name": "kling-avatar contract", "version": "1"}
     for result in suite.results:
-        har = result.junit.with_suffix(".har")
+        har = result.har
         if not har.exists():
             continue
         try:

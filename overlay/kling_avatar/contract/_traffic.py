@@ -22,6 +22,7 @@ import binascii
 import copy
 import json
 import math
+import re
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import cache
@@ -37,11 +38,12 @@ from werkzeug.datastructures import Headers, ImmutableMultiDict
 
 from kling_avatar._exceptions import AvatarError
 from kling_avatar._providers import NOT_JSON, decode_json
+from kling_avatar._registry import PROVIDERS
 
+from ._capture import Callback
 from ._coverage import Seen, coverage, seen_of, write_reports
 from ._lifecycle import (
     SHAPES,
-    Callback,
     Finding,
     Probe,
     Read,
@@ -194,10 +196,16 @@ def _number(
         raise bad(f"`{field}` is not finite")
 
 
+_UNSENDABLE = re.compile(r"[\r\n\x00]")
+
+
 def _part(part: Mapping[str, Any], name: str, bad: Callable[[str], Exception]) -> None:
     headers = part.get("headers", {})
     if not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values()):
         raise bad(f"`{name}.headers` is not an object of strings")
+    if any(_UNSENDABLE.search(text) for item in headers.items() for text in item):
+        # No HTTP client sends these (and the spec checks' header parser refuses them).
+        raise bad(f"`{name}.headers` has a line break or NUL: not a header that was sent")
     if "body_base64" in part:
         encoded = part["body_base64"]
         if not isinstance(encoded, str):
@@ -511,7 +519,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"SPEC  {violation}")
     for finding in verdict.findings:
         print(f"LIFECYCLE  {finding}")
-    cov = coverage(verdict.seen, ("crun", "apikley"))
+    cov = coverage(verdict.seen, PROVIDERS)
     write_reports(cov, args.report_dir, "contract-traffic-coverage")
     used = [op for op in cov.operations if op.seen]
     unseen = [(op, a) for op in used for a in op.missing]

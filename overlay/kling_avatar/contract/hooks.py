@@ -1,4 +1,5 @@
-"""Envelope-aware schemathesis checks and hooks: the contract suite's, and a plain ``st run``'s.
+"""Envelope-aware schemathesis checks and hooks for a plain ``st run`` (schemathesis's own
+extension point):
 
     SCHEMATHESIS_HOOKS=kling_avatar.contract.hooks \
         st run "$(kling-avatar contract spec crun)" --url http://127.0.0.1:8123 \
@@ -7,8 +8,8 @@
 Both providers answer most errors as HTTP 200 with the real status in the body's ``code``, so
 schemathesis's status-based checks misjudge them: an accepted invalid body and a rejected one
 look alike. Loading this module takes ``negative_data_rejection``, ``positive_data_acceptance``,
-``missing_required_header`` and ``ignored_auth`` out of schemathesis's registry and registers
-envelope-aware checks in their place; every other built-in check stays on.
+``missing_required_header`` and ``ignored_auth`` out of schemathesis's registry and turns on
+envelope-aware checks in their place for every schema; every other built-in check stays on.
 
 It also sends Apikley's upload operations to their own server: the spec gives them a
 ``servers`` entry of their own (``/file-upload`` under the API's host), which schemathesis
@@ -17,390 +18,41 @@ ignores once ``--url`` is given.
 Against a real provider, writes (task creation, uploads) are generated only as requests that
 cannot succeed unless CONTRACT_ALLOW_CREATE=1; CONTRACT_SAFE_URL, when set, replaces every
 generated URL the provider would fetch or call back.
+
+The suite's own runs (``kling-avatar contract run``, :func:`kling_avatar.contract.run_suite`)
+do not need this module: they turn the same checks on for their own schemas only, with their
+own settings, and leave the rest of the process's schemathesis as it was.
 """
 
-from __future__ import annotations
-
-import copy
-import json
-import os
-import threading
-from collections.abc import Mapping, MutableMapping
-from typing import Any
-from urllib.parse import urlsplit
-
-import requests
-import schemathesis
-from schemathesis import Case, CheckContext, HookContext, Response
-from schemathesis.checks import CHECKS
-from schemathesis.core.failures import Failure, Severity
-from schemathesis.specs.openapi.checks import (
-    is_unexpected_http_status_case,
-    missing_required_header,
-    negative_data_rejection,
+from ._checks import (
+    IgnoredAuth,
+    RejectedValidData,
+    before_call,
+    effective_status,
+    envelope,
+    envelope_ignored_auth,
+    envelope_missing_required_header,
+    envelope_negative_data_rejection,
+    envelope_positive_data_acceptance,
+    everywhere,
+    filter_case,
+    map_case,
+    route_to_operation_server,
 )
 
-from ._rules import (
-    APIKLEY_NOT_FOUND,
-    FETCHED_FIELDS,
-    FILE_URL_NOT_FOUND,
-    LOOKUP_OPERATIONS,
-    REPLACED_CHECKS,
-    TASK_CREATIONS,
-    TRANSIENT_STATUSES,
-    WRITE_OPERATIONS,
-)
-
-AnyCase = Case[Any]
-
-# The replaced built-ins leave the registry, so `--checks all` (and the default set) runs the
-# envelope-aware ones instead. The envelope checks call the built-ins directly.
-for _name in REPLACED_CHECKS:
-    if _name in CHECKS.get_all_names():
-        CHECKS.unregister(_name)
-
-WRONG_KEYS = {"apiKey": "ak_" + "0" * 32, "http": "Bearer not-a-real-key-0000000000000000"}
-
-
-class RejectedValidData(Failure):
-    """Schema-valid input answered with an error ``code``."""
-
-    code = "ST912"
-    kind_title = "Valid request rejected in the envelope"
-
-
-class IgnoredAuth(Failure):
-    """A request without the key, or with a wrong one, answered with something else than 401."""
-
-    code = "ST914"
-    kind_title = "Request without a valid key not refused"
-
-
-def allow_create() -> bool:
-    return os.environ.get("CONTRACT_ALLOW_CREATE", "") == "1"
-
-
-def envelope(response: Response) -> Mapping[str, Any] | None:
-    """The JSON object the provider answered, or None when the body is not one."""
-    try:
-        body = response.json()
-    except Exception:  # any undecodable body: response_schema_conformance reports it
-        return None
-    return body if isinstance(body, Mapping) else None
-
-
-def effective_status(response: Response) -> int | None:
-    """The status the provider meant: the HTTP one, or the body's ``code`` under HTTP 200.
-
-    None when an HTTP 200 carries no integer ``code``; response_schema_conformance reports that.
-    """
-    if response.status_code != 200:
-        return response.status_code
-    body = envelope(response)
-    code = body.get("code") if body is not None else None
-    if isinstance(code, int) and not isinstance(code, bool):
-        return code
-    return None
-
-
-def _is_not_found(response: Response, case: AnyCase) -> bool:
-    if case.operation.definition.raw.get("operationId") not in LOOKUP_OPERATIONS:
-        return False
-    status = effective_status(response)
-    if status == 404 or (_operation_id(case), status) == FILE_URL_NOT_FOUND:
-        return True
-    body = envelope(response) or {}
-    message = body.get("msg", body.get("message"))
-    return (status, message) == APIKLEY_NOT_FOUND
-
-
-def _with_status(response: Response, status: int) -> Response:
-    view = copy.copy(response)
-    view.status_code = status
-    return view
-
-
-def _operation_id(case: AnyCase) -> str:
-    return str(case.operation.definition.raw.get("operationId", case.operation.label))
-
-
-_answers_lock = threading.Lock()
-
-
-@schemathesis.check
-def record_answer(ctx: CheckContext, response: Response, case: AnyCase) -> bool | None:
-    """Never fails: notes each answer (operation, HTTP status, envelope code) in the file
-    CONTRACT_ANSWERS_FILE names, for the suite's coverage report."""
-    path = os.environ.get("CONTRACT_ANSWERS_FILE")
-    if not path:
-        return None
-    body = envelope(response)
-    code = body.get("code") if body is not None else None
-    line = json.dumps(
-        {
-            "operation_id": _operation_id(case),
-            # schemathesis also sends other methods to the path: those are no answer of it.
-            "method_matches": case.method.upper() == case.operation.method.upper(),
-            "status": response.status_code,
-            "code": code if isinstance(code, int) and not isinstance(code, bool) else None,
-        }
-    )
-    with _answers_lock, open(path, "a", encoding="utf-8") as file:
-        file.write(line + "\n")
-    return None
-
-
-@schemathesis.check
-def envelope_negative_data_rejection(
-    ctx: CheckContext, response: Response, case: AnyCase
-) -> bool | None:
-    """Invalid input must be rejected: an error ``code`` in the body, or an HTTP error status.
-
-    It runs the built-in check on the envelope's status, so the built-in's knowledge of which
-    generated "invalid" values turn valid once serialized stays in force.
-    """
-    status = effective_status(response)
-    if status is None or _only_text_made_non_text_in_a_form(case):
-        return None
-    return negative_data_rejection(ctx, _with_status(response, status), case)
-
-
-def _only_text_made_non_text_in_a_form(case: AnyCase) -> bool:
-    """Whether the case's only invalidity is a string field generated as another type in a
-    multipart form: a form field is text on the wire whatever it was generated as, so the
-    request the server gets is valid (the built-in check knows this for JSON, not for forms)."""
-    if not str(case.media_type or "").startswith("multipart/form-data") or case.meta is None:
-        return False
-    mutations = getattr(case.meta.phase.data, "mutations", None) or ()
-    return bool(mutations) and all(
-        tuple(mutation.keywords) == ("type",) and mutation.original_value == "string"
-        for mutation in mutations
-    )
-
-
-@schemathesis.check
-def envelope_positive_data_acceptance(
-    ctx: CheckContext, response: Response, case: AnyCase
-) -> bool | None:
-    """Valid input must be accepted: body ``code`` 200, or "not found" for an unknown id."""
-    meta = case.meta
-    if meta is None or not meta.generation.mode.is_positive:
-        return None
-    if is_unexpected_http_status_case(case) or response.status_code in TRANSIENT_STATUSES:
-        return None
-    status = effective_status(response)
-    if status is None or status == 200 or _is_not_found(response, case):
-        return None
-    body = envelope(response) or {}
-    message = body.get("msg", body.get("message"))
-    expected = "200 or not found" if _operation_id(case) in LOOKUP_OPERATIONS else "200"
-    raise RejectedValidData(
-        operation=case.operation.label,
-        message=(
-            f"Valid data should have been accepted: HTTP {response.status_code}, body code "
-            f"{status} ({message!r}); expected code {expected}"
-        ),
-        severity=Severity.HIGH,
-    )
-
-
-@schemathesis.check
-def envelope_missing_required_header(
-    ctx: CheckContext, response: Response, case: AnyCase
-) -> bool | None:
-    """A request missing a required header (here: the key) must get an error ``code``."""
-    status = effective_status(response)
-    if status is None:
-        return None
-    return missing_required_header(ctx, _with_status(response, status), case)
-
-
-_auth_confirmed: set[str] = set()
-_auth_lock = threading.Lock()
-
-
-def _auth_header(case: AnyCase) -> tuple[str, str] | None:
-    """(header name, security scheme type) of the operation's key, from the spec."""
-    raw = case.operation.schema.raw_schema
-    requirements = case.operation.definition.raw.get("security", raw.get("security", []))
-    schemes = raw.get("components", {}).get("securitySchemes", {})
-    for requirement in requirements:
-        for name in requirement:
-            scheme = schemes.get(name, {})
-            if scheme.get("type") == "apiKey" and scheme.get("in") == "header":
-                return str(scheme["name"]), "apiKey"
-            if scheme.get("type") == "http" and scheme.get("scheme") == "bearer":
-                return "Authorization", "http"
-    return None
-
-
-@schemathesis.check
-def envelope_ignored_auth(ctx: CheckContext, response: Response, case: AnyCase) -> bool | None:
-    """A request the provider accepted (or answered "not found") must be refused with code 401
-    without the key or with a wrong one.
-
-    Enforcement belongs to the operation, so each operation is probed once per run, on its
-    first accepted request.
-    """
-    found = _auth_header(case)
-    # Only an answer past the key check says anything: a success, or "not found" for an id.
-    if found is None or (effective_status(response) != 200 and not _is_not_found(response, case)):
-        return None
-    label = case.operation.label
-    with _auth_lock:
-        if label in _auth_confirmed:
-            return None
-    header, scheme_type = found
-    for scenario, value in (("without a key", None), ("with a wrong key", WRONG_KEYS[scheme_type])):
-        probe = response.request.copy()
-        for name in [name for name in probe.headers if name.lower() == header.lower()]:
-            del probe.headers[name]
-        if value is not None:
-            probe.headers[header] = value
-        with requests.Session() as session:
-            answer = session.send(probe, timeout=30, allow_redirects=False)
-        code = _code_of(answer)
-        if answer.status_code != 401 and code != 401:
-            raise IgnoredAuth(
-                operation=label,
-                message=(
-                    f"The API answers a request {scenario}: HTTP {answer.status_code}, body "
-                    f"code {code}; expected code 401"
-                ),
-                severity=Severity.CRITICAL,
-            )
-    with _auth_lock:
-        _auth_confirmed.add(label)
-    return None
-
-
-def _code_of(answer: requests.Response) -> object:
-    try:
-        body = answer.json()
-    except ValueError:
-        return None
-    return body.get("code") if isinstance(body, dict) else None
-
-
-def _surely_rejected(case: AnyCase) -> bool:
-    """Whether a write request cannot create anything whatever the provider's validation.
-
-    True when the body is not an object, misses a required top-level field, or (for a task)
-    names no known model or gives no image and audio URL strings.
-    """
-    body = case.body
-    if not isinstance(body, Mapping):
-        return True
-    schema = case.operation.definition.raw["requestBody"]["content"]
-    media = next(iter(schema.values()))["schema"]
-    media = _resolve(case.operation.schema.raw_schema, media)
-    if any(field not in body for field in media.get("required", [])):
-        return True
-    if _operation_id(case) not in TASK_CREATIONS:
-        return False
-    model = _resolve(case.operation.schema.raw_schema, media["properties"]["model"])
-    models = model.get("enum") or []
-    inputs = body.get("input")
-    return (
-        body.get("model") not in models
-        or not isinstance(inputs, Mapping)
-        or not isinstance(inputs.get("image_url"), str)
-        or not isinstance(inputs.get("audio_url"), str)
-    )
-
-
-def _resolve(spec: Mapping[str, Any], node: Mapping[str, Any]) -> Mapping[str, Any]:
-    while "$ref" in node:
-        target: Any = spec
-        for part in str(node["$ref"]).removeprefix("#/").split("/"):
-            target = target[part]
-        node = target
-    return node
-
-
-@schemathesis.hook
-def filter_case(ctx: HookContext, case: AnyCase) -> bool:
-    """Without CONTRACT_ALLOW_CREATE=1, writes are generated only as requests that must fail."""
-    if allow_create() or _operation_id(case) not in WRITE_OPERATIONS:
-        return True
-    return _surely_rejected(case)
-
-
-@schemathesis.hook
-def before_call(ctx: HookContext, case: AnyCase, kwargs: dict[str, Any]) -> None:
-    """Last guard against spending credits: refuse to send a write that could succeed."""
-    if (
-        not allow_create()
-        and _operation_id(case) in WRITE_OPERATIONS
-        and not _surely_rejected(case)
-    ):
-        raise RuntimeError(
-            f"refusing to send a {_operation_id(case)} request that could succeed; "
-            "set CONTRACT_ALLOW_CREATE=1 to allow it"
-        )
-
-
-@schemathesis.hook
-def map_case(ctx: HookContext, case: AnyCase) -> AnyCase:
-    """Point every generated web URL the provider would fetch or call back at CONTRACT_SAFE_URL.
-
-    Generated URLs name arbitrary hosts (``https://0.com``); the provider would fetch them or
-    POST results to them. The suite sets CONTRACT_SAFE_URL to the mock itself, or to a
-    reserved domain for a real provider. Values that are not web URLs (the invalid ones
-    negative cases carry) are left as generated.
-    """
-    target = os.environ.get("CONTRACT_SAFE_URL")
-    body: object = case.body
-    if target and isinstance(body, MutableMapping):
-        _redirect(body, target)
-        inputs = body.get("input")
-        if isinstance(inputs, MutableMapping):
-            _redirect(inputs, target)
-    return case
-
-
-def _redirect(fields: MutableMapping[str, Any], target: str) -> None:
-    for name in FETCHED_FIELDS:
-        if _is_web_url(fields.get(name)):
-            fields[name] = target
-
-
-def _is_web_url(value: object) -> bool:
-    if not isinstance(value, str):
-        return False
-    try:
-        parts = urlsplit(value)
-    except ValueError:
-        return False
-    return parts.scheme in ("http", "https") and bool(parts.hostname)
-
-
-def _server_prefix(case: AnyCase) -> str:
-    """The path an operation's own ``servers`` entry adds to the API's (Apikley's uploads:
-    ``/file-upload``); "" for an operation on the API's server."""
-    raw = case.operation.schema.raw_schema
-    item = raw.get("paths", {}).get(case.operation.path, {})
-    own = item.get("servers") or case.operation.definition.raw.get("servers")
-    root = raw.get("servers") or [{"url": "/"}]
-    if not own:
-        return ""
-    try:
-        own_path = urlsplit(str(own[0].get("url", ""))).path.rstrip("/")
-        root_path = urlsplit(str(root[0].get("url", ""))).path.rstrip("/")
-    except (ValueError, AttributeError):
-        return ""
-    return own_path.removeprefix(root_path) if own_path.startswith(root_path) else ""
-
-
-@schemathesis.hook("before_call")
-def route_to_operation_server(ctx: HookContext, case: AnyCase, kwargs: dict[str, Any]) -> None:
-    """Send an operation with a ``servers`` entry of its own under that server's path.
-
-    Skipped when the base URL already ends with it (the suite's own upload runs pass it)."""
-    prefix = _server_prefix(case)
-    if not prefix or case.path.startswith(prefix + "/"):
-        return
-    base = str(case.operation.base_url or "")
-    if urlsplit(base).path.rstrip("/").endswith(prefix):
-        return
-    object.__setattr__(case, "path", prefix + case.path)
+everywhere()
+
+__all__ = [
+    "IgnoredAuth",
+    "RejectedValidData",
+    "before_call",
+    "effective_status",
+    "envelope",
+    "envelope_ignored_auth",
+    "envelope_missing_required_header",
+    "envelope_negative_data_rejection",
+    "envelope_positive_data_acceptance",
+    "filter_case",
+    "map_case",
+    "route_to_operation_server",
+]

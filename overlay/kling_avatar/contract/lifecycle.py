@@ -2,18 +2,18 @@
 reads, result probes and callbacks) goes to :func:`check_task`, balances to
 :func:`check_credits`; each break is a named :class:`Finding`."""
 
+from ._capture import Callback
 from ._lifecycle import (
     SHAPES,
-    Callback,
     Finding,
     Probe,
     Read,
     TaskRun,
-    TaskShape,
     check_credits,
     check_task,
     lifecycle,
 )
+from ._providers import TaskShape
 
 __all__ = [
     "SHAPES",

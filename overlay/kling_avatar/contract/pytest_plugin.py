@@ -43,7 +43,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="add the contract suite's tests: against a local mock, or the provider at URL",
     )
     group.addoption(
-        "--kling-contract-provider", default="all", help="crun, apikley or all (default)"
+        "--kling-contract-provider",
+        default="all",
+        help=f"{', '.join(PROVIDERS)} or all (default)",
     )
     group.addoption("--kling-contract-max-examples", type=int, default=25)
     group.addoption("--kling-contract-seed", type=int, default=0)
@@ -89,7 +91,7 @@ class ContractItem(pytest.Item):
         chosen = config.getoption("kling_contract_report_dir")
         # An Item has no fixtures; pytest's own temporary-path factory (kept under --basetemp and
         # pruned like every test's tmp_path) is reachable only through this private attribute.
-        factory = config._tmp_path_factory  # type: ignore[attr-defined]
+        factory = config._tmp_path_factory  # type: ignore[attr-defined]  # noqa: SLF001
         report_dir = chosen or Path(factory.mktemp(f"contract-{self.provider}"))
         run_contract(
             self.provider,
@@ -119,7 +121,9 @@ def pytest_collection_modifyitems(
     chosen = config.getoption("kling_contract_provider")
     providers = PROVIDERS if chosen == "all" else (chosen,)
     if any(provider not in PROVIDERS for provider in providers):
-        raise pytest.UsageError(f"--kling-contract-provider: crun, apikley or all, not {chosen!r}")
+        raise pytest.UsageError(
+            f"--kling-contract-provider: {', '.join(PROVIDERS)} or all, not {chosen!r}"
+        )
     if target != MOCK and len(providers) != 1:
         raise pytest.UsageError("--kling-contract=URL needs --kling-contract-provider")
     items.extend(
