@@ -17,6 +17,8 @@ At creation, the provider ...          the router ...
 429 rate limited                       tries the next provider
 455 maintenance                        tries the next provider
 505 feature disabled                   tries the next provider
+an answer its provider reads so        tries the next provider (the error's `no_task_reason`:
+                                       a locked account, a start deadline passed, ...)
 connection never made                  tries the next provider (after the client's retries)
 timeout / answer lost after sending    raises; the message says the task may exist
 5xx, 503, an undecodable answer        raises; the message says the task may exist
@@ -122,6 +124,8 @@ def failover_reason(error: AvatarError) -> str | None:
         return None
     if isinstance(error, APIConnectionError):
         return None if error.request_sent else "connection never made"
+    if error.no_task_reason:  # the provider's own reading of its answer
+        return error.no_task_reason
     known = _NO_TASK.get(error.code) if error.code is not None else None
     if known is not None and isinstance(error, known[0]):
         return f"{known[1]} ({error.code})"
@@ -637,6 +641,14 @@ class BaseRouter(Generic[ClientT, TransportT]):
             )
         )
 
+    def _cancel_flow(self, task: Task | str, provider: Provider | str | None) -> RouterFlow[bool]:
+        name, task_id = self._named(task, provider)
+        return (
+            yield from self._via(
+                name, flows.cancel(self.clients[name].session, task_id), Deadline(None, self._clock)
+            )
+        )
+
     def _wait_flow(
         self,
         task: Task | str,
@@ -819,6 +831,10 @@ class AvatarRouter(BaseRouter[AvatarClient, httpx.BaseTransport]):
             self._generate_flow(args, timeout, on_update, deadline, on_route, rerun_failed)
         )
 
+    def cancel_task(self, task: Task | str, *, provider: Provider | str | None = None) -> bool:
+        """`AvatarClient.cancel_task` at the task's provider (a bare id needs `provider`)."""
+        return run_sync(self._cancel_flow(task, provider))
+
     def upload_file(
         self,
         path_or_bytes: FileSource,
@@ -922,6 +938,12 @@ class AsyncAvatarRouter(BaseRouter[AsyncAvatarClient, httpx.AsyncBaseTransport])
         return await run_async(
             self._generate_flow(args, timeout, on_update, deadline, on_route, rerun_failed)
         )
+
+    async def cancel_task(
+        self, task: Task | str, *, provider: Provider | str | None = None
+    ) -> bool:
+        """`AsyncAvatarClient.cancel_task` at the task's provider (a bare id needs `provider`)."""
+        return await run_async(self._cancel_flow(task, provider))
 
     async def upload_file(
         self,
