@@ -11,7 +11,11 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ._async_client import AsyncAvatarClient
-    from ._callbacks import parse_callback, verify_callback_signature
+    from ._callbacks import (
+        parse_callback,
+        verify_callback_signature,
+        verify_published_signature,
+    )
     from ._client import AvatarClient
     from ._exceptions import (
         APIConnectionError,
@@ -99,6 +103,7 @@ __all__ = [
     "parse_callback",
     "uvicorn_limits",
     "verify_callback_signature",
+    "verify_published_signature",
 ]
 
 # Where each public name lives; everything not listed comes from `_exceptions`.
@@ -107,6 +112,7 @@ _HOMES = {
     "AvatarClient": "_client",
     "parse_callback": "_callbacks",
     "verify_callback_signature": "_callbacks",
+    "verify_published_signature": "_callbacks",
     "Provider": "_models",
     "as_provider": "_providers",
     "RawTask": "_models",
