@@ -209,7 +209,7 @@ class BaseRouter(Generic[ClientT, TransportT]):
 
     def __init__(
         self,
-        providers: Sequence[Provider | str] = PROVIDERS,
+        providers: Sequence[Provider | str] | None = None,
         *,
         api_keys: Mapping[str, str] | None = None,
         base_urls: Mapping[str, str] | None = None,
@@ -227,6 +227,15 @@ class BaseRouter(Generic[ClientT, TransportT]):
         poll_interval: float | None = None,
         transport: TransportT | None = None,
     ) -> None:
+        if providers is None:
+            # Every provider a key is given for, in the default order (all of them when none
+            # is: the first then says which key is missing).
+            given = [
+                name
+                for name in PROVIDERS
+                if (api_keys or {}).get(name) or os.environ.get(adapter_class(name).key_env)
+            ]
+            providers = given or PROVIDERS
         if isinstance(providers, str) or not providers:
             raise InvalidRequestError(
                 f"providers: a non-empty list of {', '.join(map(repr, PROVIDERS))}",
@@ -756,7 +765,8 @@ def _priced_url(media: str | UploadFile) -> str:
 
 class AvatarRouter(BaseRouter[AvatarClient, httpx.BaseTransport]):
     """One client over several providers, in priority order (``AvatarRouter(["apikley",
-    "crun"])``): each task is created at the first provider able to take it, and never at two.
+    "crun"])``; by default every provider a key is given for, in the order apikley, crun,
+    fal): each task is created at the first provider able to take it, and never at two.
 
     Keys and base URLs come from the environment as for `AvatarClient`, or per provider from
     `api_keys` / `base_urls`. A creation moves on to the next provider only when the answer
