@@ -503,6 +503,16 @@ class Fal(Adapter):
     def _cancelled(self, response: httpx.Response) -> bool:
         if response.status_code == 400:
             return False
+        if response.status_code == 404:
+            body = decode_json(response.content)
+            if isinstance(body, Mapping) and body.get("status") == "NOT_FOUND":
+                # fal's newer cancel page names this status; its body is stored nowhere.
+                raise NotFoundError(
+                    "no such request",
+                    provider=self.name,
+                    code=404,
+                    request_id=self._request_id(response),
+                )
         if not response.is_success:
             raise self._error(response)
         return True
