@@ -26,6 +26,7 @@ say why where fal's sources disagree or are silent):
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import io
 import os
@@ -221,10 +222,12 @@ class Fal(Adapter):
                 found[kind] = path
         if not found:
             return
+        # Each step is one call on the OrderedDict: threads sharing the client need no lock.
         self._paths.pop(task_id, None)
         self._paths[task_id] = found
         while len(self._paths) > _REMEMBERED:
-            self._paths.popitem(last=False)
+            with contextlib.suppress(KeyError):  # emptied by another thread meanwhile
+                self._paths.popitem(last=False)
 
     def _followable(self, url: object, task_id: str, kind: _Kind) -> str | None:
         """`url`'s path relative to the base URL, when `url` is on the configured queue (scheme,
