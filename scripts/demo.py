@@ -1,6 +1,6 @@
 """The main job, end to end: `make demo`.
 
-Starts the local mock of both providers on 127.0.0.1, then runs the installed `kling-avatar`
+Starts the local mock of every provider on 127.0.0.1, then runs the installed `kling-avatar`
 command once per provider on the sample media in examples/media/ (local files, so each run
 uploads them first), and downloads each video into out/. The mock is stopped however the runs
 end, and every run is bounded in time, so the demo never hangs.
@@ -19,11 +19,13 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from kling_avatar.testing import DEFAULT_APIKLEY_KEY, DEFAULT_CRUN_KEY, MockServer
+from kling_avatar import Provider
+from kling_avatar.testing import MockServer
+from kling_avatar.testing._lookup import provider_mocks
 
 ROOT = Path(__file__).resolve().parent.parent
 MEDIA = ROOT / "examples" / "media"
-PROVIDERS = ("crun", "apikley")
+PROVIDERS: tuple[Provider, ...] = ("crun", "apikley", "fal")
 # Generous next to what the mock needs (a few seconds), small enough that a hang is noticed.
 WAIT_TIMEOUT = 60
 RUN_TIMEOUT = 120
@@ -53,18 +55,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     image, audio = MEDIA / "portrait.png", MEDIA / "voice.wav"
     saved: list[Path] = []
+    kinds = provider_mocks()
     # The mock's own keys, never the user's: a real key in the environment stays unused.
     with MockServer(
-        step=args.step, crun_key=DEFAULT_CRUN_KEY, apikley_key=DEFAULT_APIKLEY_KEY
+        step=args.step, keys={name: kinds[name].default_key for name in PROVIDERS}
     ) as mock:
-        print(f"local mock of crun and Apikley at {mock.base_url}\n", flush=True)
-        env = {
-            **os.environ,
-            "CRUN_BASE_URL": mock.base_url,
-            "APIKLEY_BASE_URL": mock.base_url,
-            "CRUN_API_KEY": mock.crun_key,
-            "APIKLEY_API_KEY": mock.apikley_key,
-        }
+        titles = ", ".join(kinds[name].title for name in PROVIDERS)
+        print(f"local mock of {titles} at {mock.base_url}\n", flush=True)
+        env = dict(os.environ)
+        for name in PROVIDERS:
+            env[kinds[name].base_url_variable] = mock.base_url
+            env[kinds[name].key_variable] = mock.keys[name]
         for provider in PROVIDERS:
             target = out / f"{provider}.mp4"
             argv_ = [

@@ -12,6 +12,7 @@ from pathlib import Path
 from unittest.mock import patch
 
 from kling_avatar.testing import MockServer
+from kling_avatar.testing._lookup import provider_mocks
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
@@ -24,19 +25,16 @@ def examples(heading: str) -> list[str]:
 
 
 def run_example(mock: MockServer, code: str) -> subprocess.CompletedProcess[str]:
-    """`code` run as a user's script whose environment points both providers at `mock`.
+    """`code` run as a user's script whose environment points every provider at `mock`.
 
     In this process (a fresh interpreter per example cost a second of CPU each): the script's
     own namespace, the environment replaced by the user's for the run, its streams captured,
     an exception that escapes it printed as the interpreter would, with exit status 1.
     """
-    env = {
-        "CRUN_API_KEY": mock.crun_key,
-        "APIKLEY_API_KEY": mock.apikley_key,
-        "CRUN_BASE_URL": mock.base_url,
-        "APIKLEY_BASE_URL": mock.base_url,
-        "PATH": "/usr/bin:/bin",
-    }
+    env = {"PATH": "/usr/bin:/bin"}
+    for name, kind in provider_mocks().items():
+        env[kind.key_variable] = mock.keys[name]
+        env[kind.base_url_variable] = mock.base_url
     stdout, stderr = io.StringIO(), io.StringIO()
     status = 0
     with (

@@ -18,7 +18,9 @@ from kling_avatar import _registry
 from kling_avatar._providers import adapter_class
 
 PACKAGE = Path(_registry.__file__).parent
-NAMES = re.compile("|".join(_registry.PROVIDERS), re.IGNORECASE)
+# A name is not part of a longer lower-case word ("fal" in "false", "fallback"); FAL_KEY,
+# "fal.ai" and "falKey" are still found.
+NAMES = re.compile("(?<![a-z])(?i:" + "|".join(_registry.PROVIDERS) + ")(?![a-z])")
 
 
 # The mock's per-provider spellings its users already knew (`MockServer(crun_key=...)`,
@@ -73,6 +75,18 @@ def test_the_check_finds_a_name_in_code_but_not_in_a_docstring(tmp_path: Path) -
     module = tmp_path / "m.py"
     module.write_text(f'"""Talks to {name}."""\nKEY = "{name.upper()}_API_KEY"\n')
     assert provider_names_in(module, tmp_path) == [f"m.py:2: {name.upper() + '_API_KEY'!r}"]
+
+
+@pytest.mark.parametrize(
+    "text", ["fal", "FAL_KEY", "fal.ai", "X-Fal-Webhook-Signature", "falKey", "CRUN_API_KEY"]
+)
+def test_the_check_finds_a_name_in_any_spelling(text: str) -> None:
+    assert NAMES.search(text)
+
+
+@pytest.mark.parametrize("text", ["false", "is not true or false", "fallback"])
+def test_the_check_passes_words_that_contain_a_name(text: str) -> None:
+    assert NAMES.search(text) is None
 
 
 def test_the_provider_type_lists_the_registry() -> None:

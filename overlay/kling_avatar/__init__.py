@@ -12,7 +12,11 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ._async_client import AsyncAvatarClient
     from ._bus import RedisWakeBus, WakeBus
-    from ._callbacks import parse_callback, verify_callback_signature
+    from ._callbacks import (
+        parse_callback,
+        verify_callback_signature,
+        verify_published_signature,
+    )
     from ._client import AvatarClient
     from ._exceptions import (
         APIConnectionError,
@@ -27,6 +31,7 @@ if TYPE_CHECKING:
         InvalidRequestError,
         InvalidSignatureError,
         NotFoundError,
+        NotSupportedError,
         RateLimitError,
         ResponseTooLargeError,
         ServerError,
@@ -75,6 +80,7 @@ __all__ = [
     "MemorySeenStore",
     "NoProviderError",
     "NotFoundError",
+    "NotSupportedError",
     "Provider",
     "RateLimit",
     "RateLimitError",
@@ -101,6 +107,7 @@ __all__ = [
     "parse_callback",
     "uvicorn_limits",
     "verify_callback_signature",
+    "verify_published_signature",
 ]
 
 # Where each public name lives; everything not listed comes from `_exceptions`.
@@ -109,6 +116,7 @@ _HOMES = {
     "AvatarClient": "_client",
     "parse_callback": "_callbacks",
     "verify_callback_signature": "_callbacks",
+    "verify_published_signature": "_callbacks",
     "Provider": "_models",
     "as_provider": "_providers",
     "RawTask": "_models",

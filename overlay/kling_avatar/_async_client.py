@@ -119,6 +119,12 @@ class AsyncAvatarClient(BaseClient[httpx.AsyncBaseTransport]):
             )
         )
 
+    async def cancel_task(self, task_id: str) -> bool:
+        """Asks the provider to cancel the task: True when it took the request (the task may
+        still finish, and be paid for: read it again), False when the task had already
+        finished. NotSupportedError, with nothing sent, where the provider cannot cancel."""
+        return await run_async(flows.cancel(self.session, task_id))
+
     async def get_credits(self) -> float:
         """The account's remaining credits."""
         return await run_async(flows.credits(self.session))

@@ -93,7 +93,9 @@ class BaseClient(Generic[TransportT]):
         self._recorder = None if record_traffic is None else recorder_for(record_traffic, [key])
         self._transport: TransportT | None = transport
         # URLs in answers may name this machine only when the API itself is here (the mock).
-        adapter = kind(key, models, allow_loopback=is_loopback_url(self.base_url))
+        adapter = kind(
+            key, models, allow_loopback=is_loopback_url(self.base_url), base_url=self.base_url
+        )
         schedule = adapter.poll_schedule
         self.session = Session(
             adapter,
@@ -125,8 +127,7 @@ class BaseClient(Generic[TransportT]):
     def _generated_client(self, server: Server) -> Any:
         """The generated AuthenticatedClient for `server` (it keeps the key out of its repr)."""
         adapter: Adapter = self.session.adapter
-        prefix = adapter.upload_prefix if server == "upload" else None
-        return adapter.client(self.base_url + (prefix or ""), self.timeout, self._httpx_args())
+        return adapter.client(adapter.server_url(server), self.timeout, self._httpx_args())
 
     def _httpx_args(self) -> dict[str, Any]:
         if self._transport is None and self._recorder is None:

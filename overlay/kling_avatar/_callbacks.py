@@ -1,4 +1,5 @@
-"""Completion callbacks: reading them, and checking kie.ai-style signatures.
+"""Completion callbacks: reading them, and checking their signatures (kie.ai-style HMACs under
+the user's key, and signatures made with a provider's own published keys).
 
 Both entry points take whatever arrived (bytes, str, or an already-decoded value of any JSON
 type) and headers in any common shape, and raise nothing but AvatarError subclasses. They read
@@ -13,16 +14,22 @@ import binascii
 import hmac
 import math
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TypeAlias
 
 from ._exceptions import InvalidRequestError, InvalidSignatureError, UnexpectedResponseError
 from ._models import Task
 from ._providers import PROVIDERS, Adapter, adapter_class, decode_json
 from ._seen import SeenStore
-from ._signatures import CallbackSigning
+from ._signatures import CallbackSigning, PublishedKeySigning
 
-__all__ = ["callback_task_id", "parse_callback", "verify_callback_signature"]
+__all__ = [
+    "callback_task_id",
+    "header_map",
+    "parse_callback",
+    "verify_callback_signature",
+    "verify_published_signature",
+]
 
 Payload: TypeAlias = bytes | bytearray | str | object
 HeaderValue: TypeAlias = str | bytes
@@ -84,7 +91,7 @@ def parse_callback(provider: str, payload: Payload) -> Task:
     return adapter.task(_task_object(adapter, _body(payload, adapter.name)))
 
 
-def _headers(headers: object) -> dict[str, str]:
+def header_map(headers: object) -> dict[str, str]:
     """Lower-cased names to values, from a mapping, pairs (ASGI's, bytes or str), or an
     httpx/Starlette headers object; latin-1 for bytes, as HTTP has it."""
     if isinstance(headers, Mapping):
@@ -144,11 +151,20 @@ def _scheme(provider: str | None) -> tuple[str, CallbackSigning]:
     """The provider whose body is read, and the scheme that checks the signature: its own, else
     that of the provider that signs callbacks (by default, that provider's body too)."""
     signer, default = next(
-        (name, scheme) for name in PROVIDERS if (scheme := adapter_class(name).signs_callbacks)
+        (name, scheme)
+        for name in PROVIDERS
+        if isinstance(scheme := adapter_class(name).signs_callbacks, CallbackSigning)
     )
     if provider is None:
         return signer, default
-    return provider, adapter_class(provider).signs_callbacks or default
+    own = adapter_class(provider).signs_callbacks
+    if isinstance(own, PublishedKeySigning):
+        raise InvalidRequestError(
+            f"provider: {provider} signs its callbacks with its own published keys: "
+            "check them with verify_published_signature",
+            field="provider",
+        )
+    return provider, own or default
 
 
 def verify_callback_signature(
@@ -178,7 +194,7 @@ def verify_callback_signature(
     secret = _check_key(key)
     window = check_tolerance(tolerance)
     provider, scheme = _scheme(provider)
-    lowered = _headers(headers)
+    lowered = header_map(headers)
     stamp = lowered.get(scheme.timestamp_header.lower(), "").strip()
     signature = lowered.get(scheme.signature_header.lower(), "").strip()
     if not stamp or not signature:
@@ -212,5 +228,82 @@ def verify_callback_signature(
     # What is signed, not the signature's text: base64 has several spellings of one digest.
     # Kept long enough to outlive the window on either side of the timestamp.
     if seen is not None and not seen.add(f"signed:{provider}:{task_id}.{sent_at}", 2 * window + 1):
+        raise InvalidSignatureError("this signed callback was already received (a replay?)")
+    return task_id
+
+
+def verify_published_signature(
+    payload: bytes | bytearray | str,
+    headers: Headers,
+    keys: Sequence[bytes],
+    *,
+    provider: str,
+    tolerance: float = 300,
+    now: float | None = None,
+    seen: SeenStore | None = None,
+) -> str:
+    """Checks a callback `provider` signed with one of its published keys; returns the task id
+    it vouches for.
+
+    `payload` is the body exactly as received (its SHA-256 is signed, so never re-serialised
+    JSON); `keys` the raw Ed25519 public keys of the provider's key set (`parse_key_set` of
+    its JWKS). The signed headers must all be there, the signature must verify with one of the
+    keys, the task id the signed headers name must be the one the body names, and the
+    timestamp must be within `tolerance` seconds of `now`. The body is signed: once this
+    passes, what it says is the provider's word. `seen` refuses the same signed callback a
+    second time (a replay); a provider's retry is signed anew, with its own time.
+
+    Raises InvalidSignatureError when it fails; InvalidRequestError for a provider that does
+    not sign so, a payload that is not the raw body, or a tolerance that is negative, NaN or
+    infinite.
+    """
+    scheme = adapter_class(provider).signs_callbacks
+    if not isinstance(scheme, PublishedKeySigning):
+        raise InvalidRequestError(
+            f"provider: {provider} does not sign its callbacks with published keys",
+            field="provider",
+        )
+    if isinstance(payload, str):
+        body = payload.encode()
+    elif isinstance(payload, bytes | bytearray):
+        body = bytes(payload)
+    else:
+        raise InvalidRequestError("payload: the raw body (bytes), as received", field="payload")
+    window = check_tolerance(tolerance)
+    lowered = header_map(headers)
+    values = [lowered.get(name.lower(), "").strip() for name in scheme.signed_headers]
+    signature = lowered.get(scheme.signature_header.lower(), "").strip()
+    missing = [
+        name
+        for name, value in zip(
+            (*scheme.signed_headers, scheme.signature_header), (*values, signature), strict=True
+        )
+        if not value
+    ]
+    if missing:
+        raise InvalidSignatureError(f"missing {', '.join(missing)} header")
+    stamp = lowered[scheme.timestamp_header.lower()].strip()
+    if not (stamp.isascii() and stamp.isdigit() and len(stamp) <= 12):
+        raise InvalidSignatureError(f"{scheme.timestamp_header} is not a Unix time: {stamp!r:.40}")
+    if not scheme.verifies(keys, scheme.message(values, body), signature):
+        raise InvalidSignatureError("the signature does not match any of the provider's keys")
+    try:
+        task_id = callback_task_id(provider, body)
+    except UnexpectedResponseError as error:
+        raise InvalidSignatureError(
+            f"the callback body carries no task id to check ({error.message})"
+        ) from None
+    if lowered[scheme.id_header.lower()].strip() != task_id:
+        raise InvalidSignatureError(f"the body is not about the task {scheme.id_header} names")
+    if now is None:
+        now = time.time()
+    elif not (isinstance(now, int | float) and math.isfinite(now)):
+        raise InvalidRequestError("now: must be a finite Unix time", field="now")
+    age = now - int(stamp)
+    if not abs(age) <= window:
+        raise InvalidSignatureError(
+            f"the timestamp is {age:.0f}s off, outside the {window:g}s window (a replay?)"
+        )
+    if seen is not None and not seen.add(f"signed:{provider}:{task_id}.{stamp}", 2 * window + 1):
         raise InvalidSignatureError("this signed callback was already received (a replay?)")
     return task_id

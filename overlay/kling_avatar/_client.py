@@ -24,12 +24,13 @@ from ._uploads import FileSource
 class AvatarClient(BaseClient[httpx.BaseTransport]):
     """A client for one provider's Kling Avatar API.
 
-    The key falls back to ``CRUN_API_KEY`` / ``APIKLEY_API_KEY``, the base URL to
-    ``CRUN_BASE_URL`` / ``APIKLEY_BASE_URL``, then the provider's own address. Reads are retried
-    up to `max_retries` times on 429, 455, 5xx and connection errors (first after about
-    `retry_delay` seconds, doubling; a Retry-After is honoured); a creation only when the
-    connection could not be made. `timeout` bounds each request as a whole (every read of it),
-    `max_answer_bytes` what one answer may hold, read and decompressed (ResponseTooLargeError).
+    The key falls back to the provider's variable (``CRUN_API_KEY``, ``APIKLEY_API_KEY``,
+    ``FAL_KEY``), the base URL to its ``<NAME>_BASE_URL``, then the provider's own address.
+    Reads are retried up to `max_retries` times on 429, 455, 5xx and connection errors (first
+    after about `retry_delay` seconds, doubling; a Retry-After is honoured); a creation only
+    when the connection could not be made. `timeout` bounds each request as a whole (every read
+    of it), `max_answer_bytes` what one answer may hold, read and decompressed
+    (ResponseTooLargeError).
     `transport` replaces the network (tests, benchmarks).
     `record_traffic` (a file path) appends every exchange, redacted, as JSON Lines for
     `make contract-traffic`.
@@ -112,6 +113,12 @@ class AvatarClient(BaseClient[httpx.BaseTransport]):
                 receiver,
             )
         )
+
+    def cancel_task(self, task_id: str) -> bool:
+        """Asks the provider to cancel the task: True when it took the request (the task may
+        still finish, and be paid for: read it again), False when the task had already
+        finished. NotSupportedError, with nothing sent, where the provider cannot cancel."""
+        return run_sync(flows.cancel(self.session, task_id))
 
     def get_credits(self) -> float:
         """The account's remaining credits."""

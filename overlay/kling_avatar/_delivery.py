@@ -6,12 +6,15 @@ what is concurrent by nature (a retry sharing the delivery in flight, one read o
 time):
 
 - `Deliveries.admit`: the body read as a callback (the task id it names), its signature checked
-  where the provider signs callbacks, the URL held to the task it was confirmed for, and a retry
-  of a delivery already handed on answered at once;
+  where the provider signs callbacks (with the provider's published keys, fetched through its
+  client and kept, where it signs so; a replay of such a signed callback refused), the URL held
+  to the task it was confirmed for, and a retry of a delivery already handed on answered at
+  once;
 - `Deliveries.confirm`: the task read back through the client of its provider, with that
   client's own flow (`_flows.get`: in this flow for an async client; for a blocking one,
   `run_sync` of it on the receiver's threads), and the URL checked against the one the provider
-  says the task was created with;
+  says the task was created with; a callback whose body the provider signed (a
+  `PublishedKeySigning`) is the provider's word and needs no read;
 - `Deliveries.hand_on`: a confirmed final task woken to local waits and given to the handler
   once, across every receiver sharing the seen store.
 
@@ -28,6 +31,7 @@ import hmac
 import inspect
 import logging
 import secrets
+import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, TypeVar, cast
@@ -40,8 +44,10 @@ from ._callbacks import (
     Headers,
     callback_task_id,
     check_tolerance,
+    header_map,
     parse_callback,
     verify_callback_signature,
+    verify_published_signature,
 )
 from ._drive import run_sync
 from ._exceptions import (
@@ -55,6 +61,7 @@ from ._inputs import check_task_id, positive_seconds
 from ._models import Task, TaskState
 from ._providers import adapter_class
 from ._seen import SeenStore
+from ._signatures import PublishedKeySigning
 from ._steps import Call, Flow, Notify
 from ._transport import AsyncChannel
 
@@ -95,6 +102,9 @@ _NONCE_BYTES = 12
 _MAC_CHARS = 32  # 192 bits of base64url
 _MIN_SECRET = 16
 _ANOTHER_TASK = "this callback URL was minted for another task"
+# A provider's published keys are fetched again when none verifies a signature, at most this
+# often: a key rotated in shows up, and forged callbacks cannot make a fetch each.
+_KEYS_REFRESH = 60.0
 
 
 class TaskNotKnownYet(AvatarError):
@@ -125,11 +135,13 @@ class Refused(Exception):
 
 @attrs.frozen
 class Delivery:
-    """A callback admitted for confirmation: the task it names, at the URL it came to."""
+    """A callback admitted for confirmation: the task it names, at the URL it came to; `signed`
+    the task its body says, when the provider signed the body (then no read confirms it)."""
 
     provider: str
     task_id: str
     token: str
+    signed: Task | None = attrs.field(default=None, eq=False)
 
 
 def _check_secret(secret: str | bytes | None) -> bytes:
@@ -189,7 +201,7 @@ class Deliveries:
         tolerance: float,
         delivery_ttl: float,
         wake: Callable[[Task], object],
-        in_threads: Callable[[Flow[Task]], Awaitable[Task]],
+        in_threads: Callable[[Flow[Any]], Awaitable[Any]],
     ) -> None:
         if webhook_key is not None and not webhook_key:
             raise InvalidRequestError("webhook_key: empty (anyone could sign)", field="webhook_key")
@@ -206,6 +218,8 @@ class Deliveries:
         # OrderedDict (atomic) and any interleaving of them leaves a valid map: the loops of
         # several threads share it without a lock.
         self._bound: OrderedDict[tuple[str, str], str] = OrderedDict()
+        # provider -> (when fetched, its published keys), for the providers that sign with them.
+        self._key_sets: dict[str, tuple[float, tuple[bytes, ...]]] = {}
 
     # --- the flows ----------------------------------------------------------------------
 
@@ -219,7 +233,11 @@ class Deliveries:
             raise Refused(400, f"malformed callback: {error.message}") from None
         if len(task_id) > _MAX_TASK_ID:
             raise Refused(400, "malformed callback: the task id is too long")
-        if self.webhook_key is not None and adapter_class(provider).signs_callbacks:
+        signing = adapter_class(provider).signs_callbacks
+        signed: Task | None = None
+        if isinstance(signing, PublishedKeySigning):
+            signed = yield from self._signed(provider, task_id, body, headers, signing)
+        elif self.webhook_key is not None and signing:
             try:
                 verify_callback_signature(
                     body, headers, self.webhook_key, tolerance=self.tolerance, provider=provider
@@ -230,10 +248,12 @@ class Deliveries:
         if bound is not None and bound != task_id:
             # The provider already told us which task this URL was created with.
             raise Refused(403, _ANOTHER_TASK)
-        try:
-            claimed: Task | None = parse_callback(provider, body)
-        except AvatarError:
-            claimed = None  # confirmed all the same: the API, not the body, decides
+        claimed: Task | None = signed
+        if claimed is None:
+            try:
+                claimed = parse_callback(provider, body)
+            except AvatarError:
+                claimed = None  # confirmed all the same: the API, not the body, decides
         # A retry of a delivery already handed on costs no read (a forged body claiming so
         # can only get that acknowledgement).
         if (
@@ -242,21 +262,20 @@ class Deliveries:
             and (yield from self._store(self.seen.__contains__, delivery_key(claimed)))
         ):
             return DUPLICATE
-        return Delivery(provider, task_id, token)
+        return Delivery(provider, task_id, token, signed)
 
     def confirm(self, delivery: Delivery) -> Flow[Task]:
-        """The task as the provider's API reports it now (the body is only its claim)."""
+        """The task as the provider's API reports it now (the body is only its claim), or as
+        the body says when the provider signed the body itself."""
+        if delivery.signed is not None:
+            return delivery.signed
         provider, task_id = delivery.provider, delivery.task_id
         client = self.clients.get(provider)
         if client is None:
             raise Refused(503, f"no {provider} client to confirm callbacks with")
         session = client.session
-        read = flows.get(session, task_id)
         try:
-            if isinstance(session.channel, AsyncChannel):
-                task = yield from read  # the async client's own flow, on the serving loop
-            else:  # a blocking client's: off the event loop
-                task = yield Call(run_sync, (read,), self._in_threads)
+            task = yield from self._through(client, flows.get(session, task_id))
         except (NotFoundError, InvalidRequestError):
             raise Refused(400, f"the provider has no task {task_id!r}") from None
         except AvatarError as error:
@@ -299,6 +318,72 @@ class Deliveries:
         return answer
 
     # --- their parts ----------------------------------------------------------------------
+
+    def _through(self, client: AvatarClient | AsyncAvatarClient, flow: Flow[T]) -> Flow[T]:
+        """One of `client`'s flows: an async client's on the serving loop, a blocking one's
+        off it, on the receiver's threads."""
+        if isinstance(client.session.channel, AsyncChannel):
+            return (yield from flow)
+        result: T = yield Call(run_sync, (flow,), self._in_threads)
+        return result
+
+    def _signed(
+        self,
+        provider: str,
+        task_id: str,
+        body: bytes,
+        headers: Headers,
+        signing: PublishedKeySigning,
+    ) -> Flow[Task | None]:
+        """The task a callback signed with the provider's published keys says, once the
+        signature is checked (401 otherwise) and the signed callback is new (401 for a replay);
+        None when the body, though genuine, does not read as a task (a read confirms it)."""
+        keys = yield from self._key_set(provider, signing)
+        try:
+            verify_published_signature(
+                body, headers, keys, provider=provider, tolerance=self.tolerance
+            )
+        except InvalidSignatureError as error:
+            fetched = self._key_sets.get(provider, (0.0, ()))[0]
+            if time.monotonic() - fetched < _KEYS_REFRESH:
+                raise Refused(401, error.message) from None
+            keys = yield from self._key_set(provider, signing, refresh=True)
+            try:
+                verify_published_signature(
+                    body, headers, keys, provider=provider, tolerance=self.tolerance
+                )
+            except InvalidSignatureError as again:
+                raise Refused(401, again.message) from None
+        # The same signed callback a second time is a replay: a provider's retry is signed anew.
+        stamp = header_map(headers).get(signing.timestamp_header.lower(), "").strip()
+        replay = f"signed:{provider}:{task_id}.{stamp}"
+        if not (yield from self._store(self.seen.add, replay, 2 * self.tolerance + 1)):
+            raise Refused(401, "this signed callback was already received (a replay?)")
+        try:
+            return parse_callback(provider, body)
+        except AvatarError:
+            return None
+
+    def _key_set(
+        self, provider: str, signing: PublishedKeySigning, *, refresh: bool = False
+    ) -> Flow[tuple[bytes, ...]]:
+        """The provider's published keys: kept `signing.keys_max_age` at most, fetched through
+        its client (a bounded request, without the API key)."""
+        kept = self._key_sets.get(provider)
+        if kept is not None and not refresh and time.monotonic() - kept[0] < signing.keys_max_age:
+            return kept[1]
+        client = self.clients.get(provider)
+        op = None if client is None else client.session.adapter.callback_keys()
+        if client is None or op is None:
+            raise Refused(503, f"no {provider} client to fetch its signing keys with")
+        try:
+            keys = yield from self._through(client, flows.call(client.session, op))
+        except AvatarError as error:
+            raise Refused(
+                503, f"could not fetch the provider's signing keys: {type(error).__name__}"
+            ) from None
+        self._key_sets[provider] = (time.monotonic(), keys)
+        return keys
 
     def _claimed(self, task: Task, key: str, nonce: str) -> Flow[Answer]:
         first = yield from self._handed_on_as(task)

@@ -21,6 +21,7 @@ class ErrorFields(TypedDict, total=False):
     request_id: str | None
     retry_after: float | None
     task_id: str | None
+    no_task_reason: str | None
 
 
 class AvatarError(Exception):
@@ -30,7 +31,9 @@ class AvatarError(Exception):
     the error (None when nothing was answered); `request_id` the provider's id for the request
     when it sent one; `retry_after` the seconds the provider asked to wait, when it did;
     `task_id` the task the error is about, when one is known (an error answer that names a task
-    carries that task's id: the task may exist).
+    carries that task's id: the task may exist); `no_task_reason`, set by the provider's adapter
+    on an answer that proves no task was created and that another provider may take, says why
+    (the router then moves on).
     """
 
     def __init__(
@@ -42,6 +45,7 @@ class AvatarError(Exception):
         request_id: str | None = None,
         retry_after: float | None = None,
         task_id: str | None = None,
+        no_task_reason: str | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -50,6 +54,7 @@ class AvatarError(Exception):
         self.request_id = request_id
         self.retry_after = retry_after
         self.task_id = task_id
+        self.no_task_reason = no_task_reason
 
     def __str__(self) -> str:
         where = f"[{self.provider}] " if self.provider else ""
@@ -174,6 +179,11 @@ class DownloadError(AvatarError):
     """`download` could not fetch or save the video: a refused URL or file name, an existing
     file (pass ``overwrite=True``), a wrong length, the size cap or deadline, or a disk error.
     Nothing is left behind: the temporary file is removed."""
+
+
+class NotSupportedError(AvatarError):
+    """The provider has no such operation (cancelling a task, reading a balance): nothing was
+    sent."""
 
 
 class InvalidSignatureError(AvatarError):

@@ -29,7 +29,7 @@ from ._exceptions import (
 )
 from ._inputs import TaskInput, check_task_id, check_task_input
 from ._models import Provider, Task
-from ._providers import Adapter, Operation
+from ._providers import Adapter, Operation, Read, Steps
 from ._redact import Redactor
 from ._retry import Backoff, Retrier
 from ._steps import Clock, Fetch, Flow, Notify, Send, Sleep, Wake
@@ -44,6 +44,7 @@ __all__ = [
     "Session",
     "Watcher",
     "call",
+    "cancel",
     "create",
     "credits",
     "download",
@@ -51,6 +52,8 @@ __all__ = [
     "generate",
     "get",
     "media",
+    "read",
+    "steps",
     "submit",
     "task_input",
     "transport_error",
@@ -185,19 +188,46 @@ def call(
         yield Sleep(retrier.delay_after(error), clock=session.clock)
 
 
+def steps(
+    session: Session,
+    ops: Steps[T],
+    *,
+    max_retries: int | None = None,
+    timeout: float | None = None,
+) -> Flow[T]:
+    """A call of several requests: each operation `ops` yields is sent with `call` (the same
+    retries and timeout), its result sent back in; what `ops` returns."""
+    result: object = None
+    try:
+        while True:
+            try:
+                op = ops.send(result)
+            except StopIteration as stop:
+                return cast(T, stop.value)
+            result = yield from call(session, op, max_retries=max_retries, timeout=timeout)
+    finally:
+        ops.close()
+
+
+def read(
+    session: Session,
+    op: Read[T],
+    *,
+    max_retries: int | None = None,
+    timeout: float | None = None,
+) -> Flow[T]:
+    """A read: one operation, or the steps of one, made anew here."""
+    if isinstance(op, Operation):
+        return (yield from call(session, op, max_retries=max_retries, timeout=timeout))
+    return (yield from steps(session, op(), max_retries=max_retries, timeout=timeout))
+
+
 # --- files ------------------------------------------------------------------------------------
 
 
 def upload(session: Session, file: UploadFile) -> Flow[str]:
     """Stores `file` at the provider (its upload operations, in order); the URL to use."""
-    steps = session.adapter.upload(file)
-    result: object = None
-    while True:
-        try:
-            op = steps.send(result)
-        except StopIteration as stop:
-            return cast(str, stop.value)
-        result = yield from call(session, op)
+    return (yield from steps(session, session.adapter.upload(file)))
 
 
 def upload_source(session: Session, source: object, content_type: str | None) -> Flow[str]:
@@ -271,8 +301,11 @@ def submit(session: Session, task: TaskInput, image_url: str, audio_url: str) ->
 def estimate(
     session: Session, task: TaskInput, image_url: str, audio_url: str
 ) -> Flow[tuple[float, bool | None] | None]:
-    """The task's price and whether the balance covers it, where the provider answers this
-    before creating (None where it cannot)."""
+    """The task's price and whether the balance covers it, where the provider publishes its
+    price or answers this before creating (None where it does neither)."""
+    price = session.adapter.price(task)
+    if price is not None:
+        return price, None
     op = session.adapter.estimate_task(task, image_url, audio_url)
     if op is None:
         return None
@@ -295,6 +328,12 @@ def create(
 
 def get(session: Session, task_id: str) -> Flow[Task]:
     op = session.adapter.read_task(checked(session, check_task_id, task_id))
+    return (yield from read(session, op))
+
+
+def cancel(session: Session, task_id: str) -> Flow[bool]:
+    """Asks the provider to cancel the task (see `Adapter.cancel_task`)."""
+    op = session.adapter.cancel_task(checked(session, check_task_id, task_id))
     return (yield from call(session, op))
 
 
@@ -340,7 +379,7 @@ def wait(
             if task is None:
                 try:
                     # One attempt per poll: the poll loop itself is the retry loop.
-                    task = yield from call(
+                    task = yield from read(
                         session, op, max_retries=0, timeout=poller.request_timeout(session.timeout)
                     )
                 except AvatarError as error:

@@ -43,7 +43,9 @@ def _urls_repr(urls: list[str]) -> str:
 class Task:
     """A generation task as either provider reports it.
 
-    `provider_state` is the provider's own word (`queuing`, `generating`, ...); `error_code` and
+    `provider_state` is the provider's own word (`queuing`, `generating`, ...); `progress` what
+    it says of how far the task has got, where it says (a place in its queue, its last log
+    line); `error_code` and
     `error_message` are set when the task failed; `created_at`/`completed_at` are timezone-aware
     whatever unit the provider used; `credits_used` is known only where the provider reports it
     (crun, once finished).
@@ -53,6 +55,7 @@ class Task:
     provider: Provider
     state: TaskState
     provider_state: str | None = None
+    progress: str | None = None
     video_urls: list[str] = attrs.field(factory=list, repr=_urls_repr)
     error_code: str | None = None
     error_message: str | None = None

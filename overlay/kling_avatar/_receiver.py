@@ -1,8 +1,10 @@
-"""The callback receiver: an ASGI app that takes both providers' completion POSTs.
+"""The callback receiver: an ASGI app that takes every provider's completion POSTs.
 
-It authenticates what it can (a kie.ai signature for Apikley when a webhook key is set; for
-both, a per-URL token bound to the receiver's secret, since crun signs nothing), trusts no body
-(every callback is confirmed with one `get_task`), hands each finished task on once, and wakes
+It authenticates what it can (a kie.ai signature for Apikley when a webhook key is set, the
+signature fal.ai makes over the body with its published keys; for all, a per-URL token bound to
+the receiver's secret, since crun signs nothing), trusts no body it cannot verify (a callback
+whose body the provider did not sign is confirmed with one `get_task`), hands each finished
+task on once, and wakes
 any `wait_for_task(..., receiver=...)` waiting for it, in whatever thread or event loop.
 
 What it does with a callback is `_delivery`'s flows; this module reads the HTTP request within
@@ -94,10 +96,13 @@ class Receiver:
       the receiver did not mint is refused (403). Several processes behind one `public_url` must
       share `secret` (without one, each process draws its own and its URLs die with it).
     - Apikley's callbacks must carry a valid kie.ai signature when `webhook_key` is set (401).
-    - Every callback is confirmed with one `get_task` through the client given for its provider
-      (`clients=` or `add_client`): the body is only the provider's claim, and a non-final one
-      just triggers that re-read. When the answer names the callback URL the task was created
-      with, it must be the URL the callback came to (403 otherwise).
+      A provider that signs the body with its own published keys (fal.ai) is always checked:
+      a callback that does not verify, is more than `tolerance` seconds old, or comes a second
+      time is refused (401); one that verifies is handed on as its body says, with no read.
+    - Every other callback is confirmed with one `get_task` through the client given for its
+      provider (`clients=` or `add_client`): the body is only the provider's claim, and a
+      non-final one just triggers that re-read. When the answer names the callback URL the task
+      was created with, it must be the URL the callback came to (403 otherwise).
     - Each finished task goes to `handler` (sync or async) once, in the first final state the
       provider's API confirmed: a later delivery of the same task is acknowledged as a
       duplicate and not handed on again; one whose confirmed final state differs (failed,

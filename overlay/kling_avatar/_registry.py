@@ -18,9 +18,9 @@ from typing import Literal, TypeAlias, cast
 
 __all__ = ["PROVIDERS", "Provider", "is_provider", "module_of"]
 
-Provider: TypeAlias = Literal["crun", "apikley"]
+Provider: TypeAlias = Literal["crun", "apikley", "fal"]
 # In the router's default order of priority.
-PROVIDERS: tuple[Provider, ...] = ("apikley", "crun")
+PROVIDERS: tuple[Provider, ...] = ("apikley", "crun", "fal")
 
 
 def is_provider(value: object) -> bool:

@@ -17,6 +17,8 @@ At creation, the provider ...          the router ...
 429 rate limited                       tries the next provider
 455 maintenance                        tries the next provider
 505 feature disabled                   tries the next provider
+an answer its provider reads so        tries the next provider (the error's `no_task_reason`:
+                                       a locked account, a start deadline passed, ...)
 connection never made                  tries the next provider (after the client's retries)
 timeout / answer lost after sending    raises; the message says the task may exist
 5xx, 503, an undecodable answer        raises; the message says the task may exist
@@ -122,6 +124,8 @@ def failover_reason(error: AvatarError) -> str | None:
         return None
     if isinstance(error, APIConnectionError):
         return None if error.request_sent else "connection never made"
+    if error.no_task_reason:  # the provider's own reading of its answer
+        return error.no_task_reason
     known = _NO_TASK.get(error.code) if error.code is not None else None
     if known is not None and isinstance(error, known[0]):
         return f"{known[1]} ({error.code})"
@@ -205,7 +209,7 @@ class BaseRouter(Generic[ClientT, TransportT]):
 
     def __init__(
         self,
-        providers: Sequence[Provider | str] = PROVIDERS,
+        providers: Sequence[Provider | str] | None = None,
         *,
         api_keys: Mapping[str, str] | None = None,
         base_urls: Mapping[str, str] | None = None,
@@ -223,6 +227,15 @@ class BaseRouter(Generic[ClientT, TransportT]):
         poll_interval: float | None = None,
         transport: TransportT | None = None,
     ) -> None:
+        if providers is None:
+            # Every provider a key is given for, in the default order (all of them when none
+            # is: the first then says which key is missing).
+            given = [
+                name
+                for name in PROVIDERS
+                if (api_keys or {}).get(name) or os.environ.get(adapter_class(name).key_env)
+            ]
+            providers = given or PROVIDERS
         if isinstance(providers, str) or not providers:
             raise InvalidRequestError(
                 f"providers: a non-empty list of {', '.join(map(repr, PROVIDERS))}",
@@ -637,6 +650,14 @@ class BaseRouter(Generic[ClientT, TransportT]):
             )
         )
 
+    def _cancel_flow(self, task: Task | str, provider: Provider | str | None) -> RouterFlow[bool]:
+        name, task_id = self._named(task, provider)
+        return (
+            yield from self._via(
+                name, flows.cancel(self.clients[name].session, task_id), Deadline(None, self._clock)
+            )
+        )
+
     def _wait_flow(
         self,
         task: Task | str,
@@ -744,7 +765,8 @@ def _priced_url(media: str | UploadFile) -> str:
 
 class AvatarRouter(BaseRouter[AvatarClient, httpx.BaseTransport]):
     """One client over several providers, in priority order (``AvatarRouter(["apikley",
-    "crun"])``): each task is created at the first provider able to take it, and never at two.
+    "crun"])``; by default every provider a key is given for, in the order apikley, crun,
+    fal): each task is created at the first provider able to take it, and never at two.
 
     Keys and base URLs come from the environment as for `AvatarClient`, or per provider from
     `api_keys` / `base_urls`. A creation moves on to the next provider only when the answer
@@ -818,6 +840,10 @@ class AvatarRouter(BaseRouter[AvatarClient, httpx.BaseTransport]):
         return run_sync(
             self._generate_flow(args, timeout, on_update, deadline, on_route, rerun_failed)
         )
+
+    def cancel_task(self, task: Task | str, *, provider: Provider | str | None = None) -> bool:
+        """`AvatarClient.cancel_task` at the task's provider (a bare id needs `provider`)."""
+        return run_sync(self._cancel_flow(task, provider))
 
     def upload_file(
         self,
@@ -922,6 +948,12 @@ class AsyncAvatarRouter(BaseRouter[AsyncAvatarClient, httpx.AsyncBaseTransport])
         return await run_async(
             self._generate_flow(args, timeout, on_update, deadline, on_route, rerun_failed)
         )
+
+    async def cancel_task(
+        self, task: Task | str, *, provider: Provider | str | None = None
+    ) -> bool:
+        """`AsyncAvatarClient.cancel_task` at the task's provider (a bare id needs `provider`)."""
+        return await run_async(self._cancel_flow(task, provider))
 
     async def upload_file(
         self,

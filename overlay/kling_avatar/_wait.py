@@ -116,16 +116,18 @@ class Poller:
         return max(_MIN_REQUEST_TIMEOUT, min(default, self.remaining()))
 
     def changed(self, task: Task) -> bool:
-        """Records `task`; True when its state differs from the last one seen (or is the first)."""
+        """Records `task`; True when its state or its progress differs from the last one seen
+        (or is the first)."""
         self.last_error = None
         if self.created is None and self.last is None and task.created_at is not None:
             # The provider says how old the task is: the schedule starts at that age.
             age = max(0.0, self.wall() - task.created_at.timestamp())
             self.born = min(self.born, self.clock() - age)
         last, self.last = self.last, task
-        return last is None or (last.state, last.provider_state) != (
+        return last is None or (last.state, last.provider_state, last.progress) != (
             task.state,
             task.provider_state,
+            task.progress,
         )
 
     def finished(self, task: Task) -> bool:

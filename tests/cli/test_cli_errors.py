@@ -76,6 +76,8 @@ CASES = [
          code=200, says="not JSON", creations=1),
     Case("EndpointNotFoundError", 18, "apikley", ("credits", "--base-url", "{base}/wrong"),
          code=404, says="/wrong/api/v1/chat/credit: no such endpoint there; check the base URL"),
+    Case("NotSupportedError", 19, "crun", ("cancel", "some-task"),
+         says="crun.ai has no way to cancel a task"),
 ]  # fmt: skip
 
 

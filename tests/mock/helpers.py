@@ -32,6 +32,16 @@ def apikley_headers(mock: MockServer) -> dict[str, str]:
     return {"Authorization": f"Bearer {mock.apikley_key}"}
 
 
+def fal_headers(mock: MockServer) -> dict[str, str]:
+    return {"Authorization": f"Key {mock.keys['fal']}"}
+
+
+def key_headers(mock: MockServer, provider: str) -> dict[str, str]:
+    """The headers that carry `provider`'s key, as its clients send it."""
+    made = {"crun": crun_headers, "apikley": apikley_headers, "fal": fal_headers}[provider]
+    return made(mock)
+
+
 def crun_body(**extra: Any) -> dict[str, Any]:
     return {
         "model": "kling/avatar",

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from kling_avatar._registry import PROVIDERS
 from kling_avatar.testing import COST_PRO, DEFAULT_APIKLEY_KEY, DEFAULT_CRUN_KEY, MockServer
 
 from .helpers import APIKLEY_CREDIT, CRUN_BALANCE, CRUN_CREATE, CRUN_INFO, crun_body
@@ -43,7 +44,8 @@ def _cli(
     )
     try:
         assert process.stdout is not None
-        lines = [process.stdout.readline() for _ in range(7)]
+        # Two lines on top, two per provider (its base URL and key), one summary.
+        lines = [process.stdout.readline() for _ in range(3 + 2 * len(PROVIDERS))]
         yield f"http://127.0.0.1:{port}", lines
     finally:
         process.send_signal(signal.SIGTERM)
@@ -165,7 +167,7 @@ def test_cli_prints_export_lines_and_one_line_per_request() -> None:
 def test_cli_quiet_prints_no_request_lines() -> None:
     later: list[str] = []
     with _cli("--quiet", more=later) as (url, lines):
-        assert "one line per request" not in lines[6]
+        assert "one line per request" not in lines[-1]
         httpx.get(url + CRUN_BALANCE, headers={"x-api-key": DEFAULT_CRUN_KEY})
     assert later == []
 

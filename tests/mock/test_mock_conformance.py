@@ -42,6 +42,9 @@ from .helpers import (
 )
 
 ROUTES = {(route.method, route.path): route for route in routes().values()}
+# The providers whose answers are an envelope with a `code`, driven here; fal's answers are
+# checked in tests/fal/.
+ENVELOPED = ("crun", "apikley")
 
 
 def _drive(mock: MockServer, http: httpx.Client, receiver: Receiver) -> None:
@@ -111,6 +114,8 @@ def _drive(mock: MockServer, http: httpx.Client, receiver: Receiver) -> None:
     http.post(APIKLEY_CREATE, json=apikley_body(), headers=a)
     mock.set_credits(100.0)
     for route in routes().values():
+        if route.provider not in ENVELOPED:
+            continue
         headers = c if route.provider == "crun" else a
         # The file-upload API has codes of its own (200/400/401/405/500), not the Market's.
         codes = (401, 500) if route.operation_id in UPLOAD_OPERATIONS else (455, 505)
@@ -164,7 +169,9 @@ def test_every_answer_conforms_to_the_spec() -> None:
         checked[route.operation_id].add(response.json()["code"])
 
     assert not problems, "\n".join(problems)
-    assert set(checked) == {route.operation_id for route in routes().values()}
+    assert set(checked) == {
+        route.operation_id for route in routes().values() if route.provider in ENVELOPED
+    }
     # Each operation was seen answering success and at least three kinds of error.
     assert all(200 in codes and len(codes) >= 4 for codes in checked.values()), checked
 

@@ -23,6 +23,7 @@ from kling_avatar import (
     as_provider,
 )
 from kling_avatar.testing import COST_PRO, InProcessMock, MockClock
+from kling_avatar.testing._lookup import provider_mocks
 from readme import examples
 
 from .helpers import Receiver
@@ -180,7 +181,7 @@ def test_a_wait_of_600_seconds_of_task_time_walks_every_state_on_the_mocks_clock
     ("section", "index"),
     [
         (section, index)
-        for section in ("Using the client", "One call over both providers", "Local mock server")
+        for section in ("Using the client", "One call over several providers", "Local mock server")
         for index, code in enumerate(examples(section))
         if section != "Local mock server" or "InProcessMock" in code
     ],
@@ -193,12 +194,11 @@ def test_readme_examples_run_on_the_in_process_mock(
     code = examples(section)[index]
     mock = InProcessMock(seed=0)
     clock = MockClock(mock)
-    if section == "One call over both providers":
+    if section == "One call over several providers":
         mock.set_credits(0.0, "apikley")
-    monkeypatch.setenv("CRUN_API_KEY", mock.crun_key)
-    monkeypatch.setenv("APIKLEY_API_KEY", mock.apikley_key)
-    for name in ("CRUN_BASE_URL", "APIKLEY_BASE_URL"):
-        monkeypatch.delenv(name, raising=False)
+    for provider, kind in provider_mocks().items():
+        monkeypatch.setenv(kind.key_variable, mock.keys[provider])
+        monkeypatch.delenv(kind.base_url_variable, raising=False)
     classes = {
         "AvatarClient": mock.transport,
         "AsyncAvatarClient": mock.async_transport,
@@ -230,7 +230,7 @@ def test_readme_examples_run_on_the_in_process_mock(
         assert float(second.split()[1]) >= 400  # the whole run, on the mock's clock
     elif "client." in code or "router." in code:  # the examples that call a provider
         assert sum(mock.state.calls.values()) > 0
-    if section == "One call over both providers":
+    if section == "One call over several providers":
         assert "apikley skipped insufficient credits (402)" in printed.getvalue()
         assert "crun created" in printed.getvalue()
 

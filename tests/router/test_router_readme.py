@@ -6,7 +6,7 @@ import pytest
 from kling_avatar.testing import MockServer
 from readme import README, examples, run_example
 
-SECTION = "One call over both providers"
+SECTION = "One call over several providers"
 
 
 def test_the_section_has_an_example_and_the_rule_table() -> None:

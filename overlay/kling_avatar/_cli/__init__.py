@@ -5,9 +5,9 @@ that never create a task twice, bounded waits, keys kept out of messages) holds 
 package adds only what a person at a terminal needs: argument parsing, progress, one-line errors
 with an exit status per error class, and the download of the result.
 
-One module per command (`generate`, `status`, `wait`, `credits`, `contract`), each with its
-`NAME`, `HELP`, own arguments and `run`; they share, and import only, the modules below them:
-`result` (the end of a waiting command), `errors` (failure to exit status), `context` (the
+One module per command (`generate`, `status`, `wait`, `cancel`, `credits`, `contract`), each
+with its `NAME`, `HELP`, own arguments and `run`; they share, and import only, the modules below
+them: `result` (the end of a waiting command), `errors` (failure to exit status), `context` (the
 arguments, clients and streams), `options`, `output` and `exits`. This module, on top, builds
 the parser from the commands and runs the one asked for.
 """
@@ -22,7 +22,7 @@ from typing import Protocol
 from kling_avatar import __version__
 from kling_avatar._providers import PROVIDERS, adapter_class
 
-from . import contract, credits, generate, status, wait
+from . import cancel, contract, credits, generate, status, wait
 from .context import Context
 from .errors import run_reporting
 from .exits import EXIT_STATUSES
@@ -44,7 +44,7 @@ class _Command(Protocol):
 
 
 # In the order --help lists them (`contract` last: it has a parser of its own).
-_COMMANDS: tuple[_Command, ...] = (generate, status, wait, credits)
+_COMMANDS: tuple[_Command, ...] = (generate, status, wait, cancel, credits)
 
 
 def build_parser() -> argparse.ArgumentParser:

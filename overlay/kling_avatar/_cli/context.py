@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, TextIO
 
 from kling_avatar import AuthenticationError, AvatarClient, as_provider
-from kling_avatar._providers import key_variable
+from kling_avatar._providers import adapter_class, key_variable
 
 from .options import DEFAULT_WAIT_TIMEOUT, PROG
 from .output import TerminalProgress, printable
@@ -84,6 +84,22 @@ class Context:
         if args.json:
             words.append("--json")
         return shlex.join(words)
+
+    def status_command(self, task_id: str) -> str:
+        """The `status` that reads the task once, at the same address."""
+        return shlex.join([PROG, "status", task_id, *self._where()])
+
+    def cancel_command(self, task_id: str) -> str | None:
+        """The `cancel` of the task, where its provider has one (None elsewhere)."""
+        if not adapter_class(self.provider).can_cancel():
+            return None
+        return shlex.join([PROG, "cancel", task_id, *self._where()])
+
+    def _where(self) -> list[str]:
+        words = ["--provider", self.provider]
+        if self.args.base_url:
+            words += ["--base-url", self.args.base_url]
+        return words
 
 
 def _require_key(provider: str) -> None:

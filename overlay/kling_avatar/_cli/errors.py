@@ -80,5 +80,8 @@ def _interrupted(ctx: Context) -> int:
             f"{PROG}: interrupted; task {task_id} keeps running at {ctx.provider}. Resume with:\n"
             f"  {ctx.resume_command(task_id)}\n"
         )
+        cancel = ctx.cancel_command(task_id)
+        if cancel is not None:
+            ctx.stderr.write(f"or cancel it with:\n  {cancel}\n")
     ctx.stderr.flush()
     return EXIT_INTERRUPTED

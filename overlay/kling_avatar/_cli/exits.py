@@ -13,6 +13,7 @@ from kling_avatar import (
     InsufficientCreditsError,
     InvalidRequestError,
     NotFoundError,
+    NotSupportedError,
     RateLimitError,
     ServerError,
     ServiceUnavailableError,
@@ -55,6 +56,7 @@ EXIT_STATUSES: dict[type[AvatarError], int] = {
     WaitTimeoutError: 14,
     UnexpectedResponseError: 15,
     EndpointNotFoundError: 18,
+    NotSupportedError: 19,
     AvatarError: 16,
 }
 
@@ -73,6 +75,7 @@ _MEANINGS = {
     WaitTimeoutError: "the task did not finish within --timeout",
     UnexpectedResponseError: "the provider answered something undocumented",
     EndpointNotFoundError: "HTTP 404: nothing at that address; check --base-url",
+    NotSupportedError: "the provider has no such operation (cancel, credits)",
     AvatarError: "any other client error",
 }
 

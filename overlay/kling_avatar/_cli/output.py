@@ -39,11 +39,15 @@ class TerminalProgress(Progress):
 
 
 def state_text(task: Task) -> str:
-    """Our word for the state, with the provider's own while it says more (`pending (queuing)`)."""
+    """Our word for the state, with the provider's own while it says more (`pending (queuing)`),
+    and how far the task has got where the provider says (`pending (IN_QUEUE): 2 ahead`)."""
     word = task.provider_state
+    text = task.state.value
     if word and word != task.state.value and not task.done:
-        return f"{task.state.value} ({word})"
-    return task.state.value
+        text = f"{text} ({word})"
+    if task.progress and not task.done:
+        text = f"{text}: {task.progress}"
+    return text
 
 
 def task_json(task: Task) -> dict[str, object]:
@@ -52,6 +56,7 @@ def task_json(task: Task) -> dict[str, object]:
         "provider": task.provider,
         "state": task.state.value,
         "provider_state": task.provider_state,
+        "progress": task.progress,
         "video_url": task.video_url,
         "video_urls": list(task.video_urls),
         "error_code": task.error_code,

@@ -1,10 +1,12 @@
-"""What the provider adapters (`_crun`, `_apikley`) share: operations, and reading answers.
+"""What the provider adapters (`_providers/<name>.py`) share: operations, and reading answers.
 
 Nothing here does I/O. Each call is an `Operation`: how to build its request (for every spec'd
-operation, the generated builder `api.<tag>.<op>.request_kwargs`) and how to read its answer.
-Answers are read from the raw response: the envelope is checked here before `data` reaches a
-generated model, because the generated parsers raise KeyError/ValueError/JSONDecodeError on
-anything off-spec.
+operation, the generated builder `api.<tag>.<op>.request_kwargs`) and how to read its answer;
+a call that takes several requests (an upload, a read that follows a status with a result) is
+`Steps`, a generator of them. Answers are read from the raw response: the envelope is checked
+here before `data` reaches a generated model, because the generated parsers raise
+KeyError/ValueError/JSONDecodeError on anything off-spec; a provider without an envelope reads
+its answers in its own module.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from .._exceptions import (
     EndpointNotFoundError,
     GenerationFailedError,
     InvalidRequestError,
+    NotSupportedError,
     UnexpectedResponseError,
     error_class,
 )
@@ -42,7 +45,7 @@ from .._models import Provider, Task, TaskState
 from .._ratelimit import RateLimit
 from .._redact import Redactor, cut
 from .._retry import parse_retry_after
-from .._signatures import CallbackSigning
+from .._signatures import CallbackSigning, PublishedKeySigning
 from .._uploads import UploadFile
 from .._wait import DOCUMENTED_SCHEDULE, PollSchedule
 
@@ -70,7 +73,12 @@ class Operation(Generic[T]):
     server: Server = "api"
 
 
-UploadSteps: TypeAlias = Generator[Operation[Any], Any, str]
+# A call of several requests: each operation yielded is sent (and retried) like one of its own,
+# its result sent back in; the generator returns the call's result.
+Steps: TypeAlias = Generator[Operation[Any], Any, T]
+UploadSteps: TypeAlias = Steps[str]
+# A read: one request, or the steps of one made anew for each attempt (a wait reads many times).
+Read: TypeAlias = Operation[T] | Callable[[], Steps[T]]
 
 
 # --- reading answers ------------------------------------------------------------------------
@@ -322,8 +330,9 @@ class Adapter(abc.ABC):
     # The provider's own limit on task creations per account, where one is known (the router
     # waits for a slot under it unless told otherwise).
     default_rate_limit: ClassVar[RateLimit | None] = None
-    # How its callbacks are signed with a key the user holds (`webhook_key=`); None: unsigned.
-    signs_callbacks: ClassVar[CallbackSigning | None] = None
+    # How its callbacks are signed: with a key the user holds (`webhook_key=`), or with the
+    # provider's own published keys (`callback_keys`); None: unsigned.
+    signs_callbacks: ClassVar[CallbackSigning | PublishedKeySigning | None] = None
 
     # The model name sent for each mode, where the provider picks the mode by model name
     # (None: the provider has a `mode` field instead). The client's `models=` overrides it.
@@ -335,10 +344,19 @@ class Adapter(abc.ABC):
         models: Mapping[str, str] | None = None,
         *,
         allow_loopback: bool = True,
+        base_url: str | None = None,
     ) -> None:
         self._key = secret
         self.reader = Reader(self.name, secret, allow_loopback=allow_loopback)
         self.models = self.checked_models(models)
+        # The API's address as the client was configured with it (checked there).
+        self.base_url = (base_url or self.default_base_url).rstrip("/")
+
+    def server_url(self, server: Server) -> str:
+        """The base URL of `server`'s requests: the API's, or its file-upload server's."""
+        if server == "upload" and self.upload_prefix:
+            return self.base_url + self.upload_prefix
+        return self.base_url
 
     def checked_models(self, models: Mapping[str, str] | None) -> Mapping[str, str] | None:
         """The default names with ``models`` applied; only modes, only names the spec knows."""
@@ -397,17 +415,47 @@ class Adapter(abc.ABC):
         provider that answers this before creating; None for one that cannot."""
         return None
 
-    @abc.abstractmethod
-    def get_task(self, task_id: str) -> Operation[Task]: ...
+    def price(self, task: TaskInput) -> float | None:
+        """The task's price worked out without asking, for a provider that publishes one (per
+        second of video, with the audio's length when it is known); None otherwise."""
+        return None
 
-    def read_task(self, task_id: str) -> Operation[Task]:
+    @abc.abstractmethod
+    def get_task(self, task_id: str) -> Read[Task]: ...
+
+    def read_task(self, task_id: str) -> Read[Task]:
         """`get_task`, refusing an answer that describes another task than `task_id`."""
-        op = self.get_task(task_id)
-        parse = op.parse
-        return attrs.evolve(op, parse=lambda r: self.reader.same_task(parse(r), task_id))
+        read = self.get_task(task_id)
+        if isinstance(read, Operation):
+            parse = read.parse
+            return attrs.evolve(read, parse=lambda r: self.reader.same_task(parse(r), task_id))
+
+        def checked() -> Steps[Task]:
+            return self.reader.same_task((yield from read()), task_id)
+
+        return checked
+
+    def cancel_task(self, task_id: str) -> Operation[bool]:
+        """Asks the provider to cancel the task: True when it took the request (the task may
+        still finish), False when the task had already finished. A provider without the
+        operation raises NotSupportedError, before anything is sent."""
+        raise NotSupportedError(
+            f"{self.title} has no way to cancel a task: it runs to its end",
+            provider=self.name,
+        )
+
+    @classmethod
+    def can_cancel(cls) -> bool:
+        """Whether the provider has a cancel operation (`cancel_task`)."""
+        return cls.cancel_task is not Adapter.cancel_task
 
     @abc.abstractmethod
     def get_credits(self) -> Operation[float]: ...
+
+    def callback_keys(self) -> Operation[tuple[bytes, ...]] | None:
+        """The public keys the provider signs its callbacks with, where it publishes them
+        (`signs_callbacks` is a PublishedKeySigning); fetched without the API key."""
+        return None
 
     @abc.abstractmethod
     def upload(self, file: UploadFile) -> UploadSteps:

@@ -88,9 +88,9 @@ def _parse_json(body: bytes) -> Any:
 def _authorized(scope: Scope, route: Route, key: str) -> bool:
     for name, value in scope["headers"]:
         if name == route.key_header:
-            if route.bearer:
+            if route.scheme:
                 scheme, _, value = value.partition(b" ")
-                if scheme.lower() != b"bearer":
+                if scheme.lower() != route.scheme:
                     return False
             return hmac.compare_digest(value.strip(), key.encode())
     return False
@@ -156,13 +156,13 @@ class MockApp:
             elif not answer_later:
                 await self._fault(fault, kind, send)
                 return
-        if _authorized(scope, route, state.keys[route.provider]):
-            ACCOUNT.set(0)
+        if route.key_header is None or _authorized(scope, route, state.keys[route.provider]):
+            ACCOUNT.set(0)  # the main account's, or an operation anyone may call
         elif _authorized(scope, route, state.other_keys[route.provider]):
             ACCOUNT.set(1)  # this request's task (ASGI serves each request in a task of its own)
         else:
             message = "Unauthorized: missing or invalid API key"
-            await send_json(send, kind.refusal(route.operation_id, 401, message))
+            await send_json(send, kind.refusal(route.operation_id, 401, message), kind.status(401))
             return
         parsed: Any = NO_BODY
         length: int | None = None
@@ -175,7 +175,8 @@ class MockApp:
                 if content_type(scope) != "multipart/form-data":
                     parsed = _parse_json(body)
             except BodyRefused as refused:
-                await send_json(send, kind.rejection(route.operation_id, refused.message))
+                rejection = kind.rejection(route.operation_id, refused.message)
+                await send_json(send, rejection, kind.status(422))
                 return
             receive = _replay(body, receive)
             length = len(body)
@@ -215,7 +216,8 @@ class MockApp:
     async def _fault(self, fault: Fault, kind: ProviderMock, send: Send) -> None:
         if fault.kind == "envelope":
             code = int(fault.get("code"))
-            await send_json(send, kind.envelope(code, fault.get("message") or _TEXT[code]))
+            body = kind.envelope(code, fault.get("message") or _TEXT[code])
+            await send_json(send, body, kind.status(code))
         elif fault.kind == "http":
             status = int(fault.get("status"))
             # The body keeps to the envelope's own codes: a 503 says "maintenance" (455).

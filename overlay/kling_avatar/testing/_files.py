@@ -111,7 +111,8 @@ async def result_video(state: MockState, task: Task) -> bytes | None:
 
 
 async def _render_result(state: MockState, task: Task) -> bytes:
-    inputs = task.param.get("input")
+    key = task.lifecycle.inputs_key
+    inputs = task.param.get(key) if key is not None else task.param
     inputs = inputs if isinstance(inputs, dict) else {}
     image = await _input(state, inputs.get("image_url"))
     audio = await _input(state, inputs.get("audio_url"))

@@ -7,6 +7,7 @@ retrying it and keeping a record of every attempt is the same for all.
 from __future__ import annotations
 
 import ipaddress
+import json
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -81,24 +82,27 @@ class Sender(Protocol):
 
 
 async def deliver(
-    sender: Sender, url: str, body: dict[str, Any], headers: Callable[[], dict[str, str]]
+    sender: Sender, url: str, body: dict[str, Any], headers: Callable[[bytes], dict[str, str]]
 ) -> None:
     """POST ``body`` to ``url``; retry refused or non-2xx deliveries as providers do.
 
     Up to ``sender.callback_attempts`` attempts, the delay doubling from
     ``sender.callback_backoff`` seconds of the mock's clock. ``headers`` are made anew for each
-    attempt (a signature carries its time). Each attempt is recorded, with its status or the
-    error that stood in for one.
+    attempt (a signature carries its time) from the very bytes sent (a signature may cover
+    them). Each attempt is recorded, with its status or the error that stood in for one.
     """
     client = sender.http
     if client is None:
         return
+    payload = json.dumps(body, separators=(",", ":")).encode()
     for attempt in range(1, sender.callback_attempts + 1):
-        sent = headers()
+        sent = headers(payload)
         status: int | None = None
         error: str | None = None
         try:
-            response = await client.post(url, json=body, headers=sent, timeout=CALLBACK_TIMEOUT)
+            response = await client.post(
+                url, content=payload, headers=sent, timeout=CALLBACK_TIMEOUT
+            )
             status = response.status_code
         except (httpx.HTTPError, ValueError) as exc:  # ValueError: a host IDNA cannot encode
             error = type(exc).__name__  # the type only: a message may quote the URL's token

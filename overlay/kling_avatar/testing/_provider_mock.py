@@ -17,9 +17,21 @@ from ._asgi import Receive, Scope, Send
 from ._state import Lifecycle, MockState
 
 Body = dict[str, Any]
+
+
+@attrs.frozen
+class Reply:
+    """A handler's answer with an HTTP status (and headers) of its own, for a provider whose
+    answers are not all HTTP 200."""
+
+    body: Any
+    status: int = 200
+    headers: tuple[tuple[bytes, bytes], ...] = ()
+
+
 # An operation's handler: the state, then the request's parameters by name (query parameters,
 # path parameters, the JSON or form body as ``body``, an uploaded ``file``).
-Handler = Callable[..., Awaitable[Body]]
+Handler = Callable[..., Awaitable[Body | Reply]]
 # A route outside the specs (a presigned upload URL), answered as ASGI.
 RawHandler = Callable[[MockState, Scope, Receive, Send], Awaitable[None]]
 
@@ -55,3 +67,10 @@ class ProviderMock:
     null_read: str | None = None
     # The creation limit the provider documents (creations, seconds), if it documents one.
     documented_rate_limit: tuple[int, float] | None = None
+    # Whether its answers carry their code as the HTTP status, with no envelope (a refusal
+    # 401, a rejected request 422, a server error 500); else every answer is HTTP 200.
+    http_statuses: bool = False
+
+    def status(self, code: int) -> int:
+        """The HTTP status an answer of `code` is sent with."""
+        return code if self.http_statuses else 200

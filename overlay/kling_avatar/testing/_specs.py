@@ -51,8 +51,11 @@ class Route:
     path: str  # the public path, e.g. /file-upload/api/file-stream-upload
     mount: str  # the internal prefix of the connexion API that validates it
     inner_path: str  # the path connexion sees: mount + the spec's own path
-    key_header: bytes  # the lower-case request header that carries the key
-    bearer: bool  # the key comes as "Bearer <key>" (else as the header's whole value)
+    # The lower-case request header that carries the key; None: the operation takes none.
+    key_header: bytes | None
+    # The lower-case word before the key in that header ("bearer" for "Bearer <key>"), or b"":
+    # the key is the header's whole value.
+    scheme: bytes
 
 
 @attrs.frozen
@@ -112,7 +115,7 @@ def routes() -> dict[tuple[str, str], Route]:
         for path, item in part.spec["paths"].items():
             for method in _HTTP_METHODS:
                 if method in item:
-                    header, bearer = _key_scheme(part.spec, item[method])
+                    header, scheme = _key_scheme(part.spec, item[method])
                     route = Route(
                         provider=part.provider,
                         operation_id=item[method]["operationId"],
@@ -121,7 +124,7 @@ def routes() -> dict[tuple[str, str], Route]:
                         mount=part.mount,
                         inner_path=part.mount + path,
                         key_header=header,
-                        bearer=bearer,
+                        scheme=scheme,
                     )
                     table[(route.method, route.path)] = route
     return table
@@ -130,12 +133,15 @@ def routes() -> dict[tuple[str, str], Route]:
 @cache
 def _templated() -> tuple[tuple[str, re.Pattern[str], Route], ...]:
     # A `{name}` segment matches one segment; a `format: path` parameter (a model name that
-    # keeps its "/") is declared as such in the spec and may span several.
+    # keeps its "/") is declared as such in the spec and may span several. The paths with the
+    # most fixed text are tried first: `/requests/{id}/status` before `/requests/{id}`, whose
+    # parameter would otherwise take "<id>/status" too.
     found = []
     for (method, path), route in routes().items():
         if "{" in path:
             pattern = re.sub(r"\\\{[^/]+?\\\}", "[^?]+", re.escape(path))
             found.append((method, re.compile(pattern), route))
+    found.sort(key=lambda entry: -len(re.sub(r"\{[^/]+?\}", "", entry[2].path)))
     return tuple(found)
 
 
@@ -156,15 +162,21 @@ def templated_allow(path: str) -> bytes | None:
     return ", ".join(methods).encode() if methods else None
 
 
-def _key_scheme(spec: Spec, operation: dict[str, Any]) -> tuple[bytes, bool]:
-    """Where the operation's security scheme (from the spec) puts the key."""
-    requirements: list[dict[str, Any]] = operation.get("security") or spec["security"]
+def _key_scheme(spec: Spec, operation: dict[str, Any]) -> tuple[bytes | None, bytes]:
+    """Where the operation's security scheme (from the spec) puts the key: the header, and
+    the word before the key in it. An operation whose `security` is empty takes no key."""
+    requirements: list[dict[str, Any]] = operation.get("security", spec["security"]) or []
+    if not requirements:
+        return None, b""
     (name,) = requirements[0]  # each spec has one scheme, required on every operation
     scheme = spec["components"]["securitySchemes"][name]
     if scheme["type"] == "apiKey" and scheme["in"] == "header":
-        return scheme["name"].lower().encode("latin-1"), False
+        # `x-value-format: "Key <key_id>:<key_secret>"`: the key follows a word of its own.
+        word, _, rest = str(scheme.get("x-value-format", "")).partition(" ")
+        prefix = word.lower().encode("latin-1") if rest.startswith("<") else b""
+        return scheme["name"].lower().encode("latin-1"), prefix
     if scheme["type"] == "http" and scheme["scheme"].lower() == "bearer":
-        return b"authorization", True
+        return b"authorization", b"bearer"
     raise ValueError(f"the mock does not serve security scheme {name!r}")
 
 

@@ -60,6 +60,11 @@ class Lifecycle:
     callback: Callable[[MockState, Task], dict[str, Any]]
     # The headers that sign a callback with the webhook key; None: the provider signs none.
     signature: Callable[[str, Task], dict[str, str]] | None = None
+    # The headers that sign a callback's bytes with the provider's own key, always sent; None:
+    # the provider does not sign so.
+    sign_body: Callable[[Task, bytes], dict[str, str]] | None = None
+    # Where the creation request holds image_url and audio_url (None: at its top level).
+    inputs_key: str | None = "input"
 
 
 @attrs.define(eq=False)
@@ -341,11 +346,21 @@ class MockState:
         self.expire_later("task", task.id)
         if task.callback_url and self.loop is not None:
             body = task.lifecycle.callback(self, task)
-            self.spawn(deliver(self, task.callback_url, body, lambda: self._callback_headers(task)))
+            self.spawn(
+                deliver(
+                    self,
+                    task.callback_url,
+                    body,
+                    lambda payload: self._callback_headers(task, payload),
+                )
+            )
 
-    def _callback_headers(self, task: Task) -> dict[str, str]:
+    def _callback_headers(self, task: Task, payload: bytes) -> dict[str, str]:
         sign = task.lifecycle.signature
         signed = sign(self.webhook_key, task) if sign is not None and self.webhook_key else {}
+        own = task.lifecycle.sign_body
+        if own is not None:
+            signed = {**signed, **own(task, payload)}
         return {"Content-Type": "application/json", **signed}
 
     def record_callback(self, delivery: CallbackDelivery) -> None:

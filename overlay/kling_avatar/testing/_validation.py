@@ -38,6 +38,7 @@ from ._asgi import ROUTE_KEY, STATE_KEY, Receive, Scope, Send, content_type, dum
 from ._fastpath import FastOperation
 from ._fastpath import fast_operations as _fast_operations
 from ._lookup import provider_mock
+from ._provider_mock import Reply
 from ._ratelimit import RateLimited
 from ._specs import Route, spec_parts
 from ._state import MockState
@@ -71,8 +72,11 @@ async def run_handler(state: MockState, route: Route, kwargs: dict[str, Any], se
         # answered the way the providers answer their own server errors.
         logger.error("mock error in %s", route.operation_id, exc_info=exc)
         state.record_error(f"{route.operation_id}: {type(exc).__name__}: {exc}")
-        body = kind.envelope(500, "Server error")
-    await send_json(send, body)
+        body = Reply(kind.envelope(500, "Server error"), kind.status(500))
+    if isinstance(body, Reply):
+        await send_json(send, body.body, body.status, body.headers)
+    else:
+        await send_json(send, body)
 
 
 async def _dispatch(scope: Scope, receive: Receive, send: Send) -> None:
@@ -88,7 +92,7 @@ async def _dispatch(scope: Scope, receive: Receive, send: Send) -> None:
             except MultiPartException as exc:
                 kind = provider_mock(route.provider)
                 body = kind.rejection(route.operation_id, f"multipart body: {exc}")
-                await send_json(send, body)
+                await send_json(send, body, kind.status(422))
                 return
             kwargs["body"] = {k: v for k, v in form.items() if isinstance(v, str)}
             kwargs["file"] = form.get("file")
@@ -121,7 +125,7 @@ def _on_problem(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
     if 400 <= exc.status < 500:
         kind = provider_mock(route.provider)
         body = kind.rejection(route.operation_id, _problem_message(exc))
-        return ConnexionResponse(200, "application/json", body=dumps(body))
+        return ConnexionResponse(kind.status(422), "application/json", body=dumps(body))
     return _on_error(request, exc)
 
 
@@ -131,12 +135,12 @@ def _on_error(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
     if isinstance(exc, MultiPartException):
         # connexion's form validation parses the body with starlette, which raises this.
         body = kind.rejection(route.operation_id, f"multipart body: {exc}")
-        return ConnexionResponse(200, "application/json", body=dumps(body))
+        return ConnexionResponse(kind.status(422), "application/json", body=dumps(body))
     state: MockState = request.scope[STATE_KEY]
     logger.error("mock error in %s", route.operation_id, exc_info=exc)
     state.record_error(f"{route.operation_id}: {type(exc).__name__}: {exc}")
     body = kind.envelope(500, "Server error")
-    return ConnexionResponse(200, "application/json", body=dumps(body))
+    return ConnexionResponse(kind.status(500), "application/json", body=dumps(body))
 
 
 class _CachedJSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
