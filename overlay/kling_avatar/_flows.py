@@ -155,13 +155,7 @@ def call(
     timeout: float | None = None,
 ) -> Flow[T]:
     """`op`, sent and read, retried as the client's settings and `op.idempotent` allow."""
-    provider = session.provider
-    retrier = Retrier(
-        f"{provider} {op.name}",
-        session.max_retries if max_retries is None else max_retries,
-        session.retry_backoff,
-        op.idempotent,
-    )
+    retrier: Retrier | None = None  # made on the first failure: most calls never need one
     while True:
         kwargs = op.build()
         if timeout is not None:
@@ -169,19 +163,26 @@ def call(
         try:
             response = yield Send(session.channel, op.server, kwargs)
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
-            error = transport_error(provider, exc, session.adapter.reader.redact)
+            error = transport_error(session.provider, exc, session.adapter.reader.redact)
         except AvatarError as exc:  # an answer over the size cap
             error = exc
         else:
-            logger.debug("%s %s: HTTP %d", provider, op.name, response.status_code)
+            logger.debug("%s %s: HTTP %d", session.provider, op.name, response.status_code)
             try:
                 result = op.parse(response)
             except AvatarError as exc:
                 error = exc
             else:
-                if isinstance(result, Task) and not op.idempotent:
+                if not op.idempotent and isinstance(result, Task):
                     session.remember_created(result)
                 return result
+        if retrier is None:
+            retrier = Retrier(
+                f"{session.provider} {op.name}",
+                session.max_retries if max_retries is None else max_retries,
+                session.retry_backoff,
+                op.idempotent,
+            )
         yield Sleep(retrier.delay_after(error), clock=session.clock)
 
 
