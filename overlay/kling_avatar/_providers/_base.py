@@ -187,10 +187,27 @@ class Reader:
                     return cut(self.redact(value), 200)
         return None
 
+    def mapping(self, value: object, what: str) -> Json:
+        """A JSON object, or UnexpectedResponseError naming the field."""
+        if isinstance(value, Mapping):
+            return value
+        raise self.unexpected(f"{what} is not an object: {self.show(value)}")
+
+    def state(
+        self, data: Json, key: str, states: Mapping[str, TaskState]
+    ) -> tuple[str, TaskState | None]:
+        """The state `data[key]` names, and its folded form; None for a name `states` does not
+        know (a task in a state the spec does not list is reported as `unknown`, not refused).
+        `states` is keyed by the spec's states (the generated enum); a missing or non-string
+        state is refused, as the generated model refuses it."""
+        name = data.get(key)
+        if not isinstance(name, str):
+            raise self.unexpected(f"data.{key} is not a string: {self.show(name)}")
+        return name, states.get(name)
+
     def model(self, from_dict: Callable[[Json], T], data: object, what: str) -> T:
         """A generated model from `data`, whose parse errors become UnexpectedResponseError."""
-        if not isinstance(data, Mapping):
-            raise self.unexpected(f"{what} is not an object: {self.show(data)}")
+        data = self.mapping(data, what)
         try:
             return from_dict(data)
         except (KeyError, ValueError, TypeError, AttributeError) as exc:

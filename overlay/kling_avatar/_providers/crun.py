@@ -8,26 +8,27 @@ from typing import TYPE_CHECKING, cast
 import httpx
 from kling_avatar_generated.crun import AuthenticatedClient
 from kling_avatar_generated.crun.api.tasks import get_task_info
-from kling_avatar_generated.crun.models import TaskInfo, TaskParam, TaskResult
+from kling_avatar_generated.crun.models import TaskInfo, TaskParam, TaskResult, TaskStatus
 from kling_avatar_generated.crun.types import UNSET
 
 if TYPE_CHECKING:
     from kling_avatar_generated.crun.models import CreateTaskRequest
 
 from .._inputs import TaskInput
-from .._models import Task, TaskState
+from .._models import LazyModel, Task, TaskState
 from .._uploads import UploadFile
-from ._base import Adapter, Json, Operation, UploadSteps, absent, unknown_state_task
+from ._base import Adapter, Json, Operation, UploadSteps, unknown_state_task
 
 # Only reading a task is imported with the module; every other operation imports its generated
 # module and models when first built: a client that only polls does not create the attrs
 # classes of the rest (about 1 ms each).
 
-_CRUN_STATES = {
-    "pending": TaskState.PENDING,
-    "running": TaskState.RUNNING,
-    "success": TaskState.SUCCEEDED,
-    "failed": TaskState.FAILED,
+# Keyed by the spec's own states (the generated enum).
+_CRUN_STATES: Mapping[str, TaskState] = {
+    TaskStatus.PENDING: TaskState.PENDING,
+    TaskStatus.RUNNING: TaskState.RUNNING,
+    TaskStatus.SUCCESS: TaskState.SUCCEEDED,
+    TaskStatus.FAILED: TaskState.FAILED,
 }
 
 
@@ -105,36 +106,38 @@ class Crun(Adapter):
         return self.task(self.reader.envelope(response)[1])
 
     def task(self, data: object) -> Task:
-        """A task from a TaskInfo object (the `data` of getTaskInfo, or a callback)."""
+        """A task from a TaskInfo object (the `data` of getTaskInfo, or a callback).
+
+        Read from the JSON object itself, checked field by field (TaskInfo's required fields,
+        `task_id` and `status`, among them); the generated model is `raw`, made when asked for.
+        """
         reader = self.reader
-        status = data.get("status") if isinstance(data, Mapping) else None
-        if isinstance(data, Mapping) and isinstance(status, str) and status not in _CRUN_STATES:
+        data = reader.mapping(data, "data")
+        status, state = reader.state(data, "status", _CRUN_STATES)
+        if state is None:
             return unknown_state_task(reader, data, "task_id", "status")
-        info = reader.model(TaskInfo.from_dict, data, "data")
-        result = info.result
-        if not (absent(result) or isinstance(result, TaskResult)):
-            raise reader.unexpected(f"data.result is not an object: {reader.show(result)}")
-        state = _CRUN_STATES[info.status.value]
         error_code = error_message = None
         urls: list[str] = []
-        if isinstance(result, TaskResult):
+        if data.get("result") is not None:
+            # Present once finished: the generated model says what it may hold.
+            result = reader.model(TaskResult.from_dict, data["result"], "data.result")
             urls = reader.urls(result.media_urls, "data.result.media_urls")
             if state is TaskState.FAILED:
                 code = reader.optional_number(result.code, "data.result.code")
                 error_code = None if code is None else str(int(code))
                 error_message = reader.optional_text(result.message, "data.result.message")
         return Task(
-            id=reader.text(info.task_id, "data.task_id"),
+            id=reader.text(data.get("task_id"), "data.task_id"),
             provider="crun",
             state=state,
-            provider_state=info.status.value,
+            provider_state=status,
             video_urls=urls,
             error_code=error_code,
             error_message=error_message,
-            created_at=reader.time(info.create_at, "data.create_at", per_second=1),
-            completed_at=reader.time(info.complete_at, "data.complete_at", per_second=1),
-            credits_used=reader.optional_number(info.credits_, "data.credits"),
-            raw=info,
+            created_at=reader.time(data.get("create_at"), "data.create_at", per_second=1),
+            completed_at=reader.time(data.get("complete_at"), "data.complete_at", per_second=1),
+            credits_used=reader.optional_number(data.get("credits"), "data.credits"),
+            raw=LazyModel(TaskInfo.from_dict, data),
         )
 
     def callback_data(self, body: Json) -> object:
