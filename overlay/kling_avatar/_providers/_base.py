@@ -14,6 +14,7 @@ import json
 import math
 from collections.abc import Callable, Generator, Mapping
 from datetime import UTC, datetime
+from functools import partial
 from typing import (
     TYPE_CHECKING,
     Any,
@@ -238,11 +239,10 @@ class Reader:
         return None if absent(value) else self.number(value, what)
 
     def time(self, value: object, what: str, *, per_second: int) -> datetime | None:
-        number = self.optional_number(value, what)
-        if number is None:
+        if absent(value):
             return None
         try:
-            return datetime.fromtimestamp(number / per_second, UTC)
+            return datetime.fromtimestamp(self.number(value, what) / per_second, UTC)
         except (OverflowError, OSError, ValueError) as exc:
             raise self.unexpected(f"{what} is not a usable timestamp: {self.show(value)}") from exc
 
@@ -258,9 +258,11 @@ class Reader:
     def urls(self, value: object, what: str) -> list[str]:
         if absent(value):
             return []
-        if isinstance(value, list) and all(isinstance(u, str) for u in value):
-            return [self.url(u, f"{what}[{i}]") for i, u in enumerate(value)]
-        raise self.unexpected(f"{what} is not a list of strings: {self.show(value)}")
+        if not isinstance(value, list) or not all(isinstance(url, str) for url in value):
+            raise self.unexpected(f"{what} is not a list of strings: {self.show(value)}")
+        for index, url in enumerate(value):
+            self.url(url, f"{what}[{index}]")
+        return list(value)  # the Task's own: `raw` holds the answer's
 
     def request_id(self, response: httpx.Response) -> str | None:
         found = _request_id(response)
@@ -268,8 +270,9 @@ class Reader:
 
     def same_task(self, task: Task, task_id: str) -> Task:
         """`task`, when it is the one asked about; an answer about another is not used."""
-        # The task's id is blanked like every provider string: compare both blanked.
-        if task.id != self.redact(task_id):
+        # The task's id is blanked like every provider string: compare both blanked. Equal as
+        # asked, they are equal blanked too (a blanked text holds no secret to blank again).
+        if task.id != task_id and task.id != self.redact(task_id):
             raise self.unexpected(
                 f"asked about task {self.show(task_id, 80)}, the answer is about "
                 f"{self.show(task.id, 80)}"
@@ -332,6 +335,7 @@ class Adapter(abc.ABC):
     unknown_age_grace: ClassVar[float] = 0.0
     poll_schedule: ClassVar[PollSchedule] = DOCUMENTED_SCHEDULE
     auth_header: ClassVar[str]
+    task_lookup: ClassVar[str]  # the spec's name of the operation that reads a task
     auth_prefix: ClassVar[str]
     client_class: ClassVar[Callable[..., GeneratedClient]]
 
@@ -413,14 +417,26 @@ class Adapter(abc.ABC):
         provider that answers this before creating; None for one that cannot."""
         return None
 
-    @abc.abstractmethod
-    def get_task(self, task_id: str) -> Operation[Task]: ...
-
     def read_task(self, task_id: str) -> Operation[Task]:
-        """`get_task`, refusing an answer that describes another task than `task_id`."""
-        op = self.get_task(task_id)
-        parse = op.parse
-        return attrs.evolve(op, parse=lambda r: self.reader.same_task(parse(r), task_id))
+        """The task lookup (`task_lookup`); an answer that describes another task than
+        `task_id` is refused."""
+        return Operation(
+            self.task_lookup,
+            partial(self.task_request, task_id),
+            partial(self._task_answer, task_id),
+        )
+
+    def _task_answer(self, task_id: str, response: httpx.Response) -> Task:
+        return self.reader.same_task(self.task(self.task_data(response)), task_id)
+
+    @abc.abstractmethod
+    def task_request(self, task_id: str) -> dict[str, Any]:
+        """The task lookup's request (httpx.request kwargs: the generated builder's)."""
+
+    @abc.abstractmethod
+    def task_data(self, response: httpx.Response) -> object:
+        """The task object a lookup's answer carries; a failure raised as the provider means
+        it."""
 
     @abc.abstractmethod
     def get_credits(self) -> Operation[float]: ...

@@ -49,6 +49,7 @@ class Apikley(Adapter):
     key_env = "APIKLEY_API_KEY"
     base_url_env = "APIKLEY_BASE_URL"
     auth_header = "Authorization"
+    task_lookup = "getTaskDetails"
     auth_prefix = "Bearer"
     client_class = AuthenticatedClient
     default_base_url = "https://api.apikley.ru"
@@ -105,14 +106,10 @@ class Apikley(Adapter):
 
         return self.created_task(response, TaskCreated.from_dict, "taskId")
 
-    def get_task(self, task_id: str) -> Operation[Task]:
-        return Operation(
-            "getTaskDetails",
-            lambda: get_task_details.request_kwargs(task_id=task_id),
-            self._task_answer,
-        )
+    def task_request(self, task_id: str) -> dict[str, Any]:
+        return get_task_details.request_kwargs(task_id=task_id)
 
-    def _task_answer(self, response: httpx.Response) -> Task:
+    def task_data(self, response: httpx.Response) -> object:
         try:
             _, data = self.reader.envelope(response)
         except AvatarError as error:
@@ -125,7 +122,7 @@ class Apikley(Adapter):
                     request_id=error.request_id,
                 ) from None
             raise
-        return self.task(data)
+        return data
 
     def task(self, data: object) -> Task:
         """A task from a TaskRecord object (recordInfo's `data`, or a callback's).
