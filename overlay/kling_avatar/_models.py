@@ -27,18 +27,16 @@ class LazyModel:
     would otherwise build the generated model, a third of the overlay's cost of a `get_task`);
     they hand on only an object the parser takes, so `Task.raw` is still that model."""
 
-    __slots__ = ("_model", "_pending")
+    __slots__ = ("_data", "_model", "_parse")
 
     def __init__(self, parse: Callable[[Any], object], data: object) -> None:
-        self._pending: tuple[Callable[[Any], object], object] | None = (parse, data)
-        self._model: object = None
+        self._parse = parse
+        self._data = data
+        self._model: object = None  # a parser gives a model, never None
 
     def model(self) -> object:
-        pending = self._pending  # one read: two threads may both parse, to equal models
-        if pending is not None:
-            parse, data = pending
-            self._model = parse(data)
-            self._pending = None
+        if self._model is None:  # two threads may both parse: to equal models, one kept
+            self._model = self._parse(self._data)
         return self._model
 
 

@@ -24,7 +24,6 @@ from typing import (
     Protocol,
     TypeAlias,
     TypeVar,
-    cast,
 )
 
 import attrs
@@ -222,7 +221,7 @@ class Reader:
 
     def optional_text(self, value: object, what: str) -> str | None:
         """A string; None for null, absent or empty (Apikley's "no failure" is "")."""
-        return None if absent(value) or value == "" else self.text(value, what)
+        return None if value is None or value == "" else self.text(value, what)
 
     def number(self, value: object, what: str) -> float:
         """A finite number (JSON allows neither booleans nor NaN here)."""
@@ -236,10 +235,10 @@ class Reader:
         raise self.unexpected(f"{what} is not a number: {self.show(value)}")
 
     def optional_number(self, value: object, what: str) -> float | None:
-        return None if absent(value) else self.number(value, what)
+        return None if value is None else self.number(value, what)
 
     def time(self, value: object, what: str, *, per_second: int) -> datetime | None:
-        if absent(value):
+        if value is None:
             return None
         try:
             return datetime.fromtimestamp(self.number(value, what) / per_second, UTC)
@@ -249,14 +248,14 @@ class Reader:
     def url(self, value: object, what: str) -> str:
         """An http(s) URL that may leave the client (see `answer_url_problem`)."""
         problem = answer_url_problem(value, allow_loopback=self.allow_loopback)
-        if problem is None and self.redact.finds(cast(str, value)):
+        if problem is None and isinstance(value, str):  # a str whenever it has no problem
+            if not self.redact.finds(value):
+                return value
             problem = "carrying the API key"
-        if problem is not None:
-            raise self.unexpected(f"{what} is {problem}: {self.show(value)}")
-        return cast(str, value)
+        raise self.unexpected(f"{what} is {problem}: {self.show(value)}")
 
     def urls(self, value: object, what: str) -> list[str]:
-        if absent(value):
+        if value is None:
             return []
         if not isinstance(value, list) or not all(isinstance(url, str) for url in value):
             raise self.unexpected(f"{what} is not a list of strings: {self.show(value)}")
@@ -292,11 +291,6 @@ class Reader:
 def _request_id(response: httpx.Response) -> str | None:
     headers = response.headers
     return next((headers[h] for h in _REQUEST_ID_HEADERS if h in headers), None)
-
-
-def absent(value: object) -> bool:
-    # Each generated package has its own UNSET sentinel class.
-    return value is None or type(value).__name__ == "Unset"
 
 
 def unknown_state_task(reader: Reader, data: Json, id_key: str, state_key: str) -> Task:
