@@ -29,7 +29,7 @@ from ._exceptions import (
 )
 from ._inputs import TaskInput, check_task_id, check_task_input
 from ._models import Provider, Task
-from ._providers import Adapter, Operation
+from ._providers import Adapter, Request
 from ._redact import Redactor
 from ._retry import Backoff, Retrier
 from ._steps import Clock, Fetch, Flow, Notify, Send, Sleep, Wake
@@ -149,7 +149,7 @@ def checked(session: Session, check: Callable[P, T], *args: P.args, **kwargs: P.
 
 def call(
     session: Session,
-    op: Operation[T],
+    op: Request[T],
     *,
     max_retries: int | None = None,
     timeout: float | None = None,

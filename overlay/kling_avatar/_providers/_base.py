@@ -1,7 +1,8 @@
 """What the provider adapters (`_crun`, `_apikley`) share: operations, and reading answers.
 
 Nothing here does I/O. Each call is an `Operation`: how to build its request (for every spec'd
-operation, the generated builder `api.<tag>.<op>.request_kwargs`) and how to read its answer.
+operation, the generated builder `api.<tag>.<op>.request_kwargs`) and how to read its answer;
+the task lookup every poll makes is a `TaskLookup`, the same two methods.
 Answers are read from the raw response: the envelope is checked here before `data` reaches a
 generated model, because the generated parsers raise KeyError/ValueError/JSONDecodeError on
 anything off-spec.
@@ -14,7 +15,6 @@ import json
 import math
 from collections.abc import Callable, Generator, Mapping
 from datetime import UTC, datetime
-from functools import partial
 from typing import (
     TYPE_CHECKING,
     Any,
@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from kling_avatar_generated.crun.models import TaskCreated as CrunTaskCreated
 
 T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
 Server: TypeAlias = Literal["api", "upload", "external"]
 Json: TypeAlias = Mapping[str, object]
 
@@ -67,6 +68,44 @@ class Operation(Generic[T]):
     parse: Callable[[httpx.Response], T]
     idempotent: bool = True
     server: Server = "api"
+
+
+class Request(Protocol[T_co]):
+    """What `_flows.call` sends and reads: an `Operation`, or a `TaskLookup`."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def idempotent(self) -> bool: ...
+    @property
+    def server(self) -> Server: ...
+    def build(self) -> dict[str, Any]: ...
+    def parse(self, response: httpx.Response) -> T_co: ...
+
+
+class TaskLookup:
+    """The read of task `task_id` (the adapter's `task_lookup`); an answer that describes
+    another task is refused. An `Operation` of its own class, not one of closures: every poll
+    builds one."""
+
+    __slots__ = ("adapter", "task_id")
+    idempotent = True
+    server: Server = "api"
+
+    def __init__(self, adapter: Adapter, task_id: str) -> None:
+        self.adapter = adapter
+        self.task_id = task_id
+
+    @property
+    def name(self) -> str:
+        return self.adapter.task_lookup
+
+    def build(self) -> dict[str, Any]:
+        return self.adapter.task_request(self.task_id)
+
+    def parse(self, response: httpx.Response) -> Task:
+        adapter = self.adapter
+        return adapter.reader.same_task(adapter.task(adapter.task_data(response)), self.task_id)
 
 
 UploadSteps: TypeAlias = Generator[Operation[Any], Any, str]
@@ -411,17 +450,10 @@ class Adapter(abc.ABC):
         provider that answers this before creating; None for one that cannot."""
         return None
 
-    def read_task(self, task_id: str) -> Operation[Task]:
+    def read_task(self, task_id: str) -> TaskLookup:
         """The task lookup (`task_lookup`); an answer that describes another task than
         `task_id` is refused."""
-        return Operation(
-            self.task_lookup,
-            partial(self.task_request, task_id),
-            partial(self._task_answer, task_id),
-        )
-
-    def _task_answer(self, task_id: str, response: httpx.Response) -> Task:
-        return self.reader.same_task(self.task(self.task_data(response)), task_id)
+        return TaskLookup(self, task_id)
 
     @abc.abstractmethod
     def task_request(self, task_id: str) -> dict[str, Any]:
