@@ -11,6 +11,7 @@ anything off-spec.
 from __future__ import annotations
 
 import abc
+import functools
 import json
 import math
 from collections.abc import Callable, Generator, Mapping
@@ -55,6 +56,7 @@ Server: TypeAlias = Literal["api", "upload", "external"]
 Json: TypeAlias = Mapping[str, object]
 
 _REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-trace-id")
+_KNOWN_URLS = 256
 NOT_JSON = object()
 
 
@@ -147,6 +149,9 @@ class Reader:
         self.allow_loopback = allow_loopback
         self.redact = Redactor(secret)
         self.show = self.redact.show
+        # The URLs already found fit to hand on: a finished task's videos are read again by
+        # every later poll or lookup of it (at most `_KNOWN_URLS`, each at most 2 KB).
+        self._good_urls: dict[str, None] = {}
 
     def unexpected(self, message: str, **kwargs: Any) -> UnexpectedResponseError:
         return UnexpectedResponseError(self.redact(message), provider=self.provider, **kwargs)
@@ -280,15 +285,21 @@ class Reader:
         if value is None:
             return None
         try:
-            return datetime.fromtimestamp(self.number(value, what) / per_second, UTC)
+            return _utc(self.number(value, what) / per_second)
         except (OverflowError, OSError, ValueError) as exc:
             raise self.unexpected(f"{what} is not a usable timestamp: {self.show(value)}") from exc
 
     def url(self, value: object, what: str) -> str:
         """An http(s) URL that may leave the client (see `answer_url_problem`)."""
+        if isinstance(value, str) and value in self._good_urls:
+            return value
         problem = answer_url_problem(value, allow_loopback=self.allow_loopback)
         if problem is None and isinstance(value, str):  # a str whenever it has no problem
             if not self.redact.finds(value):
+                if len(value) <= 2048:
+                    if len(self._good_urls) >= _KNOWN_URLS:
+                        self._good_urls.clear()
+                    self._good_urls[value] = None
                 return value
             problem = "carrying the API key"
         raise self.unexpected(f"{what} is {problem}: {self.show(value)}")
@@ -325,6 +336,12 @@ class Reader:
             code=501,
             task=task,
         )
+
+
+@functools.lru_cache(maxsize=256)
+def _utc(seconds: float) -> datetime:
+    # A task's times come again in every answer about it: each is made once.
+    return datetime.fromtimestamp(seconds, UTC)
 
 
 def _request_id(response: httpx.Response) -> str | None:
