@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 
 import httpx
 
-from ._deadlines import check_deadline, deadline
+from ._deadlines import check_deadline, deadline, end_deadline, start_deadline
 from ._download import Download, DownloadPlan
 from ._limits import ACCEPT_ENCODING, BoundedBody, framed_within, too_large
 
@@ -142,23 +142,25 @@ class SyncChannel(_Channel[httpx.Client]):
 
     def send(self, server: Server, kwargs: dict[str, object]) -> httpx.Response:
         """One request, bounded: done within its timeout, at most `max_answer_bytes` read."""
-        self._free.get()  # `_slot`, written out: every request passes here
+        # `_slot` and `deadline`, written out: every request passes here.
+        self._free.get()
+        token = start_deadline(self._seconds(kwargs))
         try:
             client = self.client(server)
-            with deadline(self._seconds(kwargs)):
-                response = client.send(client.build_request(**kwargs), stream=True)  # type: ignore[arg-type]
-                try:
-                    body = self._answer_body(response)
-                    if body is None:
-                        response.read()
-                        return self._read(response)
-                    for chunk in response.iter_raw():
-                        body.feed(chunk)
-                        check_deadline()
-                    return body.response(response)
-                finally:
-                    response.close()
+            response = client.send(client.build_request(**kwargs), stream=True)  # type: ignore[arg-type]
+            try:
+                body = self._answer_body(response)
+                if body is None:
+                    response.read()
+                    return self._read(response)
+                for chunk in response.iter_raw():
+                    body.feed(chunk)
+                    check_deadline()
+                return body.response(response)
+            finally:
+                response.close()
         finally:
+            end_deadline(token)
             self._free.put(None)
 
     def fetch(self, plan: DownloadPlan) -> Path:
