@@ -9,7 +9,6 @@ twice and `submit`; `generate` is `create` then `wait`.
 
 from __future__ import annotations
 
-import logging
 import os
 import time
 from collections.abc import Callable
@@ -61,7 +60,6 @@ __all__ = [
 
 T = TypeVar("T")
 P = ParamSpec("P")
-logger = logging.getLogger("kling_avatar")
 
 OnUpdate: TypeAlias = Callable[[Task], object]
 # Ids of the tasks a client created, with when: a wait on one of them knows the task's age.
@@ -167,7 +165,6 @@ def call(
         except AvatarError as exc:  # an answer over the size cap
             error = exc
         else:
-            logger.debug("%s %s: HTTP %d", session.provider, op.name, response.status_code)
             try:
                 result = op.parse(response)
             except AvatarError as exc:
@@ -294,13 +291,16 @@ def create(
     return (yield from submit(session, task, image, audio))
 
 
+# The flows of one request are `call` itself (one generator less to resume; a refused task id
+# is raised when the flow is made).
+
+
 def get(session: Session, task_id: str) -> Flow[Task]:
-    op = session.adapter.read_task(checked(session, check_task_id, task_id))
-    return (yield from call(session, op))
+    return call(session, session.adapter.read_task(checked(session, check_task_id, task_id)))
 
 
 def credits(session: Session) -> Flow[float]:
-    return (yield from call(session, session.adapter.get_credits()))
+    return call(session, session.adapter.get_credits())
 
 
 def wait(
