@@ -164,7 +164,7 @@ class Reader:
         body = decode_json(response.content)
         if not 200 <= status < 300:
             raise self._error(response, status, body, f"HTTP {status}")
-        if not isinstance(body, Mapping):
+        if not isinstance(body, dict):  # what json.loads makes of an object
             snippet = self.show(response.content.decode("utf-8", "replace"))
             what = "not JSON" if body is NOT_JSON else "JSON but not an object"
             raise self.unexpected(
@@ -233,7 +233,7 @@ class Reader:
 
     def mapping(self, value: object, what: str) -> Json:
         """A JSON object, or UnexpectedResponseError naming the field."""
-        if isinstance(value, Mapping):
+        if isinstance(value, (dict, Mapping)):  # a dict is found before the ABC check
             return value
         raise self.unexpected(f"{what} is not an object: {self.show(value)}")
 
@@ -289,8 +289,9 @@ class Reader:
         except (OverflowError, OSError, ValueError) as exc:
             raise self.unexpected(f"{what} is not a usable timestamp: {self.show(value)}") from exc
 
-    def url(self, value: object, what: str) -> str:
-        """An http(s) URL that may leave the client (see `answer_url_problem`)."""
+    def url(self, value: object, what: str, index: int | None = None) -> str:
+        """An http(s) URL that may leave the client (see `answer_url_problem`); `what` names
+        it, or the list it is item `index` of."""
         if isinstance(value, str) and value in self._good_urls:
             return value
         problem = answer_url_problem(value, allow_loopback=self.allow_loopback)
@@ -302,7 +303,8 @@ class Reader:
                     self._good_urls[value] = None
                 return value
             problem = "carrying the API key"
-        raise self.unexpected(f"{what} is {problem}: {self.show(value)}")
+        where = what if index is None else f"{what}[{index}]"
+        raise self.unexpected(f"{where} is {problem}: {self.show(value)}")
 
     def urls(self, value: object, what: str) -> list[str]:
         if value is None:
@@ -310,7 +312,7 @@ class Reader:
         if not isinstance(value, list) or not all(isinstance(url, str) for url in value):
             raise self.unexpected(f"{what} is not a list of strings: {self.show(value)}")
         for index, url in enumerate(value):
-            self.url(url, f"{what}[{index}]")
+            self.url(url, what, index)
         return list(value)  # the Task's own: `raw` holds the answer's
 
     def request_id(self, response: httpx.Response) -> str | None:
