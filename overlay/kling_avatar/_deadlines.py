@@ -15,24 +15,33 @@ from collections.abc import Iterator
 
 import httpx
 
-__all__ = ["check_deadline", "clamped", "deadline"]
+__all__ = ["check_deadline", "clamped", "deadline", "end_deadline", "start_deadline"]
 
 _deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar(
     "kling_avatar_deadline", default=None
 )
 
 
+def start_deadline(seconds: float) -> contextvars.Token[float | None]:
+    """Every network operation of this thread's requests, until `end_deadline` with the token
+    this returns, ends by `seconds` from now (an outer, earlier deadline still wins). A pair of
+    calls, not only a context manager: every request passes here."""
+    end = time.monotonic() + max(0.0, seconds)
+    outer = _deadline.get()
+    return _deadline.set(end if outer is None or end < outer else outer)
+
+
+end_deadline = _deadline.reset  # (token): the deadline before `start_deadline` again
+
+
 @contextlib.contextmanager
 def deadline(seconds: float) -> Iterator[None]:
-    """Every network operation of this thread's requests inside ends by `seconds` from now
-    (an outer, earlier deadline still wins)."""
-    outer = _deadline.get()
-    end = time.monotonic() + max(0.0, seconds)
-    token = _deadline.set(end if outer is None else min(outer, end))
+    """`start_deadline(seconds)` for the block inside."""
+    token = start_deadline(seconds)
     try:
         yield
     finally:
-        _deadline.reset(token)
+        end_deadline(token)
 
 
 def clamped(timeout: float | None, exc: type[Exception]) -> float | None:

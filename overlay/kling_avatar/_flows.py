@@ -9,7 +9,6 @@ twice and `submit`; `generate` is `create` then `wait`.
 
 from __future__ import annotations
 
-import logging
 import os
 import time
 from collections.abc import Callable
@@ -29,7 +28,7 @@ from ._exceptions import (
 )
 from ._inputs import TaskInput, check_task_id, check_task_input
 from ._models import Provider, Task
-from ._providers import Adapter, Operation, Read, Steps
+from ._providers import Adapter, Read, Request, Steps
 from ._redact import Redactor
 from ._retry import Backoff, Retrier
 from ._steps import Clock, Fetch, Flow, Notify, Send, Sleep, Wake
@@ -64,7 +63,6 @@ __all__ = [
 
 T = TypeVar("T")
 P = ParamSpec("P")
-logger = logging.getLogger("kling_avatar")
 
 OnUpdate: TypeAlias = Callable[[Task], object]
 # Ids of the tasks a client created, with when: a wait on one of them knows the task's age.
@@ -152,19 +150,13 @@ def checked(session: Session, check: Callable[P, T], *args: P.args, **kwargs: P.
 
 def call(
     session: Session,
-    op: Operation[T],
+    op: Request[T],
     *,
     max_retries: int | None = None,
     timeout: float | None = None,
 ) -> Flow[T]:
     """`op`, sent and read, retried as the client's settings and `op.idempotent` allow."""
-    provider = session.provider
-    retrier = Retrier(
-        f"{provider} {op.name}",
-        session.max_retries if max_retries is None else max_retries,
-        session.retry_backoff,
-        op.idempotent,
-    )
+    retrier: Retrier | None = None  # made on the first failure: most calls never need one
     while True:
         kwargs = op.build()
         if timeout is not None:
@@ -172,19 +164,25 @@ def call(
         try:
             response = yield Send(session.channel, op.server, kwargs)
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
-            error = transport_error(provider, exc, session.adapter.reader.redact)
+            error = transport_error(session.provider, exc, session.adapter.reader.redact)
         except AvatarError as exc:  # an answer over the size cap
             error = exc
         else:
-            logger.debug("%s %s: HTTP %d", provider, op.name, response.status_code)
             try:
                 result = op.parse(response)
             except AvatarError as exc:
                 error = exc
             else:
-                if isinstance(result, Task) and not op.idempotent:
+                if not op.idempotent and isinstance(result, Task):
                     session.remember_created(result)
                 return result
+        if retrier is None:
+            retrier = Retrier(
+                f"{session.provider} {op.name}",
+                session.max_retries if max_retries is None else max_retries,
+                session.retry_backoff,
+                op.idempotent,
+            )
         yield Sleep(retrier.delay_after(error), clock=session.clock)
 
 
@@ -216,10 +214,11 @@ def read(
     max_retries: int | None = None,
     timeout: float | None = None,
 ) -> Flow[T]:
-    """A read: one operation, or the steps of one, made anew here."""
-    if isinstance(op, Operation):
-        return (yield from call(session, op, max_retries=max_retries, timeout=timeout))
-    return (yield from steps(session, op(), max_retries=max_retries, timeout=timeout))
+    """A read: one request, or the steps of one, made anew here (not a generator of its own:
+    a poll resumes one generator less)."""
+    if callable(op):
+        return steps(session, op(), max_retries=max_retries, timeout=timeout)
+    return call(session, op, max_retries=max_retries, timeout=timeout)
 
 
 # --- files ------------------------------------------------------------------------------------
@@ -326,9 +325,12 @@ def create(
     return (yield from submit(session, task, image, audio))
 
 
+# The flows of one request are `call` itself (one generator less to resume; a refused task id
+# is raised when the flow is made).
+
+
 def get(session: Session, task_id: str) -> Flow[Task]:
-    op = session.adapter.read_task(checked(session, check_task_id, task_id))
-    return (yield from read(session, op))
+    return read(session, session.adapter.read_task(checked(session, check_task_id, task_id)))
 
 
 def cancel(session: Session, task_id: str) -> Flow[bool]:
@@ -338,7 +340,7 @@ def cancel(session: Session, task_id: str) -> Flow[bool]:
 
 
 def credits(session: Session) -> Flow[float]:
-    return (yield from call(session, session.adapter.get_credits()))
+    return call(session, session.adapter.get_credits())
 
 
 def wait(

@@ -63,15 +63,22 @@ def framed_within(headers: httpx.Headers, limit: int) -> bool:
     of at most `limit`: HTTP/1.1's framing (h11, under httpx's transport; the clients speak
     no HTTP/2) then stops its read at that length, so httpx may read it whole without a
     bounded reader. A caller's own `transport=` is trusted to frame the same way."""
-    encoding = headers.get("content-encoding", "").strip().lower()
+    encoding = header(headers, "content-encoding").strip().lower()
     stated = stated_length(headers)
     return encoding in ("", "identity") and stated is not None and stated <= limit
+
+
+def header(headers: httpx.Headers, name: str) -> str:
+    """`headers.get(name, "")`, the values of a repeated header joined as httpx joins them,
+    without the KeyError that `get` raises and catches for an absent one (every answer lacks
+    a Content-Encoding)."""
+    return ", ".join(headers.get_list(name))
 
 
 def stated_length(headers: httpx.Headers) -> int | None:
     """The one Content-Length an answer states, or None (absent, repeated, not ASCII digits:
     `"²".isdigit()` is true, yet `int("²")` fails)."""
-    stated = headers.get("content-length", "").strip()
+    stated = header(headers, "content-length").strip()
     return int(stated) if stated.isascii() and stated.isdigit() else None
 
 

@@ -3,21 +3,41 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from datetime import datetime
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 import attrs
 
 from ._redact import redact_url
 from ._registry import Provider
 
-__all__ = ["Provider", "RawTask", "Task", "TaskState"]
+__all__ = ["LazyModel", "Provider", "RawTask", "Task", "TaskState"]
 
 
 RawTask: TypeAlias = object
 """What a `Task` was read from: the provider's generated model (its task object, or its creation
 answer right after creation), or the decoded JSON object when the provider reported a state the
 generated models do not know. Typed `object`: each provider's models are its own."""
+
+
+class LazyModel:
+    """A provider's task object and the generated parser that makes it its model, called on
+    first use. The adapters read a task's fields from the checked JSON object itself (each poll
+    would otherwise build the generated model, a third of the overlay's cost of a `get_task`);
+    they hand on only an object the parser takes, so `Task.raw` is still that model."""
+
+    __slots__ = ("_data", "_model", "_parse")
+
+    def __init__(self, parse: Callable[[Any], object], data: object) -> None:
+        self._parse = parse
+        self._data = data
+        self._model: object = None  # a parser gives a model, never None
+
+    def model(self) -> object:
+        if self._model is None:  # two threads may both parse: to equal models, one kept
+            self._model = self._parse(self._data)
+        return self._model
 
 
 class TaskState(enum.StrEnum):
@@ -62,7 +82,13 @@ class Task:
     created_at: datetime | None = None
     completed_at: datetime | None = None
     credits_used: float | None = None
-    raw: RawTask | None = attrs.field(default=None, repr=False, eq=False)
+    _raw: RawTask | LazyModel | None = attrs.field(default=None, repr=False, eq=False)
+
+    @property
+    def raw(self) -> RawTask | None:
+        """What the task was read from (see `RawTask`), not blanked."""
+        raw = self._raw
+        return raw.model() if isinstance(raw, LazyModel) else raw
 
     @property
     def video_url(self) -> str | None:

@@ -10,14 +10,15 @@ nothing else sends.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
+import contextlib
+import queue
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 import httpx
 
-from ._deadlines import check_deadline, deadline
+from ._deadlines import check_deadline, deadline, end_deadline, start_deadline
 from ._download import Download, DownloadPlan
 from ._limits import ACCEPT_ENCODING, BoundedBody, framed_within, too_large
 
@@ -107,8 +108,12 @@ class SyncChannel(_Channel[httpx.Client]):
             max_answer_bytes=max_answer_bytes,
             max_connections=max_connections,
         )
-        # At most `max_connections` requests in flight, across threads.
-        self.slots = threading.BoundedSemaphore(max_connections)
+        # At most `max_connections` requests in flight, across threads: each takes a token
+        # and puts it back, the rest wait for one. A queue of tokens, not a semaphore:
+        # `threading.Semaphore` runs a Condition in Python, a SimpleQueue's get and put are C.
+        self._free: queue.SimpleQueue[None] = queue.SimpleQueue()
+        for _ in range(max_connections):
+            self._free.put(None)
 
     def _prepared(self, client: httpx.Client) -> httpx.Client:
         """Puts the deadline backend under `client`'s own transports, also under a wrapper
@@ -127,30 +132,43 @@ class SyncChannel(_Channel[httpx.Client]):
                 wrap_pool(transport)
         return client
 
+    @contextlib.contextmanager
+    def _slot(self) -> Iterator[None]:
+        self._free.get()
+        try:
+            yield
+        finally:
+            self._free.put(None)
+
     def send(self, server: Server, kwargs: dict[str, object]) -> httpx.Response:
         """One request, bounded: done within its timeout, at most `max_answer_bytes` read."""
-        with self.slots:
+        # `_slot` and `deadline`, written out: every request passes here.
+        self._free.get()
+        token = start_deadline(self._seconds(kwargs))
+        try:
             client = self.client(server)
-            with deadline(self._seconds(kwargs)):
-                response = client.send(client.build_request(**kwargs), stream=True)  # type: ignore[arg-type]
-                try:
-                    body = self._answer_body(response)
-                    if body is None:
-                        response.read()
-                        return self._read(response)
-                    for chunk in response.iter_raw():
-                        body.feed(chunk)
-                        check_deadline()
-                    return body.response(response)
-                finally:
-                    response.close()
+            response = client.send(client.build_request(**kwargs), stream=True)  # type: ignore[arg-type]
+            try:
+                body = self._answer_body(response)
+                if body is None:
+                    response.read()
+                    return self._read(response)
+                for chunk in response.iter_raw():
+                    body.feed(chunk)
+                    check_deadline()
+                return body.response(response)
+            finally:
+                response.close()
+        finally:
+            end_deadline(token)
+            self._free.put(None)
 
     def fetch(self, plan: DownloadPlan) -> Path:
         """Streams the video `plan` names into its file (`_download.Download`); the path."""
         job = Download(plan, self.provider)
         client = self.client("external")
         try:
-            with self.slots, deadline(plan.timeout):
+            with self._slot(), deadline(plan.timeout):
                 while True:
                     with client.stream(**job.request()) as response:
                         if not job.head(response):

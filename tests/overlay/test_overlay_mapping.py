@@ -18,8 +18,11 @@ from kling_avatar import (
     TaskState,
     UnexpectedResponseError,
 )
+from kling_avatar._providers.crun import RESULT_OBJECTS
 from kling_avatar_generated.apikley.models import TaskRecord
 from kling_avatar_generated.crun.models import TaskInfo
+
+from specs import load_spec
 
 from .fake import always, answer, envelope, fake_client, task_data
 from .helpers import CODES, HTTP_STATUSES
@@ -237,6 +240,19 @@ def test_mistyped_fields_are_unexpected_not_crashes() -> None:
     ):
         with pytest.raises(UnexpectedResponseError):
             get("apikley", answer(envelope(data)))
+
+
+def test_crun_result_objects_are_checked_as_the_spec_types_them() -> None:
+    # A finished task's result is read without the generated model, which reads no result whose
+    # object-typed fields are something else: those fields are the ones checked.
+    fields = load_spec("crun")["components"]["schemas"]["TaskResult"]["properties"]
+    assert set(RESULT_OBJECTS) == {
+        name for name, field in fields.items() if field["type"] == "object"
+    }
+    for name in RESULT_OBJECTS:
+        data = task_data("crun", "success", result={"media_urls": [], name: None})
+        with pytest.raises(UnexpectedResponseError, match=f"data.result.{name} is not an object"):
+            get("crun", answer(envelope(data)))
 
 
 def test_apikley_record_info_null_is_not_found() -> None:

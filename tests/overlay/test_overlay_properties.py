@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TypeVar, cast
 
 import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from kling_avatar import AvatarClient, AvatarError, Task, parse_callback
+from kling_avatar import AvatarClient, AvatarError, Task, UnexpectedResponseError, parse_callback
+from kling_avatar._providers import adapter_class
+from kling_avatar_generated.apikley.models import TaskRecord
+from kling_avatar_generated.apikley.models import TaskState as ApikleyState
+from kling_avatar_generated.crun.models import TaskInfo, TaskResult, TaskStatus
+from kling_avatar_generated.crun.types import Unset
 
 from .fake import always, fake_client
 
@@ -50,7 +55,14 @@ def data_for(provider: str, operation: str) -> st.SearchStrategy[object]:
             {id_key: st.text(max_size=8) | field, state_key: states | field},
             optional={
                 "result": st.fixed_dictionaries(
-                    {}, optional={"code": field, "message": field, "media_urls": st.lists(url)}
+                    {},
+                    optional={
+                        "code": field,
+                        "message": field,
+                        "media_urls": st.lists(url),
+                        "media_info": field,
+                        "usage": field,
+                    },
                 )
                 | field,
                 "resultJson": st.builds(json.dumps, st.fixed_dictionaries({"resultUrls": field}))
@@ -132,3 +144,85 @@ def test_any_callback_gives_a_task_or_an_avatar_error(provider: str, data: st.Da
     for payload in (body, body.decode("utf-8", "replace"), mapping):
         result = outcome(lambda: parse_callback(provider, payload))  # noqa: B023 - called at once
         assert isinstance(result, Task | AvatarError)
+
+
+VALID_TASKS: dict[str, dict[str, object]] = {
+    "crun": {
+        "task_id": "t-1",
+        "status": "failed",
+        "create_at": 1768900378,
+        "complete_at": 1768900478,
+        "credits": 2,
+        "param": {"callback_url": "https://x.example/cb"},
+        "result": {
+            "code": 501,
+            "message": "no",
+            "media_urls": ["https://cdn.example/t.mp4"],
+            "media_info": {},
+            "usage": {},
+        },
+    },
+    "apikley": {
+        "taskId": "t-1",
+        "state": "fail",
+        "param": "{}",
+        "resultJson": '{"resultUrls": ["https://cdn.example/t.mp4"]}',
+        "failCode": "500",
+        "failMsg": "no",
+        "createTime": 1698765400000,
+        "completeTime": 1698765432000,
+    },
+}
+
+
+@st.composite
+def spoiled_tasks(draw: st.DrawFn, provider: str) -> dict[str, object]:
+    """A task object the spec takes, with a few of its fields (its result's too) removed or
+    replaced by any JSON or any state's name."""
+    value: dict[str, object] = json.loads(json.dumps(VALID_TASKS[provider]))
+    result = value.get("result", {})
+    paths = [(key,) for key in value] + [("result", key) for key in cast(dict[str, object], result)]
+    names = st.sampled_from([*TaskStatus, *ApikleyState, "weird"])
+    for path in draw(st.lists(st.sampled_from(paths), min_size=1, max_size=3, unique=True)):
+        target = value if len(path) == 1 else value.get(path[0])
+        if isinstance(target, dict):
+            if draw(st.booleans()):
+                target.pop(path[-1], None)
+            else:
+                target[path[-1]] = draw(json_values | names)
+    return value
+
+
+def generated_model(provider: str, value: dict[str, object]) -> TaskInfo | TaskRecord | None:
+    """The provider's generated model of a task object, or None where it refuses it (for crun
+    also a `result` it cannot read as a TaskResult: it keeps the object as it came)."""
+    try:
+        if provider == "apikley":
+            return TaskRecord.from_dict(value)
+        model = TaskInfo.from_dict(value)
+    except (KeyError, ValueError, TypeError, AttributeError):
+        return None
+    readable = model.result is None or isinstance(model.result, TaskResult | Unset)
+    return model if readable else None
+
+
+@settings(max_examples=300, deadline=None)
+@given(provider=st.sampled_from(["crun", "apikley"]), data=st.data())
+def test_a_task_object_is_refused_where_its_generated_model_refuses_it(
+    provider: str, data: st.DataObject
+) -> None:
+    # Each poll reads the task from its JSON object, not through the generated model; the model
+    # stays the spec's word: what it refuses is refused, and a task read has it as `raw`.
+    answers = data_for(provider, "get_task").filter(lambda v: isinstance(v, dict))
+    value = cast(dict[str, object], data.draw(spoiled_tasks(provider) | answers))
+    key, states = (
+        ("status", set(TaskStatus)) if provider == "crun" else ("state", set(ApikleyState))
+    )
+    if isinstance(value.get(key), str) and value[key] not in states:
+        return  # a state the spec does not list: reported as unknown, the object as `raw`
+    result = outcome(lambda: adapter_class(provider)("k").task(value))
+    model = generated_model(provider, value)
+    if model is None:
+        assert isinstance(result, UnexpectedResponseError)
+    if isinstance(result, Task):
+        assert result.raw == model and result.raw is result.raw

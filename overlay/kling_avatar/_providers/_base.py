@@ -2,9 +2,10 @@
 
 Nothing here does I/O. Each call is an `Operation`: how to build its request (for every spec'd
 operation, the generated builder `api.<tag>.<op>.request_kwargs`) and how to read its answer;
-a call that takes several requests (an upload, a read that follows a status with a result) is
-`Steps`, a generator of them. Answers are read from the raw response: the envelope is checked
-here before `data` reaches a generated model, because the generated parsers raise
+the task lookup every poll makes is a `TaskLookup`, the same two methods; a call that takes
+several requests (an upload, a read that follows a status with a result) is `Steps`, a
+generator of them. Answers are read from the raw response: the envelope is checked here before
+`data` reaches a generated model, because the generated parsers raise
 KeyError/ValueError/JSONDecodeError on anything off-spec; a provider without an envelope reads
 its answers in its own module.
 """
@@ -12,6 +13,7 @@ its answers in its own module.
 from __future__ import annotations
 
 import abc
+import functools
 import json
 import math
 from collections.abc import Callable, Generator, Mapping
@@ -25,7 +27,6 @@ from typing import (
     Protocol,
     TypeAlias,
     TypeVar,
-    cast,
 )
 
 import attrs
@@ -54,10 +55,12 @@ if TYPE_CHECKING:
     from kling_avatar_generated.crun.models import TaskCreated as CrunTaskCreated
 
 T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
 Server: TypeAlias = Literal["api", "upload", "external"]
 Json: TypeAlias = Mapping[str, object]
 
 _REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-trace-id")
+_KNOWN_URLS = 256
 NOT_JSON = object()
 
 
@@ -73,12 +76,50 @@ class Operation(Generic[T]):
     server: Server = "api"
 
 
+class Request(Protocol[T_co]):
+    """What `_flows.call` sends and reads: an `Operation`, or a `TaskLookup`."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def idempotent(self) -> bool: ...
+    @property
+    def server(self) -> Server: ...
+    def build(self) -> dict[str, Any]: ...
+    def parse(self, response: httpx.Response) -> T_co: ...
+
+
+class TaskLookup:
+    """The read of task `task_id` (the adapter's `task_lookup`); an answer that describes
+    another task is refused. An `Operation` of its own class, not one of closures: every poll
+    builds one."""
+
+    __slots__ = ("adapter", "task_id")
+    idempotent = True
+    server: Server = "api"
+
+    def __init__(self, adapter: Adapter, task_id: str) -> None:
+        self.adapter = adapter
+        self.task_id = task_id
+
+    @property
+    def name(self) -> str:
+        return self.adapter.task_lookup
+
+    def build(self) -> dict[str, Any]:
+        return self.adapter.task_request(self.task_id)
+
+    def parse(self, response: httpx.Response) -> Task:
+        adapter = self.adapter
+        return adapter.reader.same_task(adapter.task(adapter.task_data(response)), self.task_id)
+
+
 # A call of several requests: each operation yielded is sent (and retried) like one of its own,
 # its result sent back in; the generator returns the call's result.
 Steps: TypeAlias = Generator[Operation[Any], Any, T]
 UploadSteps: TypeAlias = Steps[str]
 # A read: one request, or the steps of one made anew for each attempt (a wait reads many times).
-Read: TypeAlias = Operation[T] | Callable[[], Steps[T]]
+Read: TypeAlias = "Request[T] | Callable[[], Steps[T]]"
 
 
 # --- reading answers ------------------------------------------------------------------------
@@ -117,6 +158,9 @@ class Reader:
         self.allow_loopback = allow_loopback
         self.redact = Redactor(secret)
         self.show = self.redact.show
+        # The URLs already found fit to hand on: a finished task's videos are read again by
+        # every later poll or lookup of it (at most `_KNOWN_URLS`, each at most 2 KB).
+        self._good_urls: dict[str, None] = {}
 
     def unexpected(self, message: str, **kwargs: Any) -> UnexpectedResponseError:
         return UnexpectedResponseError(self.redact(message), provider=self.provider, **kwargs)
@@ -129,7 +173,7 @@ class Reader:
         body = decode_json(response.content)
         if not 200 <= status < 300:
             raise self._error(response, status, body, f"HTTP {status}")
-        if not isinstance(body, Mapping):
+        if not isinstance(body, dict):  # what json.loads makes of an object
             snippet = self.show(response.content.decode("utf-8", "replace"))
             what = "not JSON" if body is NOT_JSON else "JSON but not an object"
             raise self.unexpected(
@@ -196,10 +240,27 @@ class Reader:
                     return cut(self.redact(value), 200)
         return None
 
+    def mapping(self, value: object, what: str) -> Json:
+        """A JSON object, or UnexpectedResponseError naming the field."""
+        if isinstance(value, (dict, Mapping)):  # a dict is found before the ABC check
+            return value
+        raise self.unexpected(f"{what} is not an object: {self.show(value)}")
+
+    def state(
+        self, data: Json, key: str, states: Mapping[str, TaskState]
+    ) -> tuple[str, TaskState | None]:
+        """The state `data[key]` names, and its folded form; None for a name `states` does not
+        know (a task in a state the spec does not list is reported as `unknown`, not refused).
+        `states` is keyed by the spec's states (the generated enum); a missing or non-string
+        state is refused, as the generated model refuses it."""
+        name = data.get(key)
+        if not isinstance(name, str):
+            raise self.unexpected(f"data.{key} is not a string: {self.show(name)}")
+        return name, states.get(name)
+
     def model(self, from_dict: Callable[[Json], T], data: object, what: str) -> T:
         """A generated model from `data`, whose parse errors become UnexpectedResponseError."""
-        if not isinstance(data, Mapping):
-            raise self.unexpected(f"{what} is not an object: {self.show(data)}")
+        data = self.mapping(data, what)
         try:
             return from_dict(data)
         except (KeyError, ValueError, TypeError, AttributeError) as exc:
@@ -213,7 +274,7 @@ class Reader:
 
     def optional_text(self, value: object, what: str) -> str | None:
         """A string; None for null, absent or empty (Apikley's "no failure" is "")."""
-        return None if absent(value) or value == "" else self.text(value, what)
+        return None if value is None or value == "" else self.text(value, what)
 
     def number(self, value: object, what: str) -> float:
         """A finite number (JSON allows neither booleans nor NaN here)."""
@@ -227,32 +288,41 @@ class Reader:
         raise self.unexpected(f"{what} is not a number: {self.show(value)}")
 
     def optional_number(self, value: object, what: str) -> float | None:
-        return None if absent(value) else self.number(value, what)
+        return None if value is None else self.number(value, what)
 
     def time(self, value: object, what: str, *, per_second: int) -> datetime | None:
-        number = self.optional_number(value, what)
-        if number is None:
+        if value is None:
             return None
         try:
-            return datetime.fromtimestamp(number / per_second, UTC)
+            return _utc(self.number(value, what) / per_second)
         except (OverflowError, OSError, ValueError) as exc:
             raise self.unexpected(f"{what} is not a usable timestamp: {self.show(value)}") from exc
 
-    def url(self, value: object, what: str) -> str:
-        """An http(s) URL that may leave the client (see `answer_url_problem`)."""
+    def url(self, value: object, what: str, index: int | None = None) -> str:
+        """An http(s) URL that may leave the client (see `answer_url_problem`); `what` names
+        it, or the list it is item `index` of."""
+        if isinstance(value, str) and value in self._good_urls:
+            return value
         problem = answer_url_problem(value, allow_loopback=self.allow_loopback)
-        if problem is None and self.redact.finds(cast(str, value)):
+        if problem is None and isinstance(value, str):  # a str whenever it has no problem
+            if not self.redact.finds(value):
+                if len(value) <= 2048:
+                    if len(self._good_urls) >= _KNOWN_URLS:
+                        self._good_urls.clear()
+                    self._good_urls[value] = None
+                return value
             problem = "carrying the API key"
-        if problem is not None:
-            raise self.unexpected(f"{what} is {problem}: {self.show(value)}")
-        return cast(str, value)
+        where = what if index is None else f"{what}[{index}]"
+        raise self.unexpected(f"{where} is {problem}: {self.show(value)}")
 
     def urls(self, value: object, what: str) -> list[str]:
-        if absent(value):
+        if value is None:
             return []
-        if isinstance(value, list) and all(isinstance(u, str) for u in value):
-            return [self.url(u, f"{what}[{i}]") for i, u in enumerate(value)]
-        raise self.unexpected(f"{what} is not a list of strings: {self.show(value)}")
+        if not isinstance(value, list) or not all(isinstance(url, str) for url in value):
+            raise self.unexpected(f"{what} is not a list of strings: {self.show(value)}")
+        for index, url in enumerate(value):
+            self.url(url, what, index)
+        return list(value)  # the Task's own: `raw` holds the answer's
 
     def request_id(self, response: httpx.Response) -> str | None:
         found = _request_id(response)
@@ -260,8 +330,9 @@ class Reader:
 
     def same_task(self, task: Task, task_id: str) -> Task:
         """`task`, when it is the one asked about; an answer about another is not used."""
-        # The task's id is blanked like every provider string: compare both blanked.
-        if task.id != self.redact(task_id):
+        # The task's id is blanked like every provider string: compare both blanked. Equal as
+        # asked, they are equal blanked too (a blanked text holds no secret to blank again).
+        if task.id != task_id and task.id != self.redact(task_id):
             raise self.unexpected(
                 f"asked about task {self.show(task_id, 80)}, the answer is about "
                 f"{self.show(task.id, 80)}"
@@ -278,14 +349,15 @@ class Reader:
         )
 
 
+@functools.lru_cache(maxsize=256)
+def _utc(seconds: float) -> datetime:
+    # A task's times come again in every answer about it: each is made once.
+    return datetime.fromtimestamp(seconds, UTC)
+
+
 def _request_id(response: httpx.Response) -> str | None:
     headers = response.headers
     return next((headers[h] for h in _REQUEST_ID_HEADERS if h in headers), None)
-
-
-def absent(value: object) -> bool:
-    # Each generated package has its own UNSET sentinel class.
-    return value is None or type(value).__name__ == "Unset"
 
 
 def unknown_state_task(reader: Reader, data: Json, id_key: str, state_key: str) -> Task:
@@ -324,6 +396,7 @@ class Adapter(abc.ABC):
     unknown_age_grace: ClassVar[float] = 0.0
     poll_schedule: ClassVar[PollSchedule] = DOCUMENTED_SCHEDULE
     auth_header: ClassVar[str]
+    task_lookup: ClassVar[str]  # the spec's name of the operation that reads a task
     auth_prefix: ClassVar[str]
     client_class: ClassVar[Callable[..., GeneratedClient]]
 
@@ -420,20 +493,20 @@ class Adapter(abc.ABC):
         second of video, with the audio's length when it is known); None otherwise."""
         return None
 
-    @abc.abstractmethod
-    def get_task(self, task_id: str) -> Read[Task]: ...
-
     def read_task(self, task_id: str) -> Read[Task]:
-        """`get_task`, refusing an answer that describes another task than `task_id`."""
-        read = self.get_task(task_id)
-        if isinstance(read, Operation):
-            parse = read.parse
-            return attrs.evolve(read, parse=lambda r: self.reader.same_task(parse(r), task_id))
+        """The task lookup (`task_lookup`: `task_request`, then `task_data` of the answer); an
+        answer that describes another task than `task_id` is refused. A provider whose read
+        takes several requests returns its `Steps` instead (and checks the same)."""
+        return TaskLookup(self, task_id)
 
-        def checked() -> Steps[Task]:
-            return self.reader.same_task((yield from read()), task_id)
+    def task_request(self, task_id: str) -> dict[str, Any]:
+        """The task lookup's request (httpx.request kwargs: the generated builder's)."""
+        raise NotImplementedError
 
-        return checked
+    def task_data(self, response: httpx.Response) -> object:
+        """The task object a lookup's answer carries; a failure raised as the provider means
+        it."""
+        raise NotImplementedError
 
     def cancel_task(self, task_id: str) -> Operation[bool]:
         """Asks the provider to cancel the task: True when it took the request (the task may

@@ -11,11 +11,12 @@ import httpx
 from kling_avatar_generated.apikley import AuthenticatedClient
 from kling_avatar_generated.apikley.api.default import get_task_details
 from kling_avatar_generated.apikley.models import TaskRecord
+from kling_avatar_generated.apikley.models import TaskState as Spec
 from kling_avatar_generated.apikley.types import UNSET, File
 
 from .._exceptions import AvatarError, NotFoundError
 from .._inputs import TaskInput
-from .._models import Task, TaskState
+from .._models import LazyModel, Task, TaskState
 from .._ratelimit import RateLimit
 from .._signatures import CallbackSigning
 from .._uploads import UploadFile
@@ -33,12 +34,13 @@ from ._base import (
 # classes of the rest (about 1 ms each).
 
 _UPLOAD_FOLDER = "kling-avatar"
-_APIKLEY_STATES = {
-    "waiting": TaskState.PENDING,
-    "queuing": TaskState.PENDING,
-    "generating": TaskState.RUNNING,
-    "success": TaskState.SUCCEEDED,
-    "fail": TaskState.FAILED,
+# Keyed by the spec's own states (the generated enum).
+_APIKLEY_STATES: Mapping[str, TaskState] = {
+    Spec.WAITING: TaskState.PENDING,
+    Spec.QUEUING: TaskState.PENDING,
+    Spec.GENERATING: TaskState.RUNNING,
+    Spec.SUCCESS: TaskState.SUCCEEDED,
+    Spec.FAIL: TaskState.FAILED,
 }
 
 
@@ -48,6 +50,7 @@ class Apikley(Adapter):
     key_env = "APIKLEY_API_KEY"
     base_url_env = "APIKLEY_BASE_URL"
     auth_header = "Authorization"
+    task_lookup = "getTaskDetails"
     auth_prefix = "Bearer"
     client_class = AuthenticatedClient
     default_base_url = "https://api.apikley.ru"
@@ -108,14 +111,10 @@ class Apikley(Adapter):
 
         return self.created_task(response, TaskCreated.from_dict, "taskId")
 
-    def get_task(self, task_id: str) -> Operation[Task]:
-        return Operation(
-            "getTaskDetails",
-            lambda: get_task_details.request_kwargs(task_id=task_id),
-            self._task_answer,
-        )
+    def task_request(self, task_id: str) -> dict[str, Any]:
+        return get_task_details.request_kwargs(task_id=task_id)
 
-    def _task_answer(self, response: httpx.Response) -> Task:
+    def task_data(self, response: httpx.Response) -> object:
         try:
             _, data = self.reader.envelope(response)
         except AvatarError as error:
@@ -128,20 +127,23 @@ class Apikley(Adapter):
                     request_id=error.request_id,
                 ) from None
             raise
-        return self.task(data)
+        return data
 
     def task(self, data: object) -> Task:
-        """A task from a TaskRecord object (recordInfo's `data`, or a callback's)."""
+        """A task from a TaskRecord object (recordInfo's `data`, or a callback's).
+
+        Read from the JSON object itself, checked field by field (TaskRecord's required fields,
+        `taskId` and `state`, among them); the generated model is `raw`, made when asked for.
+        """
         reader = self.reader
-        state = data.get("state") if isinstance(data, Mapping) else None
-        if isinstance(data, Mapping) and isinstance(state, str) and state not in _APIKLEY_STATES:
+        data = reader.mapping(data, "data")
+        name, state = reader.state(data, "state", _APIKLEY_STATES)
+        if state is None:
             return unknown_state_task(reader, data, "taskId", "state")
-        record = reader.model(TaskRecord.from_dict, data, "data")
-        task_state = _APIKLEY_STATES[record.state.value]
         urls: list[str] = []
         # Parsed as sent: blanking it first would blank the presigned queries of the very video
         # URLs it holds. Each URL is then checked (one carrying the key refused) by `urls`.
-        raw = record.result_json
+        raw = data.get("resultJson")
         result_json = raw if isinstance(raw, str) and raw else None
         if result_json is not None:
             result = decode_json(result_json)
@@ -150,18 +152,23 @@ class Apikley(Adapter):
                     f"data.resultJson is not a JSON object: {reader.show(result_json)}"
                 )
             urls = reader.urls(result.get("resultUrls"), "data.resultJson.resultUrls")
-        failed = task_state is TaskState.FAILED
+        error_code = error_message = None
+        if state is TaskState.FAILED:
+            error_code = reader.optional_text(data.get("failCode"), "data.failCode")
+            error_message = reader.optional_text(data.get("failMsg"), "data.failMsg")
         return Task(
-            id=reader.text(record.task_id, "data.taskId"),
+            id=reader.text(data.get("taskId"), "data.taskId"),
             provider="apikley",
-            state=task_state,
-            provider_state=record.state.value,
+            state=state,
+            provider_state=name,
             video_urls=urls,
-            error_code=reader.optional_text(record.fail_code, "data.failCode") if failed else None,
-            error_message=reader.optional_text(record.fail_msg, "data.failMsg") if failed else None,
-            created_at=reader.time(record.create_time, "data.createTime", per_second=1000),
-            completed_at=reader.time(record.complete_time, "data.completeTime", per_second=1000),
-            raw=record,
+            error_code=error_code,
+            error_message=error_message,
+            created_at=reader.time(data.get("createTime"), "data.createTime", per_second=1000),
+            completed_at=reader.time(
+                data.get("completeTime"), "data.completeTime", per_second=1000
+            ),
+            raw=LazyModel(TaskRecord.from_dict, data),
         )
 
     def callback_data(self, body: Json) -> object:

@@ -3,31 +3,35 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import httpx
 from kling_avatar_generated.crun import AuthenticatedClient
 from kling_avatar_generated.crun.api.tasks import get_task_info
-from kling_avatar_generated.crun.models import TaskInfo, TaskParam, TaskResult
+from kling_avatar_generated.crun.models import TaskInfo, TaskParam, TaskStatus
 from kling_avatar_generated.crun.types import UNSET
 
 if TYPE_CHECKING:
     from kling_avatar_generated.crun.models import CreateTaskRequest
 
 from .._inputs import TaskInput
-from .._models import Task, TaskState
+from .._models import LazyModel, Task, TaskState
 from .._uploads import UploadFile
-from ._base import Adapter, Json, Operation, UploadSteps, absent, unknown_state_task
+from ._base import Adapter, Json, Operation, UploadSteps, unknown_state_task
 
 # Only reading a task is imported with the module; every other operation imports its generated
 # module and models when first built: a client that only polls does not create the attrs
 # classes of the rest (about 1 ms each).
 
-_CRUN_STATES = {
-    "pending": TaskState.PENDING,
-    "running": TaskState.RUNNING,
-    "success": TaskState.SUCCEEDED,
-    "failed": TaskState.FAILED,
+# TaskResult's fields that hold objects (specs/crun.yaml): the generated model reads no result
+# where one of them is something else, and neither does `Crun.task`.
+RESULT_OBJECTS = ("media_info", "usage")
+# Keyed by the spec's own states (the generated enum).
+_CRUN_STATES: Mapping[str, TaskState] = {
+    TaskStatus.PENDING: TaskState.PENDING,
+    TaskStatus.RUNNING: TaskState.RUNNING,
+    TaskStatus.SUCCESS: TaskState.SUCCEEDED,
+    TaskStatus.FAILED: TaskState.FAILED,
 }
 
 
@@ -37,6 +41,7 @@ class Crun(Adapter):
     key_env = "CRUN_API_KEY"
     base_url_env = "CRUN_BASE_URL"
     auth_header = "x-api-key"
+    task_lookup = "getTaskInfo"
     auth_prefix = ""
     client_class = AuthenticatedClient
     default_base_url = "https://api.crun.ai"
@@ -96,45 +101,50 @@ class Crun(Adapter):
 
         return self.created_task(response, TaskCreated.from_dict, "task_id")
 
-    def get_task(self, task_id: str) -> Operation[Task]:
-        return Operation(
-            "getTaskInfo", lambda: get_task_info.request_kwargs(task_id=task_id), self._task_answer
-        )
+    def task_request(self, task_id: str) -> dict[str, Any]:
+        return get_task_info.request_kwargs(task_id=task_id)
 
-    def _task_answer(self, response: httpx.Response) -> Task:
-        return self.task(self.reader.envelope(response)[1])
+    def task_data(self, response: httpx.Response) -> object:
+        return self.reader.envelope(response)[1]
 
     def task(self, data: object) -> Task:
-        """A task from a TaskInfo object (the `data` of getTaskInfo, or a callback)."""
+        """A task from a TaskInfo object (the `data` of getTaskInfo, or a callback).
+
+        Read from the JSON object itself, checked field by field (TaskInfo's required fields,
+        `task_id` and `status`, among them); the generated model is `raw`, made when asked for.
+        """
         reader = self.reader
-        status = data.get("status") if isinstance(data, Mapping) else None
-        if isinstance(data, Mapping) and isinstance(status, str) and status not in _CRUN_STATES:
+        data = reader.mapping(data, "data")
+        status, state = reader.state(data, "status", _CRUN_STATES)
+        if state is None:
             return unknown_state_task(reader, data, "task_id", "status")
-        info = reader.model(TaskInfo.from_dict, data, "data")
-        result = info.result
-        if not (absent(result) or isinstance(result, TaskResult)):
-            raise reader.unexpected(f"data.result is not an object: {reader.show(result)}")
-        state = _CRUN_STATES[info.status.value]
         error_code = error_message = None
         urls: list[str] = []
-        if isinstance(result, TaskResult):
-            urls = reader.urls(result.media_urls, "data.result.media_urls")
+        result = data.get("result")
+        if result is not None:  # present once finished
+            result = reader.mapping(result, "data.result")
+            for key in RESULT_OBJECTS:
+                if key in result and not isinstance(result[key], Mapping):
+                    raise reader.unexpected(
+                        f"data.result.{key} is not an object: {reader.show(result[key])}"
+                    )
+            urls = reader.urls(result.get("media_urls"), "data.result.media_urls")
             if state is TaskState.FAILED:
-                code = reader.optional_number(result.code, "data.result.code")
+                code = reader.optional_number(result.get("code"), "data.result.code")
                 error_code = None if code is None else str(int(code))
-                error_message = reader.optional_text(result.message, "data.result.message")
+                error_message = reader.optional_text(result.get("message"), "data.result.message")
         return Task(
-            id=reader.text(info.task_id, "data.task_id"),
+            id=reader.text(data.get("task_id"), "data.task_id"),
             provider="crun",
             state=state,
-            provider_state=info.status.value,
+            provider_state=status,
             video_urls=urls,
             error_code=error_code,
             error_message=error_message,
-            created_at=reader.time(info.create_at, "data.create_at", per_second=1),
-            completed_at=reader.time(info.complete_at, "data.complete_at", per_second=1),
-            credits_used=reader.optional_number(info.credits_, "data.credits"),
-            raw=info,
+            created_at=reader.time(data.get("create_at"), "data.create_at", per_second=1),
+            completed_at=reader.time(data.get("complete_at"), "data.complete_at", per_second=1),
+            credits_used=reader.optional_number(data.get("credits"), "data.credits"),
+            raw=LazyModel(TaskInfo.from_dict, data),
         )
 
     def callback_data(self, body: Json) -> object:

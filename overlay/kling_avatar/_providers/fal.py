@@ -68,7 +68,6 @@ from ._base import (
     Server,
     Steps,
     UploadSteps,
-    absent,
     decode_json,
     unknown_state_task,
 )
@@ -377,8 +376,9 @@ class Fal(Adapter):
 
     # --- reading ----------------------------------------------------------------------------
 
-    def get_task(self, task_id: str) -> Read[Task]:
-        """The status, then (COMPLETED without an error) the result, which holds the video."""
+    def read_task(self, task_id: str) -> Read[Task]:
+        """The status, then (COMPLETED without an error) the result, which holds the video; an
+        answer about another task than `task_id` is refused."""
 
         def steps() -> Steps[Task]:
             status: Task = yield Operation(
@@ -391,7 +391,7 @@ class Fal(Adapter):
                 lambda response: self._status(response, task_id),
             )
             if status.state is not TaskState.SUCCEEDED:
-                return status
+                return self.reader.same_task(status, task_id)
             finished: Task = yield Operation(
                 "getRequestResult",
                 lambda: self._request(
@@ -399,14 +399,14 @@ class Fal(Adapter):
                 ),
                 lambda response: self._result(response, status),
             )
-            return finished
+            return self.reader.same_task(finished, task_id)
 
         return steps
 
     def _status(self, response: httpx.Response, task_id: str) -> Task:
         answer = self._json(response, "the status answer")
         said = answer.get("request_id")
-        if not absent(said):
+        if said is not None:
             task_id = self.reader.text(said, "request_id")  # another task's: refused after
         word = answer.get("status")
         if not isinstance(word, str) or word not in _STATES:
