@@ -24,7 +24,8 @@ class _DeadlineStream(httpcore.NetworkStream):
         return self._stream.read(max_bytes, clamped(timeout, httpcore.ReadTimeout))
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._stream.write(buffer, clamped(timeout, httpcore.WriteTimeout))
+        if buffer:  # h11 ends each request with an empty write: nothing to bound
+            self._stream.write(buffer, clamped(timeout, httpcore.WriteTimeout))
 
     def close(self) -> None:
         self._stream.close()

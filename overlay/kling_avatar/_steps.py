@@ -30,7 +30,7 @@ carry it opaquely, so one flow may use several clients' (the router's).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Generator
-from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeAlias, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeAlias, TypeVar
 
 import attrs
 
@@ -124,4 +124,5 @@ def advance(
     try:
         return flow.throw(error) if error is not None else flow.send(reply)
     except StopIteration as stop:
-        return Done(cast(T, stop.value))
+        done: Done[T] = Done(stop.value)
+        return done

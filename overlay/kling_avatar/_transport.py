@@ -32,6 +32,16 @@ __all__ = ["AsyncChannel", "SyncChannel"]
 HttpT = TypeVar("HttpT", httpx.Client, httpx.AsyncClient)
 
 
+class _NoCookies(httpx.Cookies):
+    """A cookie jar that keeps none. The providers authenticate with the key, and presigned URLs
+    with their query: no request needs a cookie, and keeping a server's would cost every answer
+    a pass through http.cookiejar (a tenth of a whole request), to send it back where it can
+    only track the client."""
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        return None
+
+
 class _Channel(Generic[HttpT]):
     """What both channels share: the httpx clients, opened on first use, and the answer bounds.
 
@@ -62,6 +72,8 @@ class _Channel(Generic[HttpT]):
             # Only the encodings the bounded reader decodes (httpx would also offer br and zstd
             # when their packages are installed).
             client.headers["Accept-Encoding"] = ACCEPT_ENCODING
+            # httpx's `cookies` setter copies into a plain Cookies: its own attribute is set.
+            client._cookies = _NoCookies()  # noqa: SLF001
             self._http[server] = self._prepared(client)
         return self._http[server]
 

@@ -12,6 +12,7 @@ import pytest
 from kling_avatar import (
     APIConnectionError,
     APITimeoutError,
+    AsyncAvatarClient,
     AuthenticationError,
     AvatarClient,
     AvatarError,
@@ -334,6 +335,38 @@ def test_the_presigned_put_does_not_carry_the_key() -> None:
     assert put.method == "PUT" and put.content == PORTRAIT.read_bytes()
     assert put.headers["content-type"] == "image/png"
     assert "x-api-key" not in put.headers and "authorization" not in put.headers
+
+
+@pytest.mark.parametrize("provider", ["crun", "apikley"])
+def test_cookies_a_server_sets_are_never_sent_back(provider: str) -> None:
+    # The key authenticates every request: a cookie could only track the client.
+    seen: list[httpx.Request] = []
+    data = (
+        {"task_id": "t-1", "status": "running"}
+        if provider == "crun"
+        else {"taskId": "t-1", "state": "generating"}
+    )
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        body = {"code": 200, "message": "ok", "data": data}
+        return httpx.Response(200, json=body, headers={"Set-Cookie": "track=me; Path=/"})
+
+    with AvatarClient(
+        as_provider(provider), api_key="ak_secret_key", transport=httpx.MockTransport(handler)
+    ) as client:
+        for _ in range(2):
+            assert client.get_task("t-1").state is TaskState.RUNNING
+
+    async def twice() -> None:
+        async with AsyncAvatarClient(
+            as_provider(provider), api_key="ak_secret_key", transport=httpx.MockTransport(handler)
+        ) as client:
+            for _ in range(2):
+                assert (await client.get_task("t-1")).state is TaskState.RUNNING
+
+    asyncio.run(twice())
+    assert [request.headers.get("cookie") for request in seen] == [None] * 4
 
 
 def test_a_long_retry_after_goes_to_the_caller_instead_of_a_silent_sleep(

@@ -306,14 +306,17 @@ class Reader:
         problem = answer_url_problem(value, allow_loopback=self.allow_loopback)
         if problem is None and isinstance(value, str):  # a str whenever it has no problem
             if not self.redact.finds(value):
-                if len(value) <= 2048:
-                    if len(self._good_urls) >= _KNOWN_URLS:
-                        self._good_urls.clear()
-                    self._good_urls[value] = None
+                self._remember_good(value)
                 return value
             problem = "carrying the API key"
         where = what if index is None else f"{what}[{index}]"
         raise self.unexpected(f"{where} is {problem}: {self.show(value)}")
+
+    def _remember_good(self, url: str) -> None:
+        if len(url) <= 2048:
+            if len(self._good_urls) >= _KNOWN_URLS:
+                self._good_urls.clear()
+            self._good_urls[url] = None
 
     def urls(self, value: object, what: str) -> list[str]:
         if value is None:
