@@ -11,7 +11,6 @@ import typing
 from collections.abc import Iterable
 
 import httpcore
-import httpx
 
 from ._deadlines import clamped
 
@@ -80,11 +79,8 @@ class _DeadlineBackend(httpcore.NetworkBackend):
         self._backend.sleep(seconds)
 
 
-def wrap_pool(transport: httpx.HTTPTransport) -> None:
-    """Puts the deadline backend under `transport`'s connection pool (once)."""
-    # httpx and httpcore offer no public way to reach a pool's network backend: this is the
-    # one place that touches their private attributes.
-    pool = getattr(transport, "_pool", None)
-    backend = getattr(pool, "_network_backend", None)
+def deadline_backend(backend: object) -> httpcore.NetworkBackend | None:
+    """`backend` under the deadline backend, or None when it is one already or no backend."""
     if isinstance(backend, httpcore.NetworkBackend) and not isinstance(backend, _DeadlineBackend):
-        pool._network_backend = _DeadlineBackend(backend)  # type: ignore[union-attr]  # noqa: SLF001
+        return _DeadlineBackend(backend)
+    return None

@@ -20,6 +20,7 @@ import httpx
 
 from ._deadlines import check_deadline, deadline, end_deadline, start_deadline
 from ._download import Download, DownloadPlan
+from ._httpx_internals import install_deadlines, keep_no_cookies
 from ._limits import ACCEPT_ENCODING, BoundedBody, framed_within, too_large
 
 if TYPE_CHECKING:
@@ -30,16 +31,6 @@ if TYPE_CHECKING:
 __all__ = ["AsyncChannel", "SyncChannel"]
 
 HttpT = TypeVar("HttpT", httpx.Client, httpx.AsyncClient)
-
-
-class _NoCookies(httpx.Cookies):
-    """A cookie jar that keeps none. The providers authenticate with the key, and presigned URLs
-    with their query: no request needs a cookie, and keeping a server's would cost every answer
-    a pass through http.cookiejar (a tenth of a whole request), to send it back where it can
-    only track the client."""
-
-    def extract_cookies(self, response: httpx.Response) -> None:
-        return None
 
 
 class _Channel(Generic[HttpT]):
@@ -72,8 +63,7 @@ class _Channel(Generic[HttpT]):
             # Only the encodings the bounded reader decodes (httpx would also offer br and zstd
             # when their packages are installed).
             client.headers["Accept-Encoding"] = ACCEPT_ENCODING
-            # httpx's `cookies` setter copies into a plain Cookies: its own attribute is set.
-            client._cookies = _NoCookies()  # noqa: SLF001
+            keep_no_cookies(client)
             self._http[server] = self._prepared(client)
         return self._http[server]
 
@@ -128,21 +118,7 @@ class SyncChannel(_Channel[httpx.Client]):
             self._free.put(None)
 
     def _prepared(self, client: httpx.Client) -> httpx.Client:
-        """Puts the deadline backend under `client`'s own transports, also under a wrapper
-        that keeps its inner transport as `_inner` (a caller's own `transport=` that is no
-        HTTPTransport is left alone: only the time between its chunks is then checked)."""
-        transports = [getattr(client, "_transport", None), *getattr(client, "_mounts", {}).values()]
-        for outer in transports:
-            transport = outer
-            while transport is not None and not isinstance(transport, httpx.HTTPTransport):
-                transport = getattr(transport, "_inner", None)  # under the traffic recorder
-            if isinstance(transport, httpx.HTTPTransport):
-                # Imported here: like httpx, the package loads httpcore only with a real
-                # transport.
-                from ._deadline_backend import wrap_pool
-
-                wrap_pool(transport)
-        return client
+        return install_deadlines(client)
 
     @contextlib.contextmanager
     def _slot(self) -> Iterator[None]:
