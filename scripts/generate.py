@@ -23,6 +23,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import click
+from kling_avatar import _registry
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "specs"
@@ -37,10 +38,10 @@ NAMESPACE_INIT = '''"""The typed clients openapi-python-client makes from specs/
 Each subpackage `<provider>` is made from specs/<provider>.yaml by scripts/generate.py.
 """
 '''
-# The providers that have a spec, and so a generated client: the one list of them outside the
-# package (kling_avatar._registry lists the providers the package serves). Each one needs
-# specs/<name>.yaml and generator/<name>.yaml.
-PROVIDERS = ("crun", "apikley", "fal")
+# The providers that have a spec, and so a generated client: the package's registry (it imports
+# nothing, so generating works while the package does not). Each one needs specs/<name>.yaml and
+# generator/<name>.yaml.
+PROVIDERS: tuple[str, ...] = _registry.PROVIDERS
 IGNORED = {"__pycache__", ".ruff_cache", ".mypy_cache"}
 
 
