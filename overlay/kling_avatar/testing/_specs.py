@@ -139,8 +139,9 @@ def _templated() -> tuple[tuple[str, re.Pattern[str], Route], ...]:
     found = []
     for (method, path), route in routes().items():
         if "{" in path:
-            pattern = re.sub(r"\\\{[^/]+?\\\}", "[^?]+", re.escape(path))
-            found.append((method, re.compile(pattern), route))
+            # Any characters: a decoded parameter may hold a "?" (sent as %3F) like any other.
+            pattern = re.sub(r"\\\{[^/]+?\\\}", ".+", re.escape(path))
+            found.append((method, re.compile(pattern, re.DOTALL), route))
     found.sort(key=lambda entry: -len(re.sub(r"\{[^/]+?\}", "", entry[2].path)))
     return tuple(found)
 
@@ -157,9 +158,19 @@ def templated_route(method: str, path: str) -> Route | None:
 
 
 def templated_allow(path: str) -> bytes | None:
-    """The methods a path with parameters in it takes, as an ``Allow`` header; None if none."""
-    methods = sorted({m for m, pattern, _ in _templated() if pattern.fullmatch(path)})
-    return ", ".join(methods).encode() if methods else None
+    """The methods a path with parameters in it takes, as an ``Allow`` header; None if none.
+
+    Those of the path template a request would be routed to (the one with the most fixed
+    text), not of every template matching it: `/requests/0/cancel` takes PUT only, though
+    `/requests/{id}`'s parameter could take "0/cancel" too."""
+    matching = [
+        (method, route) for method, pattern, route in _templated() if pattern.fullmatch(path)
+    ]
+    if not matching:
+        return None
+    template = matching[0][1].path
+    methods = sorted({method for method, route in matching if route.path == template})
+    return ", ".join(methods).encode()
 
 
 def _key_scheme(spec: Spec, operation: dict[str, Any]) -> tuple[bytes | None, bytes]:
