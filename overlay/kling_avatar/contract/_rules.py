@@ -19,18 +19,16 @@ __all__ = [
     "WRITE_OPERATIONS",
 ]
 
-# The built-in checks the envelope checks below replace (`--exclude-checks`).
-REPLACED_CHECKS = (
-    "negative_data_rejection",
-    "positive_data_acceptance",
-    "missing_required_header",
-    "ignored_auth",
+# The built-in checks the envelope-aware ones replace for some provider (`--exclude-checks`);
+# each provider's own are its facts' `replaced_checks`.
+REPLACED_CHECKS = tuple(
+    dict.fromkeys(check for name in PROVIDERS for check in facts(name).replaced_checks)
 )
 
 # Operations that create something: a task (credits) or a stored file. Against a real provider
 # they are sent only with a body that cannot run, unless CONTRACT_ALLOW_CREATE=1.
 WRITE_OPERATIONS = frozenset(op for name in PROVIDERS for op in facts(name).writes)
-TASK_CREATIONS = frozenset(facts(name).shape.create for name in PROVIDERS)
+TASK_CREATIONS = frozenset(op for name in PROVIDERS for op in facts(name).creations)
 
 # Operations that look something up by id or URL: for a valid but unknown one the answer is
 # "not found" (one of NOT_FOUND), which is a correct answer to a well-formed request.
