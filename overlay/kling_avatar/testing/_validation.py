@@ -86,7 +86,10 @@ async def _dispatch(scope: Scope, receive: Receive, send: Send) -> None:
     state: MockState = scope[STATE_KEY]
     route: Route = scope[ROUTE_KEY]
     kwargs = query_kwargs(scope)
-    kwargs.update(scope.get("path_params") or {})  # e.g. /Models/{model}
+    # e.g. /Models/{model}: as the route was matched (connexion's router finds none in a
+    # parameter holding a line break).
+    kwargs.update(scope.get("path_params") or {})
+    kwargs.update(route.params)
     if route.method == "POST":
         if content_type(scope) == "multipart/form-data":
             try:
