@@ -38,7 +38,7 @@ from ._checks import (
     envelope_positive_data_acceptance,
     everywhere,
     filter_case,
-    map_case,
+    redirect_fetched_urls,
     route_to_operation_server,
 )
 
@@ -55,6 +55,6 @@ __all__ = [
     "envelope_negative_data_rejection",
     "envelope_positive_data_acceptance",
     "filter_case",
-    "map_case",
+    "redirect_fetched_urls",
     "route_to_operation_server",
 ]
