@@ -60,7 +60,8 @@ def st_run(provider: str, url: str, key: str, hooks: bool, args: argparse.Namesp
             "--report", "junit", "--report-junit-path", str(junit),
             *(["--checks", "all"] if args.all_checks else []),
         ]  # fmt: skip
-        subprocess.run(command, env=env, capture_output=True, timeout=900, check=False)
+        # In its own folder: st run keeps a crash cache (.schemathesis/) where it runs.
+        subprocess.run(command, env=env, cwd=folder, capture_output=True, timeout=900, check=False)
         return failures(junit)
 
 
