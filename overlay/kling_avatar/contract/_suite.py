@@ -285,8 +285,9 @@ def run_suite(
 
 def lifecycle_settings(mock: Any = None) -> DriveSettings:
     """How tasks are driven: against the mock fast, with one made to fail; against a real
-    provider from CONTRACT_IMAGE_URL / CONTRACT_AUDIO_URL (default: the spec's example),
-    CRUN_API_KEY_2 / APIKLEY_API_KEY_2 (a second account: its key must not read the tasks),
+    provider from CONTRACT_IMAGE_URL / CONTRACT_AUDIO_URL (default: the spec's example), the
+    provider's key variable with _2 (CRUN_API_KEY_2, FAL_KEY_2: a second account, whose key must
+    not read the tasks),
     CONTRACT_CALLBACK_URL (a public URL forwarding to 127.0.0.1:CONTRACT_CALLBACK_PORT;
     without it no callback is asked for), CONTRACT_LIFECYCLE_TIMEOUT (seconds per task) and
     CONTRACT_LIFECYCLE_POLL (seconds before the first re-read, doubling up to 15; default 2)."""
