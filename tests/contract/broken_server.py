@@ -4,10 +4,10 @@ The proxy forwards every request to a faithful mock and spoils the answers of on
 fault, so a contract suite run against it must report exactly those operations:
 
 - a field of the wrong type (a number answered as a string),
-- a missing envelope field,
-- invalid input accepted (an error envelope turned into a success),
+- a missing field (of the envelope, or of fal's bare answer),
+- invalid input accepted (an error turned into a success),
 - auth ignored (every request forwarded with the right key),
-- valid input rejected (every answer turned into an envelope 422), for Apikley only: on crun the
+- valid input rejected (every answer turned into a 422), for Apikley and fal only: on crun the
   one operation left is task creation, which the stateful phase needs.
 
 With :class:`LifecycleFaults` it breaks the job instead, with answers that each stay
@@ -23,12 +23,13 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import socket
 import threading
 import time
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote, urlencode
 
 import attrs
 import httpx
@@ -43,22 +44,31 @@ from starlette.routing import Route
 class Faults:
     """Which operation (by path) gets which fault, for one provider."""
 
-    wrong_type: str  # path whose `data.<field>` is answered as a string
-    wrong_type_field: str | None  # None: `data` itself is the number
-    missing_field: str  # path whose envelope loses `missing_field_name`
+    wrong_type: str  # path whose answer's `wrong_type_path` is answered as a string
+    wrong_type_path: tuple[str, ...]
+    missing_field: str  # path whose answer loses its top-level `missing_field_name`
     missing_field_name: str
     accepts_invalid: str  # path whose error answers become successes
     accepted_body: dict[str, Any]
     ignores_auth: str  # path that never checks the key
     auth_header: str
     auth_value: str
-    rejects_valid: str | None = None  # path whose every answer is an envelope 422
+    rejects_valid: str | None = None  # path whose every answer is a 422
+    # Whether answers are the envelope (errors as HTTP 200 with a body `code`); False: errors
+    # are HTTP statuses and the bodies bare (fal).
+    envelope: bool = True
+
+    def rejection(self) -> tuple[int, dict[str, Any]]:
+        """(HTTP status, body) of a 422 in the provider's way."""
+        if self.envelope:
+            return 200, {"code": 422, "msg": "file is invalid", "data": None}
+        return 422, {"detail": [{"loc": ["body"], "msg": "file is invalid", "type": "value_error"}]}
 
 
 def crun_faults(key: str) -> Faults:
     return Faults(
         wrong_type="/api/v1/client/account/balance",
-        wrong_type_field="balance",
+        wrong_type_path=("data", "balance"),
         missing_field="/api/v1/client/job/TaskInfo",
         missing_field_name="message",
         accepts_invalid="/api/v1/client/job/EstimateTask",
@@ -76,7 +86,7 @@ def crun_faults(key: str) -> Faults:
 def apikley_faults(key: str) -> Faults:
     return Faults(
         wrong_type="/api/v1/chat/credit",
-        wrong_type_field=None,
+        wrong_type_path=("data",),
         missing_field="/api/v1/jobs/recordInfo",
         missing_field_name="code",
         accepts_invalid="/api/v1/common/download-url",
@@ -86,6 +96,36 @@ def apikley_faults(key: str) -> Faults:
         auth_value=f"Bearer {key}",
         rejects_valid="/file-upload/api/file-stream-upload",
     )
+
+
+def fal_faults(key: str) -> Faults:
+    return Faults(
+        wrong_type="/.well-known/jwks.json",
+        wrong_type_path=("keys",),
+        missing_field="/storage/upload/initiate",
+        missing_field_name="file_url",
+        accepts_invalid="/fal-ai/kling-video/v1/pro/ai-avatar",
+        accepted_body={"status": "IN_QUEUE", "request_id": "r-accepted"},
+        ignores_auth="/fal-ai/kling-video/v1/standard/ai-avatar",
+        auth_header="authorization",
+        auth_value=f"Key {key}",
+        rejects_valid="/fal-ai/kling-video/ai-avatar/v2/pro",
+        envelope=False,
+    )
+
+
+def faults_of(provider: str, key: str) -> Faults:
+    """The faults of ``provider``'s broken server, which forwards with ``key``."""
+    return {"crun": crun_faults, "apikley": apikley_faults, "fal": fal_faults}[provider](key)
+
+
+def auth_header(provider: str, key: str) -> tuple[str, str]:
+    """(header, value) carrying ``key`` to ``provider``, as its clients send it."""
+    return {
+        "crun": ("x-api-key", key),
+        "apikley": ("Authorization", f"Bearer {key}"),
+        "fal": ("Authorization", f"Key {key}"),
+    }[provider]
 
 
 @attrs.frozen
@@ -100,12 +140,38 @@ class LifecycleFaults:
     reads_as: tuple[str, str] | None = None
 
 
-# The state a regressed task reads as, and the field holding it, per provider's read path.
+@attrs.frozen
+class _Reads:
+    """A provider's task read: the field holding the id and the state (in the envelope's
+    `data`, or the bare answer), a running state, the terminal ones."""
+
+    id_field: str | None  # None: the id is in the path
+    state_field: str
+    running: str
+    terminal: tuple[str, ...]
+    envelope: bool = True
+    running_status: int = 200  # the HTTP status a running task reads with
+
+
+# Each provider's read path (a regular expression; fal's holds the request id).
 _READS = {
-    "/api/v1/client/job/TaskInfo": ("task_id", "status", "running", ("success", "failed")),
-    "/api/v1/jobs/recordInfo": ("taskId", "state", "generating", ("success", "fail")),
+    "/api/v1/client/job/TaskInfo": _Reads("task_id", "status", "running", ("success", "failed")),
+    "/api/v1/jobs/recordInfo": _Reads("taskId", "state", "generating", ("success", "fail")),
+    "/fal-ai/kling-video/requests/(?P<id>[^/]+)/status": _Reads(
+        None, "status", "IN_PROGRESS", ("COMPLETED",), envelope=False, running_status=202
+    ),
 }
-_CALLBACK_FIELDS = ("callback_url", "callBackUrl")
+_CALLBACK_FIELDS = ("callback_url", "callBackUrl")  # in the creation's body
+_CALLBACK_PARAMETERS = ("fal_webhook",)  # in the creation's query
+
+
+def _reads(path: str) -> tuple[_Reads, str | None] | None:
+    """The read ``path`` is, and the id it names (None when the id is in the body)."""
+    for pattern, reads in _READS.items():
+        match = re.fullmatch(pattern, path)
+        if match is not None:
+            return reads, match.groupdict().get("id")
+    return None
 
 
 # Hop-by-hop and length headers are the proxy's own business.
@@ -129,34 +195,37 @@ def broken_app(
         if faults is not None and path == faults.ignores_auth:
             headers = {k: v for k, v in headers.items() if k.lower() != faults.auth_header}
             headers[faults.auth_header] = faults.auth_value
-        if lifecycle.reads_as is not None and path in _READS:
+        if lifecycle.reads_as is not None and _reads(path) is not None:
             name, value = lifecycle.reads_as
-            headers = {k: v for k, v in headers.items() if k.lower() != name}
+            headers = {k: v for k, v in headers.items() if k.lower() != name.lower()}
             headers[name] = value
         if lifecycle.dead_results and path.startswith("/media/results/"):
             return Response(b"gone", status_code=404, media_type="text/plain")
         content = await request.body()
+        query = request.scope["query_string"].decode("latin-1")
         if in_path and request.method == "POST":
             content = _relay_callbacks(content, own)
+            query = _relay_parameters(query, own)
         # The path and query go upstream byte for byte, however odd the generated values are.
         target = request.scope["raw_path"].decode("latin-1")
-        if request.scope["query_string"]:
-            target += "?" + request.scope["query_string"].decode("latin-1")
+        if query:
+            target += "?" + query
         answer = await client.request(
             request.method, upstream + target, headers=headers, content=content
         )
         content = answer.content
+        status = answer.status_code
         body = _json(content)
         if isinstance(body, dict):
             if faults is not None:
-                body = _spoil(path, body, faults)
+                status, body = _spoil(path, status, body, faults)
             if lifecycle.regress:
-                _regress(path, body, finished)
+                status = _regress(path, status, body, finished)
             content = json.dumps(body).encode()
             if in_path:  # result URLs name the proxy, so it answers them (or not)
                 content = content.replace(upstream.encode(), own.encode())
         out_headers = {k: v for k, v in answer.headers.items() if k.lower() not in _DROPPED}
-        return Response(content, status_code=answer.status_code, headers=out_headers)
+        return Response(content, status_code=status, headers=out_headers)
 
     async def relay(request: Request) -> Response:
         """A callback from the mock, spoiled and passed on to the URL the caller gave."""
@@ -167,13 +236,11 @@ def broken_app(
                 body["data"].pop("state", None)  # Apikley: the record without its state
                 body["code"] = 299
             else:
-                body["status"] = "finished"  # crun: a state the enum does not have
+                body["status"] = "finished"  # crun and fal: a state the enum does not have
         content = json.dumps(body).encode().replace(upstream.encode(), own.encode())
-        await client.post(
-            request.query_params["to"],
-            content=content,
-            headers={"content-type": "application/json"},
-        )
+        # The callback's own headers go along (fal signs its webhooks in them).
+        passed = {k: v for k, v in request.headers.items() if k.lower() not in _DROPPED}
+        await client.post(request.query_params["to"], content=content, headers=passed)
         return Response(b"{}", media_type="application/json")
 
     methods = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "TRACE"]
@@ -181,6 +248,21 @@ def broken_app(
         routes=[
             Route("/contract-relay", relay, methods=["POST"]),
             Route("/{path:path}", forward, methods=methods),
+        ]
+    )
+
+
+def _relay_parameters(query: str, own: str) -> str:
+    """The query with each callback URL parameter pointed at the relay."""
+    pairs = parse_qsl(query, keep_blank_values=True)
+    if not any(name in _CALLBACK_PARAMETERS for name, _ in pairs):
+        return query
+    return urlencode(
+        [
+            (name, f"{own}/contract-relay?to={quote(value, safe='')}")
+            if name in _CALLBACK_PARAMETERS
+            else (name, value)
+            for name, value in pairs
         ]
     )
 
@@ -195,31 +277,45 @@ def _relay_callbacks(content: bytes, own: str) -> bytes:
     return json.dumps(body).encode()
 
 
-def _regress(path: str, body: dict[str, Any], finished: set[str]) -> None:
-    if path not in _READS or not isinstance(body.get("data"), dict):
-        return
-    id_field, state_field, running, terminal = _READS[path]
-    data = body["data"]
-    task_id = data.get(id_field)
-    if data.get(state_field) in terminal:
+def _regress(path: str, status: int, body: dict[str, Any], finished: set[str]) -> int:
+    """The HTTP status of a read answer, which is made to read as running again (with the
+    status a running task reads with) when its task was read as finished before."""
+    found = _reads(path)
+    if found is None:
+        return status
+    reads, path_id = found
+    task = body.get("data") if reads.envelope else body
+    if not isinstance(task, dict):
+        return status
+    task_id = path_id if reads.id_field is None else task.get(reads.id_field)
+    if task.get(reads.state_field) in reads.terminal:
         if task_id in finished:
-            data[state_field] = running
-        finished.add(task_id)
+            task[reads.state_field] = reads.running
+            for name in ("error", "error_type", "metrics"):  # a finished fal request's own
+                task.pop(name, None)
+            return reads.running_status
+        finished.add(str(task_id))
+    return status
 
 
-def _spoil(path: str, body: dict[str, Any], faults: Faults) -> dict[str, Any]:
-    if path == faults.wrong_type and body.get("code") == 200:
-        if faults.wrong_type_field is None:
-            body["data"] = str(body["data"])
-        else:
-            body["data"][faults.wrong_type_field] = str(body["data"][faults.wrong_type_field])
+def _spoil(
+    path: str, status: int, body: dict[str, Any], faults: Faults
+) -> tuple[int, dict[str, Any]]:
+    succeeded = body.get("code") == 200 if faults.envelope else status == 200
+    if path == faults.wrong_type and succeeded:
+        *parents, last = faults.wrong_type_path
+        node: Any = body
+        for part in parents:
+            node = node[part]
+        node[last] = str(node[last])
     if path == faults.missing_field:
         body.pop(faults.missing_field_name, None)
-    if path == faults.accepts_invalid and body.get("code") == 422:
-        body = dict(faults.accepted_body)
+    refused = body.get("code") == 422 if faults.envelope else status == 422
+    if path == faults.accepts_invalid and refused:
+        status, body = 200, dict(faults.accepted_body)
     if path == faults.rejects_valid:
-        body = {"code": 422, "msg": "file is invalid", "data": None}
-    return body
+        status, body = faults.rejection()
+    return status, body
 
 
 def _json(content: bytes) -> Any:

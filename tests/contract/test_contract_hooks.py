@@ -10,10 +10,11 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from kling_avatar.contract import spec_path
+from kling_avatar._registry import Provider
+from kling_avatar.contract import PROVIDERS, spec_path
 from kling_avatar.testing import MockServer
 
-from contract.broken_server import apikley_faults, broken_app, crun_faults, serve
+from contract.broken_server import auth_header, broken_app, faults_of, serve
 
 EXAMPLES = "10"
 
@@ -22,7 +23,7 @@ def st_run(
     provider: str, url: str, key: str, folder: Path, only_path: str | None = None
 ) -> list[tuple[str, str]]:
     """(operation, failure message) of each failure the run's JUnit report lists."""
-    header = f"x-api-key: {key}" if provider == "crun" else f"Authorization: Bearer {key}"
+    header = ": ".join(auth_header(provider, key))
     junit = folder / f"{provider}.xml"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SCHEMATHESIS", "CONTRACT"))}
     # The mock may be sent task creations; a real provider gets none without it.
@@ -47,24 +48,23 @@ def st_run(
     ]
 
 
-@pytest.mark.parametrize("provider", ["crun", "apikley"])
+@pytest.mark.parametrize("provider", PROVIDERS)
 def test_plain_st_run_with_the_hooks_has_no_false_alarm_on_the_mock(
-    provider: str, tmp_path: Path
+    provider: Provider, tmp_path: Path
 ) -> None:
     with MockServer(step=0.0, credits=1e9, seed=0) as mock:
-        key = mock.crun_key if provider == "crun" else mock.apikley_key
-        # Without the hooks the same run has 10 (crun) and 8 (Apikley) failures, every one a
-        # false alarm: scripts/st_false_alarms.py prints both side by side.
-        assert st_run(provider, mock.base_url, key, tmp_path) == []
+        # Without the hooks the same run has failures, every one a false alarm:
+        # scripts/st_false_alarms.py prints both side by side.
+        assert st_run(provider, mock.base_url, mock.keys[provider], tmp_path) == []
 
 
-@pytest.mark.parametrize("provider", ["crun", "apikley"])
+@pytest.mark.parametrize("provider", PROVIDERS)
 def test_plain_st_run_with_the_hooks_finds_a_planted_wrong_type(
-    provider: str, tmp_path: Path
+    provider: Provider, tmp_path: Path
 ) -> None:
     with MockServer(step=0.0, credits=1e9, seed=0) as mock:
-        key = mock.crun_key if provider == "crun" else mock.apikley_key
-        faults = crun_faults(key) if provider == "crun" else apikley_faults(key)
+        key = mock.keys[provider]
+        faults = faults_of(provider, key)
         with serve(broken_app(mock.base_url, faults)) as url:
             found = st_run(provider, url, key, tmp_path, only_path=faults.wrong_type)
     assert found, "the planted wrong type went unnoticed"

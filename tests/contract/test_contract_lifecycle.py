@@ -7,20 +7,21 @@ task reads as running again, result URLs are dead, callbacks leave the `callback
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
 
 import pytest
-from kling_avatar.contract import DriveSettings, drive, run_suite
+from kling_avatar._registry import Provider
+from kling_avatar.contract import PROVIDERS, DriveSettings, drive, run_suite
+from kling_avatar.contract.lifecycle import SHAPES, succeeded, task_of
 from kling_avatar.testing import MockServer
 
-from contract.broken_server import LifecycleFaults, broken_app, serve
+from contract.broken_server import LifecycleFaults, auth_header, broken_app, serve
 
 BROKEN = LifecycleFaults(regress=True, dead_results=True, bad_callback=True)
 
 
-@pytest.mark.parametrize("provider", ["crun", "apikley"])
+@pytest.mark.parametrize("provider", PROVIDERS)
 def test_a_broken_lifecycle_fails_the_suite_with_named_findings(
-    provider: str, tmp_path: Path
+    provider: Provider, tmp_path: Path
 ) -> None:
     with (
         MockServer(step=0.0, credits=100.0, seed=0) as mock,
@@ -33,7 +34,7 @@ def test_a_broken_lifecycle_fails_the_suite_with_named_findings(
         suite = run_suite(
             [provider],
             url,
-            {"crun": mock.crun_key, "apikley": mock.apikley_key},
+            {str(name): key for name, key in mock.keys.items()},
             allow_create=True,
             report_dir=tmp_path,
             schema=False,  # each answer is spec-valid; the job is what is broken
@@ -50,7 +51,8 @@ def test_a_broken_lifecycle_fails_the_suite_with_named_findings(
     assert "contract-lifecycle" in (tmp_path / "contract.xml").read_text()
 
 
-def test_each_break_is_found_alone_and_only_it() -> None:
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_each_break_is_found_alone_and_only_it(provider: Provider) -> None:
     expected = {
         LifecycleFaults(regress=True): {"terminal-state-changed"},
         LifecycleFaults(dead_results=True): {"result-url-dead"},
@@ -60,24 +62,24 @@ def test_each_break_is_found_alone_and_only_it() -> None:
         for faults, names in expected.items():
             with serve(broken_app(mock.base_url, lifecycle=faults)) as url:
                 result = drive(
-                    "crun",
+                    provider,
                     url,
-                    mock.crun_key,
+                    mock.keys[provider],
                     DriveSettings(media=(f"{url}/media/x", f"{url}/media/y")),
                     count=1,
                 )
             assert {f.name for f in result.findings} == names, (faults, result.findings)
 
 
-@pytest.mark.parametrize("provider", ["crun", "apikley"])
-def test_the_mock_keeps_its_lifecycle(provider: Literal["crun", "apikley"]) -> None:
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_the_mock_keeps_its_lifecycle(provider: Provider) -> None:
+    shape = SHAPES[provider]
     with MockServer(step=0.0, credits=100.0, seed=0) as mock:
-        key = mock.crun_key if provider == "crun" else mock.apikley_key
         before = mock.credits(provider)
         result = drive(
             provider,
             mock.base_url,
-            key,
+            mock.keys[provider],
             DriveSettings(
                 media=(f"{mock.base_url}/media/x", f"{mock.base_url}/media/y"),
                 fail_one=lambda op: mock.fault("task_fail", op),
@@ -89,26 +91,17 @@ def test_the_mock_keeps_its_lifecycle(provider: Literal["crun", "apikley"]) -> N
     # One success and one failure were followed, each to a callback.
     assert len(result.runs) == 2
     assert all(run.callbacks for run in result.runs)
-    states = [
-        run.reads[-1].body["data"]["status" if provider == "crun" else "state"]
-        for run in result.runs
-    ]
-    assert states[0] == "success" and states[1] != "success"
-    assert before - after > 0  # the success was charged, and the check held it to its cost
+    finals = [task_of(shape, run.reads[-1]) for run in result.runs]
+    assert [succeeded(shape, task or {}) for task in finals] == [True, False]
+    # The success's video answered as one.
+    assert result.runs[0].probes and result.runs[0].probes[0].status in (200, 206)
+    assert before - after > 0  # the success was charged (and held to its cost where reported)
 
 
-@pytest.mark.parametrize("provider", ["crun", "apikley"])
-def test_a_task_another_account_can_read_is_a_finding(
-    provider: Literal["crun", "apikley"],
-) -> None:
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_a_task_another_account_can_read_is_a_finding(provider: Provider) -> None:
     with MockServer(step=0.0, credits=100.0, seed=0) as mock:
-        key, other = (
-            (mock.crun_key, mock.other_crun_key)
-            if provider == "crun"
-            else (mock.apikley_key, mock.other_apikley_key)
-        )
-        header = "x-api-key" if provider == "crun" else "authorization"
-        value = key if provider == "crun" else f"Bearer {key}"
+        key, other = mock.keys[provider], mock.other_keys[provider]
         settings = DriveSettings(
             media=(f"{mock.base_url}/media/x", f"{mock.base_url}/media/y"),
             other_keys={provider: other},
@@ -117,7 +110,9 @@ def test_a_task_another_account_can_read_is_a_finding(
         assert drive(provider, mock.base_url, key, settings, count=1).findings == ()
         # A proxy that reads every task with the owner's key hands them to any account.
         with serve(
-            broken_app(mock.base_url, lifecycle=LifecycleFaults(reads_as=(header, value)))
+            broken_app(
+                mock.base_url, lifecycle=LifecycleFaults(reads_as=auth_header(provider, key))
+            )
         ) as url:
             leaky = drive(provider, url, key, settings, count=1)
     assert [f.name for f in leaky.findings] == ["task-readable-by-another-account"]

@@ -8,9 +8,11 @@ import json
 from pathlib import Path
 from typing import Any
 
+import attrs
 from kling_avatar.contract import check_baseline, run_suite
 from kling_avatar.contract.lifecycle import (
     SHAPES,
+    Callback,
     Probe,
     Read,
     TaskRun,
@@ -92,12 +94,93 @@ def test_a_failure_carries_its_reason() -> None:
     assert _names(_run(told)) == []
 
 
+# fal: no envelope; the status answers 202 until COMPLETED (200); the video is the result's.
+FAL_VIDEO = "https://v3.fal.media/files/r1.mp4"
+FAL_RESULT = Read(NOW + 9, 200, {"video": {"url": FAL_VIDEO}, "duration": 5.1})
+FAL_PROBE = Probe(FAL_VIDEO, 206, "video/mp4", MP4_HEAD)
+WEBHOOK_HEADERS = {
+    "x-fal-webhook-request-id": "r1",
+    "x-fal-webhook-user-id": "u1",
+    "x-fal-webhook-timestamp": str(int(NOW)),
+    "x-fal-webhook-signature": "ab" * 64,
+}
+
+
+def _fal(status: str, **fields: Any) -> Read:
+    body = {"status": status, "request_id": "r1", **fields}
+    return Read(NOW, 200 if status == "COMPLETED" else 202, body)
+
+
+def _fal_run(*reads: Read, result: Read | None = FAL_RESULT, **kw: Any) -> TaskRun:
+    timed = tuple(attrs.evolve(read, at=NOW + i) for i, read in enumerate(reads))
+    kw.setdefault("probes", (FAL_PROBE,) if result is FAL_RESULT else ())
+    return TaskRun("fal", "r1", NOW - 1, timed, result=result, **kw)
+
+
+def test_fal_s_spec_gives_its_states_and_its_callback() -> None:
+    fal = lifecycle(SHAPES["fal"])
+
+    assert fal.states == ("IN_QUEUE", "IN_PROGRESS", "COMPLETED")
+    assert fal.terminal == {"COMPLETED"}  # x-terminal; a failed request ends COMPLETED too
+    assert fal.units == {}  # fal's status reports no times
+    assert (fal.callback_in, fal.callback_field) == ("query", "fal_webhook")
+    assert {name.lower() for name in fal.callback_headers} == set(WEBHOOK_HEADERS)
+
+
+def test_a_healthy_fal_request_has_no_finding() -> None:
+    run = _fal_run(_fal("IN_QUEUE", queue_position=0), _fal("IN_PROGRESS"), _fal("COMPLETED"))
+    assert check_task(run) == []
+    # Its webhook agrees with it: OK, the request's id and the result's video.
+    ok = Callback(
+        {"request_id": "r1", "status": "OK", "payload": {"video": {"url": FAL_VIDEO}}},
+        WEBHOOK_HEADERS,
+    )
+    assert check_task(attrs.evolve(run, callbacks=(ok,), callback_expected=True)) == []
+
+
+def test_completed_is_terminal() -> None:
+    names = _names(_fal_run(_fal("COMPLETED"), _fal("IN_PROGRESS")))
+    assert names == ["terminal-state-changed"]
+    assert _names(_fal_run(_fal("IN_QUEUE"), _fal("IN_QUEUE"), result=None)) == [
+        "task-never-finished"
+    ]
+
+
+def test_a_failed_completed_carries_error_and_error_type() -> None:
+    failed = _fal("COMPLETED", error="Runner disconnected", error_type="runner_disconnected")
+    assert _names(_fal_run(failed, result=None)) == []
+    half = _fal("COMPLETED", error="Runner disconnected")
+    assert _names(_fal_run(half, result=None)) == ["failure-without-reason"]
+
+
+def test_a_fal_success_s_result_must_be_a_video_that_answers() -> None:
+    refused = Read(NOW + 9, 422, {"detail": [{"loc": ["body"], "msg": "no", "type": "x"}]})
+    assert _names(_fal_run(_fal("COMPLETED"), result=refused)) == ["success-without-result-url"]
+    dead = Probe(FAL_VIDEO, 404, "application/json", b"{}")
+    assert _names(_fal_run(_fal("COMPLETED"), probes=(dead,))) == ["result-url-dead"]
+    # Traffic of a service that never fetched the result: nothing to judge it by.
+    assert _names(_fal_run(_fal("COMPLETED"), result=None)) == []
+
+
+def test_a_fal_webhook_must_agree_and_carry_its_signature() -> None:
+    run = _fal_run(_fal("COMPLETED"), callback_expected=True)
+    error = Callback({"request_id": "r1", "status": "ERROR", "error": "x"}, WEBHOOK_HEADERS)
+    assert _names(attrs.evolve(run, callbacks=(error,))) == ["callback-disagrees-with-task"]
+    unsigned = Callback(
+        {"request_id": "r1", "status": "OK", "payload": {"video": {"url": FAL_VIDEO}}},
+        {"content-type": "application/json"},
+    )
+    assert _names(attrs.evolve(run, callbacks=(unsigned,))) == ["callback-off-schema"]
+    assert _names(run) == ["callback-missing"]
+
+
 def test_the_balance_moves_by_the_reported_cost() -> None:
     run = _run(SUCCESS, probes=(VIDEO,))
     assert check_credits("crun", 100.0, 98.0, [run]) == []
     [finding] = check_credits("crun", 100.0, 95.0, [run])
     assert finding.name == "credits-do-not-match-cost"
     assert check_credits("apikley", 100.0, 95.0, [run]) == []  # Apikley reports no cost
+    assert check_credits("fal", 100.0, 95.0, [run]) == []  # fal has no balance to read
 
 
 def _baseline(path: Path, **entry: object) -> Path:

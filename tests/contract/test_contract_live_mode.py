@@ -5,23 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import httpx
-from kling_avatar.contract import WRITE_OPERATIONS, Run, run_suite
+from kling_avatar.contract import PROVIDERS, WRITE_OPERATIONS, Run, run_suite
+from kling_avatar.contract._providers import facts
 from kling_avatar.testing import MockServer
 
 # A few examples suffice: the property is that no write succeeds, whatever is generated.
 EXAMPLES = 5
-
-
-def _credits(mock: MockServer) -> tuple[float, float]:
-    crun = httpx.get(
-        f"{mock.base_url}/api/v1/client/account/balance", headers={"x-api-key": mock.crun_key}
-    )
-    apikley = httpx.get(
-        f"{mock.base_url}/api/v1/chat/credit",
-        headers={"Authorization": f"Bearer {mock.apikley_key}"},
-    )
-    return crun.json()["data"]["balance"], apikley.json()["data"]
 
 
 def _sends_writes(run: Run) -> bool:
@@ -30,21 +19,22 @@ def _sends_writes(run: Run) -> bool:
 
 def test_live_run_sends_invalid_writes_only(tmp_path: Path) -> None:
     with MockServer(step=0.0, credits=100.0, seed=0) as mock:
-        before = _credits(mock)
+        before = {name: mock.credits(name) for name in PROVIDERS}
         suite = run_suite(
-            ["crun", "apikley"],
+            PROVIDERS,
             mock.base_url,  # a base URL: the suite treats it as a real provider
-            {"crun": mock.crun_key, "apikley": mock.apikley_key},
+            {str(name): key for name, key in mock.keys.items()},
             max_examples=EXAMPLES,
             report_dir=tmp_path,
             # The runs that send writes are the ones that could spend credits; the reads'
             # runs are the same requests test_contract_mock sends (more of them) to this mock.
             only=_sends_writes,
         )
-        after = _credits(mock)
-        writes = {op: mock.calls(op) for op in ("createTask", "kling-ai-avatar-v1-pro")}
+        after = {name: mock.credits(name) for name in PROVIDERS}
+        writes = {op: mock.calls(op) for name in PROVIDERS for op in facts(name).creations}
 
     assert suite.ok, suite.summary()
-    # Creation was exercised, with requests that had to be rejected, and nothing was charged.
+    # Every creation was exercised, with requests that had to be rejected, and nothing was
+    # charged.
     assert all(count > 0 for count in writes.values()), writes
     assert after == before

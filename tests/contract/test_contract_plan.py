@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from kling_avatar.contract import PROVIDERS, WRITE_OPERATIONS, plan
-from kling_avatar.contract._providers import facts
+from kling_avatar.contract._providers import ENVELOPE_DEFEATS, facts
 
 from specs import load_spec, operations
 
@@ -46,9 +46,13 @@ def test_each_provider_s_facts_name_operations_of_its_spec(provider: str) -> Non
     found = facts(provider)
     spec_operations = operations(load_spec(provider))
     shape = found.shape
-    named = {shape.create, shape.read, shape.balance, *found.uploads, *found.lookups}
-    named |= {answer.operation for answer in found.not_found if answer.operation is not None}
+    named = {shape.create, shape.read, *found.creations, *found.uploads, *found.lookups}
+    named |= {op for op in (shape.balance, shape.result) if op is not None}
+    answers = (*found.not_found, *found.not_now)
+    named |= {answer.operation for answer in answers if answer.operation is not None}
     assert named <= set(spec_operations), named - set(spec_operations)
-    # The task creation is the operation that documents the task's callback.
+    # The task creations are the operations that document the task's callback.
     with_callbacks = {op for op, (_, _, item) in spec_operations.items() if item.get("callbacks")}
-    assert with_callbacks == {shape.create}
+    assert with_callbacks == found.creations
+    # The checks it replaces are schemathesis's own.
+    assert set(found.replaced_checks) <= set(ENVELOPE_DEFEATS)

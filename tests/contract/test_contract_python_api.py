@@ -11,6 +11,7 @@ from typing import Any
 import hypothesis
 import pytest
 from hypothesis import HealthCheck
+from kling_avatar._registry import Provider
 from kling_avatar.contract import openapi_schema
 from kling_avatar.testing import MockServer
 
@@ -43,14 +44,17 @@ def _check_all(operation: Any) -> None:
         ("apikley", "/api/v1/jobs/recordInfo", "GET"),
         # On the upload server: only the hooks send it there under one base URL.
         ("apikley", "/api/file-url-upload", "POST"),
+        # No envelope: the built-in checks, but the replaced two.
+        ("fal", "/fal-ai/kling-video/requests/{request_id}/status", "GET"),
+        ("fal", "/storage/upload/initiate", "POST"),
     ],
 )
 def test_the_mock_passes_in_process_with_our_checks(
-    provider: str, path: str, method: str, monkeypatch: pytest.MonkeyPatch
+    provider: Provider, path: str, method: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("CONTRACT_ALLOW_CREATE", "1")  # the mock may store a file
     with MockServer(step=0.0, seed=0) as mock:
-        key = mock.crun_key if provider == "crun" else mock.apikley_key
+        key = mock.keys[provider]
         monkeypatch.setenv("CONTRACT_SAFE_URL", f"{mock.base_url}/media/x")
         _check_all(openapi_schema(provider, base_url=mock.base_url, key=key)[path][method])
 

@@ -163,3 +163,49 @@ def test_the_recorder_bounds_bodies_and_records_failed_requests(tmp_path: Path) 
     assert down["response"] is None and down["error"] == "ConnectError: refused"
     assert down["request"]["body"] == "[redacted]"
     assert "s3cret-key" not in path.read_text()
+
+
+@pytest.fixture(scope="module")
+def recorded_fal(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """fal's way: two uploads (initiate, then a PUT elsewhere), a submit, its status by the
+    URL the answer handed back, its result."""
+    path = tmp_path_factory.mktemp("traffic-fal") / "traffic.jsonl"
+    with (
+        MockServer(step=0.0, credits=100.0, seed=0) as mock,
+        AvatarClient(
+            "fal",
+            api_key=mock.keys["fal"],
+            base_url=mock.base_url,
+            record_traffic=path,
+            poll_interval=0.01,
+        ) as client,
+    ):
+        client.generate(image_url=MEDIA / "portrait.png", audio_url=MEDIA / "voice.wav")
+    return path
+
+
+def test_fal_traffic_recorded_from_the_mock_passes(recorded_fal: Path) -> None:
+    verdict = verify(*load(recorded_fal))
+
+    assert verdict.ok, (verdict.violations, verdict.findings)
+    assert verdict.tasks == 1
+    # The upload PUTs go to the URLs initiateUpload named: outside the spec.
+    assert verdict.outside == 2 and verdict.validated == 5
+
+
+def test_a_fal_request_read_running_after_it_completed_is_found(
+    recorded_fal: Path, tmp_path: Path
+) -> None:
+    lines = recorded_fal.read_text().splitlines()
+    [status] = [x for x in lines if "/status" in json.loads(x)["request"]["url"]]
+    entry = json.loads(status)
+    body = json.loads(entry["response"]["body"])
+    body.update(status="IN_PROGRESS")
+    entry["response"].update(status=202, body=json.dumps(body))
+    planted = tmp_path / "planted.jsonl"
+    planted.write_text("\n".join([*lines, json.dumps(entry)]) + "\n")
+
+    verdict = verify(*load(planted))
+
+    assert verdict.violations == ()
+    assert [f.name for f in verdict.findings] == ["terminal-state-changed"]

@@ -1,6 +1,6 @@
 """The contract suite as a user installs it: only the wheel with ``[contract,mock]`` in a fresh
 venv, no repository on the path. The installed mock passes ``kling-avatar contract run`` for
-both providers; a proxy that breaks the job fails it with the named lifecycle findings; a plain
+every provider; a proxy that breaks the job fails it with the named lifecycle findings; a plain
 ``st run`` with the hooks module passes against the mock; a pytest run with the plugin passes.
 """
 
@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from kling_avatar._registry import PROVIDERS
 
 from install.test_wheel import constraints, ok, run, uv, wheel
 
@@ -39,6 +40,9 @@ def test_the_installed_mock_passes_the_contract_run(user: Path) -> None:
     done = run([kling, "contract", "run", "--max-examples", "5", "--report-dir", "r"], user)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "contract suite passed" in done.stdout
+    # Every provider's runs, each passed.
+    for provider in PROVIDERS:
+        assert f"  {provider} " in done.stdout, (provider, done.stdout)
     for report in ("contract.xml", "contract.har", "contract-coverage.md"):
         assert (user / "r" / report).is_file(), report
     # The spec it prints is the wheel's, not a clone's.
@@ -55,11 +59,11 @@ provider = sys.argv[1]
 with MockServer(step=0.0, credits=1e6, seed=0) as mock, serve(
     broken_app(mock.base_url, lifecycle=LifecycleFaults(regress=True, dead_results=True))
 ) as url:
-    key = mock.crun_key if provider == "crun" else mock.apikley_key
     env = dict(
         os.environ,
-        CRUN_API_KEY=mock.crun_key,
-        APIKLEY_API_KEY=mock.apikley_key,
+        CRUN_API_KEY=mock.keys["crun"],
+        APIKLEY_API_KEY=mock.keys["apikley"],
+        FAL_KEY=mock.keys["fal"],
         CONTRACT_IMAGE_URL=url + "/media/x",
         CONTRACT_AUDIO_URL=url + "/media/y",
         CONTRACT_LIFECYCLE_TIMEOUT="60",
@@ -78,7 +82,7 @@ print(done.stderr)
 """
 
 
-@pytest.mark.parametrize("provider", ["crun", "apikley"])
+@pytest.mark.parametrize("provider", PROVIDERS)
 def test_a_broken_job_fails_the_installed_run_with_its_findings(user: Path, provider: str) -> None:
     shutil.copy(BROKEN_SERVER, user / "broken_server.py")
     (user / "lifecycle_run.py").write_text(LIFECYCLE_RUN, encoding="utf-8")
@@ -97,8 +101,9 @@ bin = os.path.dirname(sys.executable)
 spec = subprocess.run([os.path.join(bin, "kling-avatar"), "contract", "spec", sys.argv[1]],
                       capture_output=True, text=True, check=True).stdout.strip()
 with MockServer(step=0.0, credits=1e9, seed=0) as mock:
-    header = ("x-api-key: " + mock.crun_key if sys.argv[1] == "crun"
-              else "Authorization: Bearer " + mock.apikley_key)
+    key = mock.keys[sys.argv[1]]
+    header = {"crun": "x-api-key: " + key, "apikley": "Authorization: Bearer " + key,
+              "fal": "Authorization: Key " + key}[sys.argv[1]]
     env = dict(os.environ, SCHEMATHESIS_HOOKS="kling_avatar.contract.hooks",
                CONTRACT_ALLOW_CREATE="1")
     done = subprocess.run(
@@ -111,7 +116,7 @@ print(done.stdout[-3000:])
 """
 
 
-@pytest.mark.parametrize("provider", ["crun", "apikley"])
+@pytest.mark.parametrize("provider", PROVIDERS)
 def test_plain_st_run_with_the_installed_hooks_passes_on_the_mock(
     user: Path, provider: str
 ) -> None:

@@ -1,10 +1,13 @@
 """Envelope-aware schemathesis checks and hooks, for the provider specs' schemas only.
 
-Both providers answer most errors as HTTP 200 with the real status in the body's ``code``, so
-schemathesis's status-based checks misjudge them: an accepted invalid body and a rejected one
-look alike. The checks here judge the envelope instead, in place of ``negative_data_rejection``,
-``positive_data_acceptance``, ``missing_required_header`` and ``ignored_auth``
-(:data:`REPLACED_CHECKS`; the envelope checks call the built-ins on the envelope's status).
+Providers with an envelope answer most errors as HTTP 200 with the real status in the body's
+``code``, so schemathesis's status-based checks misjudge them: an accepted invalid body and a
+rejected one look alike. The checks here judge the envelope instead, in place of
+``negative_data_rejection``, ``positive_data_acceptance``, ``missing_required_header`` and
+``ignored_auth`` (the envelope checks call the built-ins on the envelope's status). Which of the
+four a provider's answers defeat is its facts' ``replaced_checks``: a provider without an
+envelope keeps the built-ins but ``positive_data_acceptance``, whose replacement knows the
+answers a valid request gets because of what it names (not found; not ready yet).
 
 The hooks send Apikley's upload operations to their own server (the spec gives them a
 ``servers`` entry of their own, ``/file-upload`` under the API's host, which schemathesis
@@ -17,7 +20,10 @@ them, but they act only on a schema a suite run has registered (:func:`run_setti
 run's settings), or on every schema once :func:`everywhere` was called (what
 :mod:`kling_avatar.contract.hooks` does for a plain ``st run``, with the settings from the
 environment). A service's own schemathesis tests in the same process see neither, and keep the
-four built-ins: the suite's runs leave those out in their own configuration.
+four built-ins: the suite's runs leave out their provider's replaced ones in their own
+configuration. Where :func:`everywhere` took a built-in out of schemathesis's registry, the
+check standing in its place runs the built-in itself for every schema that does not replace
+it (a provider without an envelope, or a schema that is none of the providers').
 """
 
 from __future__ import annotations
@@ -36,22 +42,26 @@ import schemathesis
 from schemathesis import Case, CheckContext, HookContext, Response
 from schemathesis.checks import CHECKS
 from schemathesis.core.failures import Failure, Severity
+from schemathesis.core.parameters import ParameterLocation
+from schemathesis.generation.meta import CoveragePhaseData, CoverageScenario
 from schemathesis.specs.openapi.checks import (
+    ignored_auth,
     is_unexpected_http_status_case,
     missing_required_header,
     negative_data_rejection,
+    positive_data_acceptance,
 )
 
+from .._registry import PROVIDERS
+from ._providers import ContractFacts, facts
 from ._rules import (
     FETCHED_FIELDS,
-    LOOKUP_OPERATIONS,
-    NOT_FOUND,
     REPLACED_CHECKS,
     REQUEST_TIMEOUT,
-    TASK_CREATIONS,
     TRANSIENT_STATUSES,
     WRITE_OPERATIONS,
 )
+from ._spec import callback_fields, load_spec, resolve
 
 AnyCase = Case[Any]
 
@@ -137,6 +147,42 @@ def _state(case: AnyCase) -> _RunState | None:
     return state
 
 
+def _paths(provider: str) -> frozenset[str]:
+    return frozenset(load_spec(provider).get("paths", {}))
+
+
+def provider_of(case: AnyCase) -> str | None:
+    """The provider whose spec ``case``'s schema is (its paths are that spec's), or None."""
+    paths = frozenset(case.operation.schema.raw_schema.get("paths", {}))
+    return next((name for name in PROVIDERS if _paths(name) == paths), None)
+
+
+def _facts_of(case: AnyCase) -> ContractFacts | None:
+    provider = provider_of(case)
+    return None if provider is None else facts(provider)
+
+
+def _replaces(case: AnyCase, builtin: str) -> bool | None:
+    """True: judge ``case`` with the envelope-aware check in place of the built-in ``builtin``;
+    False: run the built-in itself (a plain ``st run`` took it out of the registry, and this
+    schema does not replace it); None: neither (not a schema of ours, or the built-in runs)."""
+    if _state(case) is None:
+        return None
+    found = _facts_of(case)
+    if found is not None and builtin in found.replaced_checks:
+        return True
+    return False if builtin not in CHECKS.get_all_names() else None
+
+
+def _status(response: Response, case: AnyCase) -> int | None:
+    """The status the provider meant: the envelope's (:func:`effective_status`) where the
+    provider has one, else the HTTP status."""
+    found = _facts_of(case)
+    if found is not None and not found.shape.envelope:
+        return response.status_code
+    return effective_status(response)
+
+
 def envelope(response: Response) -> Mapping[str, Any] | None:
     """The JSON object the provider answered, or None when the body is not one."""
     try:
@@ -161,17 +207,21 @@ def effective_status(response: Response) -> int | None:
 
 
 def _is_not_found(response: Response, case: AnyCase) -> bool:
-    operation_id = _operation_id(case)
-    if operation_id not in LOOKUP_OPERATIONS:
+    """Whether the answer is a correct one to a valid request for something that does not
+    exist (a lookup's "not found"), or is not in a state to give it (the facts' ``not_now``)."""
+    found = _facts_of(case)
+    if found is None:
         return False
-    status = effective_status(response)
+    operation_id = _operation_id(case)
+    status = _status(response, case)
     body = envelope(response) or {}
     message = body.get("msg", body.get("message"))
+    answers = [*(found.not_found if operation_id in found.lookups else ()), *found.not_now]
     return any(
         answer.status == status
         and answer.message in (None, message)
         and answer.operation in (None, operation_id)
-        for answer in NOT_FOUND
+        for answer in answers
     )
 
 
@@ -194,10 +244,32 @@ def envelope_negative_data_rejection(
     It runs the built-in check on the envelope's status, so the built-in's knowledge of which
     generated "invalid" values turn valid once serialized stays in force.
     """
-    status = effective_status(response)
-    if _state(case) is None or status is None or _only_text_made_non_text_in_a_form(case):
+    replaces = _replaces(case, "negative_data_rejection")
+    if replaces is False:
+        return negative_data_rejection(ctx, response, case)
+    status = _status(response, case)
+    if (
+        not replaces
+        or status is None
+        or _only_text_made_non_text_in_a_form(case)
+        or _only_an_unknown_parameter(case)
+    ):
         return None
     return negative_data_rejection(ctx, _with_status(response, status), case)
+
+
+def _only_an_unknown_parameter(case: AnyCase) -> bool:
+    """Whether the case's only invalidity is a header, query or cookie parameter the spec does
+    not name: servers ignore those, and the built-in check means to let them pass, but it
+    judges the named headers' values as the text they are on the wire, so beside a number
+    header (fal's X-Fal-Request-Timeout) it reads the case as invalid in more ways."""
+    data = None if case.meta is None else case.meta.phase.data
+    return (
+        isinstance(data, CoveragePhaseData)
+        and data.scenario is CoverageScenario.OBJECT_UNEXPECTED_PROPERTIES
+        and data.parameter_location
+        in (ParameterLocation.HEADER, ParameterLocation.QUERY, ParameterLocation.COOKIE)
+    )
 
 
 def _only_text_made_non_text_in_a_form(case: AnyCase) -> bool:
@@ -217,18 +289,24 @@ def _only_text_made_non_text_in_a_form(case: AnyCase) -> bool:
 def envelope_positive_data_acceptance(
     ctx: CheckContext, response: Response, case: AnyCase
 ) -> bool | None:
-    """Valid input must be accepted: body ``code`` 200, or "not found" for an unknown id."""
+    """Valid input must be accepted: body ``code`` 200 (a 2xx without an envelope), or "not
+    found" for an unknown id, or an answer the state of what it names explains."""
+    replaces = _replaces(case, "positive_data_acceptance")
+    if replaces is False:
+        return positive_data_acceptance(ctx, response, case)
     meta = case.meta
-    if _state(case) is None or meta is None or not meta.generation.mode.is_positive:
+    if not replaces or meta is None or not meta.generation.mode.is_positive:
         return None
     if is_unexpected_http_status_case(case) or response.status_code in TRANSIENT_STATUSES:
         return None
-    status = effective_status(response)
-    if status is None or status == 200 or _is_not_found(response, case):
+    status = _status(response, case)
+    if status is None or 200 <= status < 300 or _is_not_found(response, case):
         return None
     body = envelope(response) or {}
     message = body.get("msg", body.get("message"))
-    expected = "200 or not found" if _operation_id(case) in LOOKUP_OPERATIONS else "200"
+    found = _facts_of(case)
+    lookup = found is not None and _operation_id(case) in found.lookups
+    expected = "200 or not found" if lookup else "200"
     raise RejectedValidData(
         operation=case.operation.label,
         message=(
@@ -244,8 +322,11 @@ def envelope_missing_required_header(
     ctx: CheckContext, response: Response, case: AnyCase
 ) -> bool | None:
     """A request missing a required header (here: the key) must get an error ``code``."""
-    status = effective_status(response)
-    if _state(case) is None or status is None:
+    replaces = _replaces(case, "missing_required_header")
+    if replaces is False:
+        return missing_required_header(ctx, response, case)
+    status = _status(response, case)
+    if not replaces or status is None:
         return None
     return missing_required_header(ctx, _with_status(response, status), case)
 
@@ -273,13 +354,17 @@ def envelope_ignored_auth(ctx: CheckContext, response: Response, case: AnyCase) 
     Enforcement belongs to the operation, so each operation is probed once per run, on its
     first accepted request.
     """
+    replaces = _replaces(case, "ignored_auth")
+    if replaces is False:
+        return ignored_auth(ctx, response, case)
     state = _state(case)
     found = _auth_header(case)
     # Only an answer past the key check says anything: a success, or "not found" for an id.
     if (
-        state is None
+        not replaces
+        or state is None
         or found is None
-        or (effective_status(response) != 200 and not _is_not_found(response, case))
+        or (_status(response, case) != 200 and not _is_not_found(response, case))
     ):
         return None
     label = case.operation.label
@@ -322,36 +407,37 @@ def _surely_rejected(case: AnyCase) -> bool:
     """Whether a write request cannot create anything whatever the provider's validation.
 
     True when the body is not an object, misses a required top-level field, or (for a task)
-    names no known model or gives no image and audio URL strings.
+    names no model its spec lists (where it has a model field) or gives no image and audio URL
+    strings.
     """
     body = case.body
     if not isinstance(body, Mapping):
         return True
+    raw = case.operation.schema.raw_schema
     schema = case.operation.definition.raw["requestBody"]["content"]
-    media = next(iter(schema.values()))["schema"]
-    media = _resolve(case.operation.schema.raw_schema, media)
+    media = resolve(raw, next(iter(schema.values()))["schema"])
     if any(field not in body for field in media.get("required", [])):
         return True
-    if _operation_id(case) not in TASK_CREATIONS:
+    found = _facts_of(case)
+    if found is None or _operation_id(case) not in found.creations:
         return False
-    model = _resolve(case.operation.schema.raw_schema, media["properties"]["model"])
-    models = model.get("enum") or []
-    inputs = body.get("input")
+    model = media.get("properties", {}).get("model")
+    models = None if model is None else (resolve(raw, model).get("enum") or [])
+    inputs = _inputs(body, found.shape.inputs)
     return (
-        body.get("model") not in models
-        or not isinstance(inputs, Mapping)
+        (models is not None and body.get("model") not in models)
+        or inputs is None
         or not isinstance(inputs.get("image_url"), str)
         or not isinstance(inputs.get("audio_url"), str)
     )
 
 
-def _resolve(spec: Mapping[str, Any], node: Mapping[str, Any]) -> Mapping[str, Any]:
-    while "$ref" in node:
-        target: Any = spec
-        for part in str(node["$ref"]).removeprefix("#/").split("/"):
-            target = target[part]
-        node = target
-    return node
+def _inputs(body: Mapping[str, Any], path: tuple[str, ...]) -> Any:
+    """The object at ``path`` in a creation's body (where image_url and audio_url are)."""
+    node: Any = body
+    for part in path:
+        node = node.get(part) if isinstance(node, Mapping) else None
+    return node if isinstance(node, Mapping) else None
 
 
 @schemathesis.hook
@@ -379,28 +465,39 @@ def before_call(ctx: HookContext, case: AnyCase, kwargs: dict[str, Any]) -> None
         )
 
 
-@schemathesis.hook
-def map_case(ctx: HookContext, case: AnyCase) -> AnyCase:
+@schemathesis.hook("before_call")
+def redirect_fetched_urls(ctx: HookContext, case: AnyCase, kwargs: dict[str, Any]) -> None:
     """Point every generated web URL the provider would fetch or call back at CONTRACT_SAFE_URL.
 
     Generated URLs name arbitrary hosts (``https://0.com``); the provider would fetch them or
     POST results to them. The suite sets CONTRACT_SAFE_URL to the mock itself, or to a
     reserved domain for a real provider. Values that are not web URLs (the invalid ones
     negative cases carry) are left as generated.
+
+    Done as the request is sent, in every phase: a ``map_case`` hook, even one changing
+    nothing, wraps generation so that for an operation with little to vary (a PUT whose only
+    parameter is a path string: fal's cancel) schemathesis gives up on it with a
+    ``filter_too_much`` health check.
     """
     state = _state(case)
     target = None if state is None else state.settings.safe_url
+    if not target:
+        return
+    # The operation's own callbacks name the request field or query parameter of their URL.
+    called_back = callback_fields(case.operation.definition.raw)
     body: object = case.body
-    if target and isinstance(body, MutableMapping):
-        _redirect(body, target)
-        inputs = body.get("input")
+    if isinstance(body, MutableMapping):
+        found = _facts_of(case)
+        _redirect(body, target, (*FETCHED_FIELDS, *called_back["body"]))
+        inputs = _inputs(body, found.shape.inputs if found is not None else ("input",))
         if isinstance(inputs, MutableMapping):
-            _redirect(inputs, target)
-    return case
+            _redirect(inputs, target, FETCHED_FIELDS)
+    if isinstance(case.query, MutableMapping) and called_back["query"]:
+        _redirect(case.query, target, called_back["query"])
 
 
-def _redirect(fields: MutableMapping[str, Any], target: str) -> None:
-    for name in FETCHED_FIELDS:
+def _redirect(fields: MutableMapping[str, Any], target: str, names: tuple[str, ...]) -> None:
+    for name in names:
         if _is_web_url(fields.get(name)):
             fields[name] = target
 

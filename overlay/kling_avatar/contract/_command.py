@@ -1,9 +1,11 @@
 """``kling-avatar contract``: the contract suite, traffic verification and the installed specs.
 
-    kling-avatar contract run [--provider crun|apikley|all] [--base-url URL] [--allow-create]
+    kling-avatar contract run [--provider NAME|all] [--base-url URL] [--allow-create]
                               [--max-examples N] [--seed N] [--report-dir DIR] ...
     kling-avatar contract traffic FILE [--report-dir DIR] [--fail-on-unseen]
-    kling-avatar contract spec crun|apikley
+    kling-avatar contract spec NAME
+
+NAME is one of the providers: apikley, crun, fal.
 
 Exit status: 0 the contract holds; 1 a finding (a check failed, a lifecycle finding, a broken
 exchange in the traffic, an expired baseline entry); 2 a usage error (a missing key, an

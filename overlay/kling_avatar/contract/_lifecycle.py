@@ -6,10 +6,11 @@ schema, credits that do not move. This module follows tasks to their end and rep
 such break as a named :class:`Finding` with the task id and the answers that show it.
 
 The facts come from the specs (`_spec.py`): the state enum's order, which
-states are terminal (the state schema's description names them), each timestamp's unit (its
-description: "Unix seconds", "Unix milliseconds"), the callback schema, the creation request's
-example. What differs between providers and the specs do not say as data (which field holds
-the state, the result URLs, the failure fields, the cost) is each provider's
+states are terminal (the state schema's ``x-terminal``, or the names its description gives),
+each timestamp's unit (its description: "Unix seconds", "Unix milliseconds"), the callback's
+schema and where its URL goes, the creation request's example. What differs between providers
+and the specs do not say as data (which field holds the state, where the result URLs are,
+what marks a failure, the cost, whether answers come in an envelope) is each provider's
 :class:`TaskShape`, in its module of `_providers` (:data:`SHAPES`).
 
 It runs two ways: :func:`drive` creates tasks against a server (the mock always; a real
@@ -33,8 +34,7 @@ from .._providers import auth_headers
 from .._registry import PROVIDERS
 from ._capture import Callback, CallbackReceiver
 from ._providers import TaskShape, facts
-from ._spec import callback_schema as spec_callback_schema
-from ._spec import load_spec, operation, resolve, schema_errors
+from ._spec import Operation, callback_spec, load_spec, operation, resolve, schema_errors
 
 # Seconds of clock difference between this machine and a provider that still count as plausible.
 CLOCK_SKEW = 300.0
@@ -56,6 +56,8 @@ class Lifecycle:
     units: Mapping[str, float]  # timestamp field -> seconds per unit
     callback_field: str | None
     callback_schema: Any
+    callback_in: str | None = None  # where the creation carries the callback URL: body, query
+    callback_headers: tuple[str, ...] = ()  # the headers a callback must carry
 
 
 def _property(spec: Mapping[str, Any], schema: Any, name: str) -> Any:
@@ -77,23 +79,27 @@ def lifecycle(shape: TaskShape) -> Lifecycle:
     spec = load_spec(shape.provider)
     read = operation(shape.provider, shape.read)
     response = resolve(spec, read.definition["responses"]["200"])
-    task = _property(spec, response["content"]["application/json"]["schema"], "data")
+    answer = response["content"]["application/json"]["schema"]
+    task = _property(spec, answer, "data") if shape.envelope else resolve(spec, answer)
     state = _property(spec, task, shape.state) or {}
     states = tuple(state.get("enum", ()))
-    # "`success` and `failed` are terminal.": the description names the terminal states.
-    named = re.findall(r"`([^`]+)`", str(state.get("description", "")))
+    # `x-terminal: [COMPLETED]`, or "`success` and `failed` are terminal." in the description.
+    named = state.get("x-terminal") or re.findall(r"`([^`]+)`", str(state.get("description", "")))
     terminal = frozenset(s for s in named if s in states)
     units: dict[str, float] = {}
     for field in (shape.created_at, shape.completed_at):
-        text = str((_property(spec, task, field) or {}).get("description", "")).lower()
-        units[field] = 0.001 if "milli" in text else 1.0
-    found = spec_callback_schema(operation(shape.provider, shape.create))
+        if field is not None:
+            text = str((_property(spec, task, field) or {}).get("description", "")).lower()
+            units[field] = 0.001 if "milli" in text else 1.0
+    found = callback_spec(operation(shape.provider, shape.create))
     return Lifecycle(
         states=states,
         terminal=terminal,
         units=units,
-        callback_field=found[0] if found else None,
-        callback_schema=found[1] if found else None,
+        callback_field=found.field if found else None,
+        callback_schema=found.schema if found else None,
+        callback_in=found.location if found else None,
+        callback_headers=found.headers if found else (),
     )
 
 
@@ -102,18 +108,36 @@ def lifecycle(shape: TaskShape) -> Lifecycle:
 
 @attrs.frozen
 class Read:
-    """One answer of the read operation: when, the HTTP status and the decoded body."""
+    """One answer of the read operation (or the result's): when, the HTTP status and the
+    decoded body."""
 
     at: float  # Unix seconds on this machine
     status: int
     body: Any
 
-    @property
-    def task(self) -> Mapping[str, Any] | None:
-        if self.status != 200 or not isinstance(self.body, Mapping):
-            return None
-        data = self.body.get("data")
-        return data if self.body.get("code") == 200 and isinstance(data, Mapping) else None
+
+def answered(shape: TaskShape, status: int, body: Any) -> Mapping[str, Any] | None:
+    """What a successful answer carries (the envelope's ``data`` under code 200, or a bare
+    answer's body under any 2xx); None for an error or an answer without it."""
+    if not isinstance(body, Mapping):
+        return None
+    if not shape.envelope:
+        return body if 200 <= status < 300 else None
+    data = body.get("data")
+    ok = status == 200 and body.get("code") == 200
+    return data if ok and isinstance(data, Mapping) else None
+
+
+def task_of(shape: TaskShape, read: Read) -> Mapping[str, Any] | None:
+    """The task a read answered, or None when it answered none."""
+    return answered(shape, read.status, read.body)
+
+
+def succeeded(shape: TaskShape, task: Mapping[str, Any]) -> bool:
+    """Whether the task is in its success state with no mark of a failure."""
+    return task.get(shape.state) == shape.success and not any(
+        _get(task, path) not in _EMPTY for path in shape.failure_marks
+    )
 
 
 @attrs.frozen
@@ -139,6 +163,9 @@ class TaskRun:
     callbacks: tuple[Callback, ...] = ()
     callback_expected: bool = False  # a callback URL was sent that the provider can reach
     probed: bool = True  # result URLs were fetched (traffic may not have any)
+    # The answer of the shape's result operation, for a provider whose results are there
+    # (None: not asked, or not in the traffic).
+    result: Read | None = None
 
 
 @attrs.frozen
@@ -165,6 +192,9 @@ def evidence(label: str, value: object) -> str:
     return f"{label}: {text}"
 
 
+_EMPTY: tuple[object, ...] = (None, "", [], {})
+
+
 def _get(node: Any, path: Sequence[str]) -> Any:
     for part in path:
         if part == "@json":
@@ -181,9 +211,23 @@ def _get(node: Any, path: Sequence[str]) -> Any:
     return node
 
 
-def result_urls(shape: TaskShape, task: Mapping[str, Any]) -> list[str]:
-    urls = _get(task, shape.results)
+def result_urls(
+    shape: TaskShape, task: Mapping[str, Any], path: Sequence[str] | None = None
+) -> list[str]:
+    """The result URLs at ``path`` (the shape's ``results``) of ``task``: a list, or one URL."""
+    urls = _get(task, shape.results if path is None else path)
+    if isinstance(urls, str):
+        return [urls]
     return [u for u in urls if isinstance(u, str)] if isinstance(urls, list) else []
+
+
+def run_result_urls(shape: TaskShape, run: TaskRun, task: Mapping[str, Any]) -> list[str]:
+    """The result URLs of a run whose final task is ``task``: from its result answer where
+    the shape has a result operation, else from the task."""
+    if shape.result is None:
+        return result_urls(shape, task)
+    answer = None if run.result is None else answered(shape, run.result.status, run.result.body)
+    return result_urls(shape, answer or {})
 
 
 # -- the checks ------------------------------------------------------------------------------
@@ -198,7 +242,7 @@ def check_task(run: TaskRun) -> list[Finding]:
     def found(name: str, detail: str, *items: str) -> None:
         findings.append(Finding(name, run.provider, run.task_id, detail, tuple(items)))
 
-    seen = [(read, read.task) for read in run.reads]
+    seen = [(read, task_of(shape, read)) for read in run.reads]
     tasks = [(read, task) for read, task in seen if task is not None]
     if not tasks:
         last = run.reads[-1] if run.reads else None
@@ -224,7 +268,7 @@ def check_task(run: TaskRun) -> list[Finding]:
             evidence("last answer", final_read.body),
         )
         return findings
-    if state == shape.success:
+    if succeeded(shape, final):
         findings += _check_success(run, shape, final_read, final)
     else:
         findings += _check_failure(run, shape, final_read, final)
@@ -291,13 +335,19 @@ def _check_timestamps(
     run: TaskRun, shape: TaskShape, facts: Lifecycle, tasks: list[tuple[Read, Mapping[str, Any]]]
 ) -> list[Finding]:
     findings: list[Finding] = []
+    if shape.created_at is None:
+        return findings  # the task reports no times
     created_unit = facts.units[shape.created_at]
-    completed_unit = facts.units[shape.completed_at]
+    completed_at = shape.completed_at
     unit_name = {1.0: "Unix seconds", 0.001: "Unix milliseconds"}
     first_created: tuple[Read, float] | None = None
     for read, task in tasks:
         created = _seconds(task.get(shape.created_at), created_unit)
-        completed = _seconds(task.get(shape.completed_at), completed_unit)
+        completed = (
+            None
+            if completed_at is None
+            else _seconds(task.get(completed_at), facts.units[completed_at])
+        )
         if created is not None:
             # A task the suite made was created between the request and this answer.
             low = run.created_at - CLOCK_SKEW
@@ -359,16 +409,22 @@ def container(head: bytes) -> str | None:
 def _check_success(
     run: TaskRun, shape: TaskShape, read: Read, task: Mapping[str, Any]
 ) -> list[Finding]:
-    urls = result_urls(shape, task)
+    if shape.result is not None and run.result is None:
+        return []  # its result was not asked for (traffic of a service that never fetched it)
+    urls = run_result_urls(shape, run, task)
     if not urls:
         where = ".".join(p for p in shape.results if p != "@json")
+        items = [evidence("answer", read.body)]
+        if run.result is not None:
+            where += f" of {shape.result}'s answer"
+            items.append(evidence(f"{shape.result}: HTTP {run.result.status}", run.result.body))
         return [
             Finding(
                 "success-without-result-url",
                 run.provider,
                 run.task_id,
                 f"the task succeeded with no URL in {where}",
-                (evidence("answer", read.body),),
+                tuple(items),
             )
         ]
     if not run.probed:
@@ -407,9 +463,7 @@ def _check_success(
 def _check_failure(
     run: TaskRun, shape: TaskShape, read: Read, task: Mapping[str, Any]
 ) -> list[Finding]:
-    missing = [
-        ".".join(path) for path in shape.failure_fields if _get(task, path) in (None, "", [], {})
-    ]
+    missing = [".".join(path) for path in shape.failure_fields if _get(task, path) in _EMPTY]
     if not missing:
         return []
     return [
@@ -454,6 +508,13 @@ def _check_callbacks(
             if facts.callback_schema is not None
             else []
         )
+        # Headers are judged where they were kept (traffic files keep bodies only).
+        sent = {name.lower() for name in callback.headers}
+        errors += [
+            f"(headers): no {name}"
+            for name in facts.callback_headers
+            if callback.headers and name.lower() not in sent
+        ]
         if errors:
             findings.append(
                 Finding(
@@ -466,15 +527,22 @@ def _check_callbacks(
             )
             continue
         carried = callback_task(run.provider, callback.body) or {}
-        differences = [
-            f"{name}: callback {mine!r}, task {theirs!r}"
-            for name, mine, theirs in (
-                ("id", carried.get(shape.created_id), run.task_id),
-                (shape.state, carried.get(shape.state), task.get(shape.state)),
-                ("result URLs", result_urls(shape, carried), result_urls(shape, task)),
+        differences = []
+        said_id = carried.get(shape.created_id)
+        if said_id != run.task_id:
+            differences.append(f"id: callback {said_id!r}, task {run.task_id!r}")
+        said, was = _callback_outcome(shape, facts, carried), _outcome(shape, facts, task)
+        if said != was:
+            differences.append(
+                f"{shape.state}: callback {carried.get(shape.state)!r} ({said}), "
+                f"task {task.get(shape.state)!r} ({was})"
             )
-            if mine != theirs
-        ]
+        # The results, where they were seen (a result operation's answer may not have been).
+        if shape.result is None or run.result is not None:
+            mine = result_urls(shape, carried, shape.callback_results)
+            theirs = run_result_urls(shape, run, task)
+            if mine != theirs:
+                differences.append(f"result URLs: callback {mine!r}, task {theirs!r}")
         if differences:
             findings.append(
                 Finding(
@@ -486,6 +554,21 @@ def _check_callbacks(
                 )
             )
     return findings
+
+
+def _outcome(shape: TaskShape, facts: Lifecycle, task: Mapping[str, Any]) -> str:
+    """success, failure, or the state of a task that has not ended."""
+    state = task.get(shape.state)
+    if state not in facts.terminal:
+        return f"still {state!r}"
+    return "success" if succeeded(shape, task) else "failure"
+
+
+def _callback_outcome(shape: TaskShape, facts: Lifecycle, carried: Mapping[str, Any]) -> str:
+    if shape.callback_success is None:
+        return _outcome(shape, facts, carried)
+    state = carried.get(shape.state)
+    return "success" if state == shape.callback_success else "failure"
 
 
 def check_credits(
@@ -500,7 +583,7 @@ def check_credits(
         return []
     costs = []
     for run in runs:
-        tasks = [read.task for read in run.reads if read.task is not None]
+        tasks = [task for read in run.reads if (task := task_of(shape, read)) is not None]
         cost = tasks[-1].get(shape.cost) if tasks else None
         if not isinstance(cost, int | float) or isinstance(cost, bool):
             return []  # a task that does not report its cost: nothing to compare
@@ -551,6 +634,9 @@ class DriveSettings:
     # A second account's key per provider: each task is read with it too, and must not be
     # there (tasks belong to the account that created them). {}: not checked.
     other_keys: Mapping[str, str] = attrs.field(factory=dict)
+    # Moves the provider's tasks on by one state (the mock's clock), called after each read
+    # of a task that has not ended: each state is read, none waited for. None: wait.
+    tick: Callable[[], object] | None = None
 
 
 @attrs.frozen
@@ -562,19 +648,25 @@ class DriveResult:
 
 
 def creation_body(provider: str, media: tuple[str, str] | None) -> dict[str, Any]:
-    """The spec's own creation example, with the media URLs replaced when given."""
-    op = operation(provider, SHAPES[provider].create)
+    """The spec's own creation example (else its required properties' examples), with the
+    media URLs replaced when given."""
+    shape = SHAPES[provider]
+    spec = load_spec(provider)
+    op = operation(provider, shape.create)
     content = op.definition["requestBody"]["content"]["application/json"]
+    schema = resolve(spec, content["schema"])
     examples = [e["value"] for e in content.get("examples", {}).values() if "value" in e]
-    candidates = [
-        content.get("example"),
-        *examples,
-        resolve(load_spec(provider), content["schema"]).get("example"),
-    ]
+    properties = {
+        name: resolve(spec, node).get("example")
+        for name, node in schema.get("properties", {}).items()
+        if name in schema.get("required", ())
+    }
+    candidates = [content.get("example"), *examples, schema.get("example"), properties]
     example = next(c for c in candidates if isinstance(c, Mapping))
     body: dict[str, Any] = copy.deepcopy(dict(example))
     if media is not None:
-        body["input"]["image_url"], body["input"]["audio_url"] = media
+        inputs = _get(body, shape.inputs)
+        inputs["image_url"], inputs["audio_url"] = media
     return body
 
 
@@ -601,10 +693,14 @@ def drive(
         CallbackReceiver(settings.callback_port) as receiver,
     ):
 
-        def call(operation_id: str, **kwargs: Any) -> tuple[int, Any]:
+        def call(operation_id: str, task_id: str | None = None, **kwargs: Any) -> tuple[int, Any]:
+            """Call the operation (about task ``task_id``, when given)."""
             op = operation(provider, operation_id)
+            path, params = task_call(op, shape, task_id)
+            if params:
+                kwargs["params"] = {**kwargs.get("params", {}), **params}
             try:
-                response = http.request(op.method, op.prefix + op.path, **kwargs)
+                response = http.request(op.method, path, **kwargs)
             except httpx.HTTPError as exc:
                 return 0, f"{type(exc).__name__}: {exc}"
             try:
@@ -614,18 +710,20 @@ def drive(
             answers.append((operation_id, response.status_code, body))
             return response.status_code, body
 
-        before = _balance(shape, call(shape.balance))
+        before = None if shape.balance is None else _balance(shape, call(shape.balance))
         callback_url = receiver.url if settings.callback_url is None else settings.callback_url
         for index in range(count):
             if index == 1 and settings.fail_one is not None:
                 settings.fail_one(shape.create)
             body = creation_body(provider, settings.media)
+            params: dict[str, str] = {}
             if facts.callback_field is not None and callback_url:
-                body[facts.callback_field] = callback_url
+                where = params if facts.callback_in == "query" else body
+                where[facts.callback_field] = callback_url
             started = time.time()
-            status, created = call(shape.create, json=body)
-            task_id = _get(created, ("data", shape.created_id))
-            if status != 200 or not isinstance(task_id, str) or not task_id:
+            status, created = call(shape.create, json=body, params=params)
+            task_id = (answered(shape, status, created) or {}).get(shape.created_id)
+            if not isinstance(task_id, str) or not task_id:
                 findings.append(
                     Finding(
                         "creation-refused",
@@ -640,19 +738,21 @@ def drive(
             other_key = settings.other_keys.get(provider)
             if other_key:
                 findings += _read_as_other_account(http, shape, task_id, other_key)
-            finals = [r.task for r in reads if (r.task or {}).get(shape.state) in facts.terminal]
-            urls = result_urls(shape, (finals or [{}])[0] or {})[:3]
-            probes = [probe(url, bare) for url in urls]
-            runs.append(
-                TaskRun(
-                    provider=provider,
-                    task_id=task_id,
-                    created_at=started,
-                    reads=tuple(reads),
-                    probes=tuple(probes),
-                    callback_expected=facts.callback_field is not None and bool(callback_url),
-                )
+            tasks = [task for read in reads if (task := task_of(shape, read)) is not None]
+            final = next((t for t in tasks if t.get(shape.state) in facts.terminal), {})
+            result = None
+            if shape.result is not None and final and succeeded(shape, final):
+                result = Read(time.time(), *call(shape.result, task_id))
+            run = TaskRun(
+                provider=provider,
+                task_id=task_id,
+                created_at=started,
+                reads=tuple(reads),
+                callback_expected=facts.callback_field is not None and bool(callback_url),
+                result=result,
             )
+            urls = run_result_urls(shape, run, final)[:3]
+            runs.append(attrs.evolve(run, probes=tuple(probe(url, bare) for url in urls)))
         deadline = time.monotonic() + settings.callback_wait
         while time.monotonic() < deadline and not all(
             callbacks_for(receiver, provider, run.task_id) for run in runs
@@ -662,7 +762,7 @@ def drive(
             attrs.evolve(run, callbacks=callbacks_for(receiver, provider, run.task_id))
             for run in runs
         ]
-        after = _balance(shape, call(shape.balance))
+        after = None if shape.balance is None else _balance(shape, call(shape.balance))
     for run in runs:
         findings += check_task(run)
     findings += check_credits(provider, before, after, runs)
@@ -676,18 +776,16 @@ def _read_as_other_account(
     a refusal, are both fine; the task's data is a breach."""
     op = operation(shape.provider, shape.read)
     auth = auth_headers(shape.provider, other_key)
+    path, params = task_call(op, shape, task_id)
     try:
-        response = http.request(
-            op.method, op.prefix + op.path, params={shape.id_param: task_id}, headers=auth
-        )
+        response = http.request(op.method, path, params=params, headers=auth)
     except httpx.HTTPError:
         return []  # no answer hands nothing over; the reads of the owner judge availability
     try:
         body: Any = response.json()
     except ValueError:
         return []
-    data = _get(body, ("data",))
-    if response.status_code == 200 and _get(body, ("code",)) == 200 and data is not None:
+    if answered(shape, response.status_code, body) is not None:
         return [
             Finding(
                 "task-readable-by-another-account",
@@ -698,6 +796,16 @@ def _read_as_other_account(
             )
         ]
     return []
+
+
+def task_call(op: Operation, shape: TaskShape, task_id: str | None) -> tuple[str, dict[str, str]]:
+    """(path, query parameters) of a call of ``op`` about the task ``task_id``: the id in its
+    path where the path has the shape's id parameter, else in its query."""
+    if task_id is None:
+        return op.url_path(), {}
+    if op.takes_in_path(shape.id_param):
+        return op.url_path(**{shape.id_param: task_id}), {}
+    return op.url_path(), {shape.id_param: task_id}
 
 
 def _balance(shape: TaskShape, answer: tuple[int, Any]) -> float | None:
@@ -719,16 +827,17 @@ def _follow(
     deadline = time.monotonic() + settings.timeout
     extra = None
     while True:
-        status, body = call(shape.read, params={shape.id_param: task_id})
-        read = Read(time.time(), status, body)
+        read = Read(time.time(), *call(shape.read, task_id))
         reads.append(read)
-        state = (read.task or {}).get(shape.state)
+        state = (task_of(shape, read) or {}).get(shape.state)
         if extra is None and state in facts.terminal:
             extra = settings.extra_reads
         elif extra is not None:
             extra -= 1
         if extra == 0 or (extra is None and time.monotonic() > deadline):
             return reads
+        if extra is None and settings.tick is not None:
+            settings.tick()
         time.sleep(delay)
         delay = min(delay * 2, settings.poll_max)
 

@@ -1,16 +1,15 @@
 """Facts about the providers' operations that the hooks and the suite share (no schemathesis
 import: the suite plans its runs without loading it). Each provider's own are in its module of
-`_providers`; these are their union, for checks that look at one operation at a time."""
+`_providers`; these are their union, for what is decided by operation alone (the checks read
+the facts of the provider a case's schema is)."""
 
 from __future__ import annotations
 
 from .._registry import PROVIDERS
-from ._providers import NotFound, facts
+from ._providers import facts
 
 __all__ = [
     "FETCHED_FIELDS",
-    "LOOKUP_OPERATIONS",
-    "NOT_FOUND",
     "PROVIDERS",
     "REPLACED_CHECKS",
     "REQUEST_TIMEOUT",
@@ -19,25 +18,16 @@ __all__ = [
     "WRITE_OPERATIONS",
 ]
 
-# The built-in checks the envelope checks below replace (`--exclude-checks`).
-REPLACED_CHECKS = (
-    "negative_data_rejection",
-    "positive_data_acceptance",
-    "missing_required_header",
-    "ignored_auth",
+# The built-in checks the envelope-aware ones replace for some provider (`--exclude-checks`);
+# each provider's own are its facts' `replaced_checks`.
+REPLACED_CHECKS = tuple(
+    dict.fromkeys(check for name in PROVIDERS for check in facts(name).replaced_checks)
 )
 
 # Operations that create something: a task (credits) or a stored file. Against a real provider
 # they are sent only with a body that cannot run, unless CONTRACT_ALLOW_CREATE=1.
 WRITE_OPERATIONS = frozenset(op for name in PROVIDERS for op in facts(name).writes)
-TASK_CREATIONS = frozenset(facts(name).shape.create for name in PROVIDERS)
-
-# Operations that look something up by id or URL: for a valid but unknown one the answer is
-# "not found" (one of NOT_FOUND), which is a correct answer to a well-formed request.
-LOOKUP_OPERATIONS = frozenset(op for name in PROVIDERS for op in facts(name).lookups)
-NOT_FOUND: tuple[NotFound, ...] = tuple(
-    dict.fromkeys(answer for name in PROVIDERS for answer in facts(name).not_found)
-)
+TASK_CREATIONS = frozenset(op for name in PROVIDERS for op in facts(name).creations)
 
 # Seconds any request of the suite may take, a real provider's too.
 REQUEST_TIMEOUT = 30

@@ -36,10 +36,12 @@ from schemathesis.cli.constants import ExitCode
 from schemathesis.cli.events import LoadingFinished, LoadingStarted
 from schemathesis.engine import events, from_schema
 
+from .._providers import auth_headers
 from . import _checks
 from ._coverage import Seen, seen_of
 from ._plan import ALL_PHASES, Run
-from ._rules import REPLACED_CHECKS, REQUEST_TIMEOUT
+from ._providers import facts
+from ._rules import REQUEST_TIMEOUT
 from ._spec import load_spec, spec_path
 
 
@@ -138,27 +140,30 @@ def load(run: Run, key: str, options: Options) -> Any:
             "phases": {phase: {"enabled": phase in run.phases} for phase in ALL_PHASES},
             # The only required headers in the specs carry the API key.
             "checks": {"missing_required_header": {"expected-statuses": ["401"]}},
-            "auth": {"openapi": credentials(spec, key)},
+            "auth": {"openapi": credentials(run.provider, spec, key)},
         }
     )
     schema = schemathesis.openapi.from_path(spec_path(run.provider), config=config)
     schema.config.update(base_url=run.base_url)
-    # Every check schemathesis has, the envelope-aware ones in place of the four they replace
-    # (left out of this run only: the process's other schemathesis runs keep them).
+    # Every check schemathesis has, the envelope-aware ones in place of those the provider's
+    # answers defeat (left out of this run only: the process's other runs keep them).
     schema.config.checks.update(
-        included_check_names=["all"], excluded_check_names=list(REPLACED_CHECKS)
+        included_check_names=["all"],
+        excluded_check_names=list(facts(run.provider).replaced_checks),
     )
     return schema.include(operation_id=list(run.operations))
 
 
-def credentials(spec: dict[str, Any], key: str) -> dict[str, dict[str, str]]:
+def credentials(provider: str, spec: dict[str, Any], key: str) -> dict[str, dict[str, str]]:
     """``key`` for each of the spec's security schemes, the way schemathesis's ``auth.openapi``
-    takes it (an API key header, or a bearer token)."""
+    takes it: a bearer token, or an API key header's value as the provider's clients send it
+    (``Key <key>`` where the provider puts a word before it)."""
     schemes = spec.get("components", {}).get("securitySchemes", {})
+    sent = {name.lower(): value for name, value in auth_headers(provider, key).items()}
     found: dict[str, dict[str, str]] = {}
     for name, scheme in schemes.items():
         if scheme.get("type") == "apiKey":
-            found[name] = {"api_key": key}
+            found[name] = {"api_key": sent.get(str(scheme.get("name", "")).lower(), key)}
         elif scheme.get("type") == "http" and scheme.get("scheme") == "bearer":
             found[name] = {"bearer": key}
     return found

@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import attrs
 import yaml
@@ -34,7 +34,7 @@ Spec = dict[str, Any]
 
 
 def spec_path(provider: str) -> Path:
-    """The installed spec of ``provider`` (crun or apikley): what ``kling-avatar contract spec``
+    """The installed spec of ``provider``: what ``kling-avatar contract spec``
     prints, for ``st run``."""
     if provider not in PROVIDERS:
         raise ValueError(f"no spec for {provider!r}: the providers are {', '.join(PROVIDERS)}")
@@ -70,6 +70,9 @@ class Operation:
     path: str  # the spec's path
     prefix: str  # the path of the operation's server (Apikley's uploads: /file-upload)
     definition: Mapping[str, Any] = attrs.field(repr=False, eq=False)
+    # The origin (scheme://host) of the operation's own server where it is another host than
+    # the API's (fal's storage); None on the API's host.
+    origin: str | None = None
 
     @property
     def label(self) -> str:
@@ -82,21 +85,49 @@ class Operation:
         A service may mount the API under a path of its own, so the spec's path (after the
         operation's server path) only has to end the URL's path.
         """
+        match = self._match(method, path)
+        return match.group("base") if match else None
+
+    def path_params(self, method: str, path: str) -> dict[str, str]:
+        """The path parameters of a request to ``path`` that is this operation ({} if none)."""
+        match = self._match(method, path)
+        if match is None:
+            return {}
+        names = re.findall(r"\{([^}]+)\}", self.path)
+        return {name: unquote(match.group(f"p{i}")) for i, name in enumerate(names)}
+
+    def _match(self, method: str, path: str) -> re.Match[str] | None:
         if method.upper() != self.method:
             return None
-        pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(self.prefix + self.path))
-        match = re.fullmatch(f"(?P<base>.*?){pattern}", path)
-        return match.group("base") if match else None
+        parts = re.split(r"\{[^}]+\}", self.prefix + self.path)
+        pattern = "".join(
+            re.escape(part) + (f"(?P<p{i}>[^/]+)" if i < len(parts) - 1 else "")
+            for i, part in enumerate(parts)
+        )
+        return re.fullmatch(f"(?P<base>.*?){pattern}", path)
+
+    def url_path(self, **params: str) -> str:
+        """The operation's path under the base URL, its path parameters filled in."""
+        path = self.prefix + self.path
+        for name, value in params.items():
+            path = path.replace("{" + name + "}", quote(value, safe=""))
+        return path
+
+    def takes_in_path(self, name: str) -> bool:
+        return "{" + name + "}" in self.path
 
 
 @cache
 def operations(provider: str) -> tuple[Operation, ...]:
     spec = load_spec(provider)
     found = []
+    root_url = urlsplit((spec.get("servers") or [{"url": "/"}])[0]["url"])
+    root = root_url.path.rstrip("/")
     for path, item in spec["paths"].items():
         servers = item.get("servers") or spec.get("servers") or [{"url": "/"}]
-        prefix = urlsplit(servers[0]["url"]).path.rstrip("/")
-        root = urlsplit((spec.get("servers") or [{"url": "/"}])[0]["url"]).path.rstrip("/")
+        own = urlsplit(servers[0]["url"])
+        prefix = own.path.rstrip("/")
+        other_host = own.netloc and own.netloc != root_url.netloc
         for method in HTTP_METHODS:
             if method in item:
                 found.append(
@@ -105,11 +136,22 @@ def operations(provider: str) -> tuple[Operation, ...]:
                         operation_id=item[method]["operationId"],
                         method=method.upper(),
                         path=path,
-                        prefix=prefix.removeprefix(root),
+                        prefix=prefix if other_host else prefix.removeprefix(root),
                         definition=item[method],
+                        origin=f"{own.scheme}://{own.netloc}" if other_host else None,
                     )
                 )
     return tuple(found)
+
+
+def api_origins(provider: str) -> frozenset[str]:
+    """The origins (scheme://host) of the provider's API servers, from its spec."""
+    servers = load_spec(provider).get("servers") or []
+    return frozenset(
+        f"{parts.scheme}://{parts.netloc}"
+        for server in servers
+        if (parts := urlsplit(str(server.get("url", "")))).netloc
+    )
 
 
 def operation(provider: str, operation_id: str) -> Operation:
@@ -120,8 +162,8 @@ def operation(provider: str, operation_id: str) -> Operation:
 
 
 def find_operation(method: str, path: str) -> tuple[Operation, str] | None:
-    """The operation of either spec a request is for, and the base URL's path; None for a
-    URL neither spec has. The shortest base path wins."""
+    """The operation of any provider's spec a request is for, and the base URL's path; None
+    for a URL no spec has. The shortest base path wins."""
     found = [
         (op, base)
         for provider in PROVIDERS
@@ -161,8 +203,9 @@ class Answer:
 def documented_answers(op: Operation) -> tuple[Answer, ...]:
     """Every answer the operation's responses document.
 
-    Under HTTP 200 each envelope ``code`` is its own answer (both providers answer errors as
-    HTTP 200 with the error in the body); any other status is one answer whatever its body.
+    Under HTTP 200 each envelope ``code`` is its own answer (a provider with an envelope answers
+    errors as HTTP 200 with the error in the body); any other status is one answer whatever its
+    body.
     """
     spec = load_spec(op.provider)
     answers: list[Answer] = []
@@ -180,10 +223,12 @@ def documented_answers(op: Operation) -> tuple[Answer, ...]:
 
 
 def answer_of(status: int, body: object, op: Operation) -> Answer:
-    """Which documented answer a response is (the code counts under HTTP 200 only)."""
+    """Which documented answer a response is (the code counts under HTTP 200 only, and only
+    where the spec documents an envelope there)."""
     code = body.get("code") if isinstance(body, Mapping) else None
     documented = documented_answers(op)
-    if status == 200 and isinstance(code, int) and not isinstance(code, bool):
+    envelope = any(answer.code is not None for answer in documented)
+    if status == 200 and envelope and isinstance(code, int) and not isinstance(code, bool):
         return Answer(200, code)
     if Answer(status) in documented or status != 200:
         return Answer(status)
@@ -203,13 +248,48 @@ def schema_errors(provider: str, schema: Any, instance: object) -> list[str]:
     ][:10]
 
 
-def callback_schema(op: Operation) -> tuple[str, Any] | None:
-    """(request field holding the callback URL, the callback body's schema), from ``callbacks``."""
+@attrs.frozen
+class CallbackSpec:
+    """The callback a task creation documents (its ``callbacks`` entry)."""
+
+    location: str  # where the creation request carries the callback URL: "body" or "query"
+    field: str  # the request's field (or query parameter) holding it
+    schema: Any = attrs.field(eq=False)  # the callback body's schema
+    headers: tuple[str, ...] = ()  # the headers the callback must carry (required parameters)
+
+
+# A callback's URL expression: a field of the request's body, or a query parameter.
+_CALLBACK_URL = re.compile(r"\{\$request\.(?:body#/(?P<body>[^}]+)|query\.(?P<query>[^}]+))\}")
+
+
+def callback_fields(definition: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
+    """The body fields ("body") and query parameters ("query") of a request that its
+    operation's ``callbacks`` take their URL from (``definition``: the operation's object)."""
+    found: dict[str, tuple[str, ...]] = {"body": (), "query": ()}
+    for callback in definition.get("callbacks", {}).values():
+        for expression in callback:
+            match = _CALLBACK_URL.fullmatch(str(expression))
+            if match is not None:
+                location = "body" if match.group("body") else "query"
+                found[location] += (match.group(location),)
+    return found
+
+
+def callback_spec(op: Operation) -> CallbackSpec | None:
+    """The callback ``op`` documents, from its ``callbacks`` entry; None when it has none."""
+    spec = load_spec(op.provider)
     for callback in op.definition.get("callbacks", {}).values():
         for expression, item in callback.items():
-            match = re.fullmatch(r"\{\$request\.body#/([^}]+)\}", expression)
-            body = item.get("post", {}).get("requestBody", {})
+            match = _CALLBACK_URL.fullmatch(expression)
+            post = item.get("post", {})
+            body = post.get("requestBody", {})
             schema = body.get("content", {}).get("application/json", {}).get("schema")
-            if match and schema is not None:
-                return match.group(1), schema
+            if match is None or schema is None:
+                continue
+            parameters = [resolve(spec, p) for p in post.get("parameters", [])]
+            headers = tuple(
+                str(p["name"]) for p in parameters if p.get("in") == "header" and p.get("required")
+            )
+            location = "body" if match.group("body") else "query"
+            return CallbackSpec(location, match.group(location), schema, headers)
     return None

@@ -1,12 +1,13 @@
 """The contract suite: schemathesis checks each provider's answers against its spec.
 
-    kling-avatar contract run                          # both providers, against the local mock
+    kling-avatar contract run                          # every provider, against the local mock
     CRUN_API_KEY=... kling-avatar contract run --provider crun --base-url https://api.crun.ai
 
-Every operation of the installed crun and Apikley specs is exercised with valid and invalid
-data (schemathesis's examples, coverage and fuzzing phases), then the specs' ``links`` (create a
-task, then query it) drive the stateful phase. The checks are schemathesis's own plus the
-envelope-aware ones of :mod:`kling_avatar.contract.hooks`. Generation is seeded (``--seed``,
+Every operation of the installed specs is exercised with valid and invalid data
+(schemathesis's examples, coverage and fuzzing phases), then the specs' ``links`` (create a
+task, then query it) drive the stateful phase. The checks are schemathesis's own, with the
+envelope-aware ones of :mod:`kling_avatar.contract.hooks` in place of those a provider's
+answers defeat (its facts' ``replaced_checks``). Generation is seeded (``--seed``,
 no example database), so a run with the same seed and example count sends the same requests;
 the seed and the command that replays a failure are printed with every failure. The runs are
 schemathesis's own, in this process (:mod:`._run`).
@@ -256,7 +257,9 @@ def run_suite(
             from ._sweep import sweep  # openapi-core, loaded only when there is a mock to sweep
 
             # The mock's faults reach what the runs did not; each answer is checked on the way.
-            swept, problems = sweep(mock, cov, target_keys)
+            swept, problems = sweep(
+                mock, cov, target_keys, step=MOCK_STEP, media=f"{url}/media/{SINK}"
+            )
             cov = coverage([*seen, *swept], providers)
     write_reports(cov, report_dir)
     if update_baseline and baseline is not None:
@@ -282,19 +285,26 @@ def run_suite(
 
 def lifecycle_settings(mock: Any = None) -> DriveSettings:
     """How tasks are driven: against the mock fast, with one made to fail; against a real
-    provider from CONTRACT_IMAGE_URL / CONTRACT_AUDIO_URL (default: the spec's example),
-    CRUN_API_KEY_2 / APIKLEY_API_KEY_2 (a second account: its key must not read the tasks),
+    provider from CONTRACT_IMAGE_URL / CONTRACT_AUDIO_URL (default: the spec's example), the
+    provider's key variable with _2 (CRUN_API_KEY_2, FAL_KEY_2: a second account, whose key must
+    not read the tasks),
     CONTRACT_CALLBACK_URL (a public URL forwarding to 127.0.0.1:CONTRACT_CALLBACK_PORT;
     without it no callback is asked for), CONTRACT_LIFECYCLE_TIMEOUT (seconds per task) and
     CONTRACT_LIFECYCLE_POLL (seconds before the first re-read, doubling up to 15; default 2)."""
     env = os.environ
     if mock is not None:
         sink = f"{mock.base_url}/media/{SINK}"
+        # The tasks created from now on take MOCK_STEP seconds of the mock's clock per state,
+        # which the drive moves on after each read: every state is read (fal's 202 while a
+        # request is queued or running), and nothing is waited for.
+        mock.step = MOCK_STEP
         return DriveSettings(
             media=(sink, sink),
             fail_one=lambda op: mock.fault("task_fail", op),
+            poll=0.0,
             timeout=10.0,
             other_keys=mock_keys(mock, second=True),
+            tick=lambda: mock.advance(MOCK_STEP),
         )
     image, audio = env.get("CONTRACT_IMAGE_URL"), env.get("CONTRACT_AUDIO_URL")
     return DriveSettings(
@@ -311,6 +321,12 @@ def lifecycle_settings(mock: Any = None) -> DriveSettings:
             if env.get(variable)
         },
     )
+
+
+# Seconds of the mock's clock per state of a task the lifecycle part creates: long enough that
+# no state passes before it is read, short enough that the clock, moved on by every state of
+# every task followed, stays within the lifecycle checks' CLOCK_SKEW of the real one.
+MOCK_STEP = 5.0
 
 
 def _seconds(variable: str, default: float) -> float:
@@ -399,11 +415,8 @@ def _store_sink(mock: Any) -> None:
 
 
 def mock_keys(mock: Any, *, second: bool = False) -> dict[str, str]:
-    """The mock's key of each provider's account (its second account's with ``second``); the
-    mock calls them ``<provider>_key`` and ``other_<provider>_key``."""
-    return {
-        name: getattr(mock, f"other_{name}_key" if second else f"{name}_key") for name in PROVIDERS
-    }
+    """The mock's key of each provider's account (its second account's with ``second``)."""
+    return {name: (mock.other_keys if second else mock.keys)[name] for name in PROVIDERS}
 
 
 def _merge_har(suite: SuiteResult, path: Path) -> None:

@@ -3,7 +3,7 @@
     kling-avatar contract traffic traffic.jsonl [--report-dir reports] [--fail-on-unseen]
 
 The file is what a client recorded with ``record_traffic=`` (`kling_avatar._traffic`): one
-exchange per line. Every exchange with an operation of either spec is validated, request and
+exchange per line. Every exchange with an operation of a provider's spec is validated, request and
 answer, with openapi-core; exchanges outside the specs (presigned uploads, video downloads)
 are not, but a download of a task's result URL counts as that URL's probe. Then the exchanges
 are grouped per task (its creation, every read, its downloads) and the lifecycle checks of
@@ -48,11 +48,14 @@ from ._lifecycle import (
     Probe,
     Read,
     TaskRun,
+    answered,
     callback_task,
     check_credits,
     check_task,
-    result_urls,
+    run_result_urls,
+    task_of,
 )
+from ._providers import facts
 from ._spec import Operation, find_operation, load_spec
 
 RECORDED_HOST = "http://recorded"
@@ -424,20 +427,23 @@ def _lifecycles(
         body = exchange.json()
         if exchange.status is None:
             continue
-        if op.operation_id == shape.create:
-            data = body.get("data") if isinstance(body, Mapping) else None
-            task_id = data.get(shape.created_id) if isinstance(data, Mapping) else None
+        if op.operation_id in facts(op.provider).creations:
+            task_id = (answered(shape, exchange.status, body) or {}).get(shape.created_id)
             if isinstance(task_id, str) and task_id:
                 runs[(op.provider, task_id)] = TaskRun(
                     op.provider, task_id, exchange.started, reads=(), probed=False
                 )
-        elif op.operation_id == shape.read:
-            task_id = exchange.query.get(shape.id_param, "")
+        elif op.operation_id in (shape.read, shape.result):
+            task_id = _task_id(exchange, op, shape.id_param)
             run = runs.get((op.provider, task_id)) or TaskRun(
                 op.provider, task_id, float("-inf"), reads=(), probed=False
             )
             read = Read(exchange.started, exchange.status, body)
-            runs[(op.provider, task_id)] = attrs.evolve(run, reads=(*run.reads, read))
+            if op.operation_id == shape.read:
+                run = attrs.evolve(run, reads=(*run.reads, read))
+            else:
+                run = attrs.evolve(run, result=read)
+            runs[(op.provider, task_id)] = run
         elif op.operation_id == shape.balance:
             value: Any = body
             for part in shape.balance_path:
@@ -449,8 +455,12 @@ def _lifecycles(
     for (provider, _), run in runs.items():
         if not run.reads:
             continue  # created, never read: the service may poll elsewhere
-        final = next((r.task for r in reversed(run.reads) if r.task is not None), None)
-        urls = set(result_urls(SHAPES[provider], final or {}))
+        shape = SHAPES[provider]
+        final = next(
+            (task for read in reversed(run.reads) if (task := task_of(shape, read)) is not None),
+            None,
+        )
+        urls = set(run_result_urls(shape, run, final or {}))
         downloads = [e for e in outside if e.method == "GET" and e.url in urls]
         probes = tuple(
             Probe(
@@ -473,6 +483,13 @@ def _lifecycles(
             provider, sorted(reads), [r for r in finished if r.provider == provider]
         )
     return finished, findings
+
+
+def _task_id(exchange: Exchange, op: Operation, name: str) -> str:
+    """The task id a call about one task names: in its path, or in its query."""
+    if op.takes_in_path(name):
+        return op.path_params(exchange.method, exchange.path).get(name, "")
+    return exchange.query.get(name, "")
 
 
 def _callback_id(provider: str, body: Any) -> object:

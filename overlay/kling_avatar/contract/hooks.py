@@ -5,11 +5,13 @@ extension point):
         st run "$(kling-avatar contract spec crun)" --url http://127.0.0.1:8123 \
         -H "x-api-key: $CRUN_API_KEY"
 
-Both providers answer most errors as HTTP 200 with the real status in the body's ``code``, so
-schemathesis's status-based checks misjudge them: an accepted invalid body and a rejected one
+crun and Apikley answer most errors as HTTP 200 with the real status in the body's ``code``,
+so schemathesis's status-based checks misjudge them: an accepted invalid body and a rejected one
 look alike. Loading this module takes ``negative_data_rejection``, ``positive_data_acceptance``,
 ``missing_required_header`` and ``ignored_auth`` out of schemathesis's registry and turns on
-envelope-aware checks in their place for every schema; every other built-in check stays on.
+envelope-aware checks in their place for every schema; every other built-in check stays on. For
+a schema that does not replace one of the four (fal, with real HTTP statuses, replaces two; a
+schema of none of the providers, none) the check in its place runs the built-in itself.
 
 It also sends Apikley's upload operations to their own server: the spec gives them a
 ``servers`` entry of their own (``/file-upload`` under the API's host), which schemathesis
@@ -36,7 +38,7 @@ from ._checks import (
     envelope_positive_data_acceptance,
     everywhere,
     filter_case,
-    map_case,
+    redirect_fetched_urls,
     route_to_operation_server,
 )
 
@@ -53,6 +55,6 @@ __all__ = [
     "envelope_negative_data_rejection",
     "envelope_positive_data_acceptance",
     "filter_case",
-    "map_case",
+    "redirect_fetched_urls",
     "route_to_operation_server",
 ]

@@ -1,6 +1,8 @@
 """The lifecycle rules, to judge observations of a task of one's own: a :class:`TaskRun` (its
 reads, result probes and callbacks) goes to :func:`check_task`, balances to
-:func:`check_credits`; each break is a named :class:`Finding`."""
+:func:`check_credits`; each break is a named :class:`Finding`. :func:`task_of` reads the task
+out of a read's answer (its envelope's ``data``, or the bare answer), and :func:`succeeded`
+says whether it ended well."""
 
 from ._capture import Callback
 from ._lifecycle import (
@@ -12,6 +14,8 @@ from ._lifecycle import (
     check_credits,
     check_task,
     lifecycle,
+    succeeded,
+    task_of,
 )
 from ._providers import TaskShape
 
@@ -26,4 +30,6 @@ __all__ = [
     "check_credits",
     "check_task",
     "lifecycle",
+    "succeeded",
+    "task_of",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -56,6 +57,8 @@ class Route:
     # The lower-case word before the key in that header ("bearer" for "Bearer <key>"), or b"":
     # the key is the header's whole value.
     scheme: bytes
+    # The path parameters of this request's path (a templated route's, once matched).
+    params: Mapping[str, str] = attrs.field(factory=dict)
 
 
 @attrs.frozen
@@ -139,8 +142,9 @@ def _templated() -> tuple[tuple[str, re.Pattern[str], Route], ...]:
     found = []
     for (method, path), route in routes().items():
         if "{" in path:
-            pattern = re.sub(r"\\\{[^/]+?\\\}", "[^?]+", re.escape(path))
-            found.append((method, re.compile(pattern), route))
+            # Any characters: a decoded parameter may hold a "?" (sent as %3F) like any other.
+            pattern = re.sub(r"\\\{[^/]+?\\\}", "(.+)", re.escape(path))
+            found.append((method, re.compile(pattern, re.DOTALL), route))
     found.sort(key=lambda entry: -len(re.sub(r"\{[^/]+?\}", "", entry[2].path)))
     return tuple(found)
 
@@ -148,18 +152,31 @@ def _templated() -> tuple[tuple[str, re.Pattern[str], Route], ...]:
 def templated_route(method: str, path: str) -> Route | None:
     """The Route of a path with parameters in it (``/Models/{model}``), for this request's path."""
     for route_method, pattern, route in _templated():
-        if route_method == method and pattern.fullmatch(path):
+        match = pattern.fullmatch(path) if route_method == method else None
+        if match is not None:
             spec_path = route.inner_path[len(route.mount) :]
             public_prefix = route.path[: len(route.path) - len(spec_path)]
             inner = route.mount + path[len(public_prefix) :]
-            return attrs.evolve(route, path=path, inner_path=inner)
+            names = re.findall(r"\{([^/]+?)\}", route.path)
+            params = dict(zip(names, match.groups(), strict=True))
+            return attrs.evolve(route, path=path, inner_path=inner, params=params)
     return None
 
 
 def templated_allow(path: str) -> bytes | None:
-    """The methods a path with parameters in it takes, as an ``Allow`` header; None if none."""
-    methods = sorted({m for m, pattern, _ in _templated() if pattern.fullmatch(path)})
-    return ", ".join(methods).encode() if methods else None
+    """The methods a path with parameters in it takes, as an ``Allow`` header; None if none.
+
+    Those of the path template a request would be routed to (the one with the most fixed
+    text), not of every template matching it: `/requests/0/cancel` takes PUT only, though
+    `/requests/{id}`'s parameter could take "0/cancel" too."""
+    matching = [
+        (method, route) for method, pattern, route in _templated() if pattern.fullmatch(path)
+    ]
+    if not matching:
+        return None
+    template = matching[0][1].path
+    methods = sorted({method for method, route in matching if route.path == template})
+    return ", ".join(methods).encode()
 
 
 def _key_scheme(spec: Spec, operation: dict[str, Any]) -> tuple[bytes | None, bytes]:

@@ -18,7 +18,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from connexion import ConnexionMiddleware
 from connexion.datastructures import MediaTypeDict
-from connexion.exceptions import ProblemException
+from connexion.exceptions import ProblemException, TypeValidationError
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from connexion.middleware.exceptions import ExceptionMiddleware
 from connexion.middleware.request_validation import RequestValidationMiddleware
@@ -26,10 +26,12 @@ from connexion.middleware.routing import RoutingMiddleware
 from connexion.middleware.server_error import ServerErrorMiddleware
 from connexion.options import SwaggerUIOptions
 from connexion.resolver import Resolver
+from connexion.utils import coerce_type
 from connexion.validators import (
     FormDataValidator,
     JSONRequestBodyValidator,
     MultiPartFormDataValidator,
+    ParameterValidator,
 )
 from starlette.formparsers import MultiPartException
 from starlette.requests import Request
@@ -84,7 +86,10 @@ async def _dispatch(scope: Scope, receive: Receive, send: Send) -> None:
     state: MockState = scope[STATE_KEY]
     route: Route = scope[ROUTE_KEY]
     kwargs = query_kwargs(scope)
-    kwargs.update(scope.get("path_params") or {})  # e.g. /Models/{model}
+    # e.g. /Models/{model}: as the route was matched (connexion's router finds none in a
+    # parameter holding a line break).
+    kwargs.update(scope.get("path_params") or {})
+    kwargs.update(route.params)
     if route.method == "POST":
         if content_type(scope) == "multipart/form-data":
             try:
@@ -158,6 +163,22 @@ class _CachedJSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
         return compiled
 
 
+class _TypedHeaderValidator(ParameterValidator):  # type: ignore[misc]
+    """connexion's parameter validator, with a header read as its schema's type first, as it
+    reads query and path parameters (it validates a header as the string it arrived as, so a
+    number header such as fal's X-Fal-Request-Timeout was never valid)."""
+
+    def validate_header_parameter(self, param: dict[str, Any], request: Any) -> str | None:
+        value = request.headers.get(param["name"])
+        if value is not None:
+            try:
+                value = coerce_type(param, value, "header", param["name"])
+            except TypeValidationError as exc:
+                return str(exc)
+        error: str | None = self.validate_parameter("header", value, param)
+        return error
+
+
 _build_lock = threading.Lock()
 _built: list[ConnexionMiddleware] = []
 _fast: list[dict[str, FastOperation]] = []
@@ -196,13 +217,14 @@ def _build() -> ConnexionMiddleware:
         ],
         swagger_ui_options=SwaggerUIOptions(swagger_ui=False, serve_spec=False),
         validator_map={
+            "parameter": _TypedHeaderValidator,
             "body": MediaTypeDict(
                 {
                     "*/*json": _CachedJSONBodyValidator,
                     "application/x-www-form-urlencoded": FormDataValidator,
                     "multipart/form-data": MultiPartFormDataValidator,
                 }
-            )
+            ),
         },
     )
     for part in spec_parts():

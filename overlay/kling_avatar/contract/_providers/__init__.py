@@ -4,8 +4,9 @@ The specs say most of it as data (operations, servers, schemas, states, callback
 suite reads that from them (`_spec.py`). What they do not say as data is here, one module per
 provider (`kling_avatar.contract._providers.<name>`, found by the registry's convention), each
 defining ``FACTS``: which fields of a task answer the lifecycle checks read, which operations
-store a file or look something up, what "not found" looks like, and what the suite calls the
-runs of an operation server of the provider's own.
+create a task, store a file or look something up, what "not found" looks like, which of
+schemathesis's built-in checks its answers defeat, and what the suite calls the runs of an
+operation server of the provider's own.
 """
 
 from __future__ import annotations
@@ -19,7 +20,16 @@ import attrs
 
 from ..._registry import Provider, is_provider, module_of
 
-__all__ = ["ContractFacts", "NotFound", "TaskShape", "facts"]
+__all__ = ["ENVELOPE_DEFEATS", "ContractFacts", "NotFound", "TaskShape", "facts"]
+
+# The built-in checks an envelope defeats (an accepted invalid body and a rejected one both
+# answer HTTP 200): a provider with an envelope has them replaced.
+ENVELOPE_DEFEATS = (
+    "negative_data_rejection",
+    "positive_data_acceptance",
+    "missing_required_header",
+    "ignored_auth",
+)
 
 
 @attrs.frozen
@@ -29,18 +39,35 @@ class TaskShape:
     provider: str
     create: str  # operationIds
     read: str
-    balance: str
-    id_param: str  # the read operation's query parameter
-    created_id: str  # the field of the creation answer's data holding the id
+    balance: str | None  # None: the provider has no balance to read
+    id_param: str  # the read operation's parameter holding the id (in its query or its path)
+    created_id: str  # the field of the creation answer's task holding the id
     state: str  # fields of the task object
-    created_at: str
-    completed_at: str
+    created_at: str | None  # None: the task reports no such time
+    completed_at: str | None
     success: str  # the success state; every other terminal state is a failure
-    results: tuple[str, ...]  # path to the result URLs; "@json" decodes a JSON string
+    results: tuple[str, ...]  # path to the result URLs (a list, or one URL); "@json" decodes
     failure_fields: tuple[tuple[str, ...], ...]
     cost: str | None  # the field reporting what the task cost, when the provider reports it
     balance_path: tuple[str, ...]  # path in the balance answer's envelope
     not_found: tuple[int, ...]  # envelope codes a just-created task may read as
+    # Whether answers are the envelope {code, msg, data} under HTTP 200 with the task in
+    # `data`; False: the answer (any 2xx) is the task itself, errors are HTTP statuses.
+    envelope: bool = True
+    # Where the creation request keeps image_url and audio_url: its `input` object, or () the
+    # body itself.
+    inputs: tuple[str, ...] = ("input",)
+    # The operation (by the task's id) whose answer holds `results` once the task succeeded;
+    # None: the read's task holds them.
+    result: str | None = None
+    # Fields whose presence makes a task in the `success` state a failed one (fal's failed
+    # COMPLETED carries `error` and `error_type`).
+    failure_marks: tuple[tuple[str, ...], ...] = ()
+    # The callback's own value of `state` meaning success, when its states are not the task's
+    # (fal's webhook says OK or ERROR); None: the task's.
+    callback_success: str | None = None
+    # Path to the result URLs in a callback's task, when not `results`.
+    callback_results: tuple[str, ...] | None = None
 
 
 @attrs.frozen
@@ -62,14 +89,30 @@ class ContractFacts:
     # `not_found`.
     lookups: frozenset[str]
     not_found: tuple[NotFound, ...]
-    # The name of the runs sent to an operation server of the provider's own, by its path
-    # (schemathesis sends each run to one base URL); unnamed ones are called after the path.
+    # The name of the runs sent to an operation server of the provider's own, by its path, or
+    # its URL where it is another host (schemathesis sends each run to one base URL); unnamed
+    # ones are called after the path or the host.
     server_names: Mapping[str, str] = attrs.field(factory=dict)
+    # Operations that create a task as well as the shape's `create` (fal's other endpoints).
+    other_creations: frozenset[str] = frozenset()
+    # Answers to a valid request that the state of what it names explains (fal: a result not
+    # ready yet or a cancel too late, 400; the result of a failed request, 422): correct, not
+    # a rejection of valid data.
+    not_now: tuple[NotFound, ...] = ()
+    # The built-in schemathesis checks this provider's answers defeat (the envelope: errors as
+    # HTTP 200 with a body `code`), replaced by the envelope-aware ones of `_checks.py` in its
+    # runs; the others keep every built-in.
+    replaced_checks: tuple[str, ...] = ()
+
+    @property
+    def creations(self) -> frozenset[str]:
+        """Operations that create a task (and spend credits)."""
+        return self.other_creations | {self.shape.create}
 
     @property
     def writes(self) -> frozenset[str]:
         """Operations that create something: a task (credits) or a stored file."""
-        return self.uploads | {self.shape.create}
+        return self.uploads | self.creations
 
 
 @cache

@@ -1,6 +1,6 @@
 """Apikley's contract facts (see the package's docstring)."""
 
-from . import ContractFacts, NotFound, TaskShape
+from . import ENVELOPE_DEFEATS, ContractFacts, NotFound, TaskShape
 
 FACTS = ContractFacts(
     shape=TaskShape(
@@ -32,4 +32,5 @@ FACTS = ContractFacts(
         NotFound(400, operation="uploadFileUrl"),
     ),
     server_names={"/file-upload": "uploads"},
+    replaced_checks=ENVELOPE_DEFEATS,
 )

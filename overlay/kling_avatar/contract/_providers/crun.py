@@ -1,6 +1,6 @@
 """crun.ai's contract facts (see the package's docstring)."""
 
-from . import ContractFacts, NotFound, TaskShape
+from . import ENVELOPE_DEFEATS, ContractFacts, NotFound, TaskShape
 
 FACTS = ContractFacts(
     shape=TaskShape(
@@ -25,4 +25,5 @@ FACTS = ContractFacts(
     uploads=frozenset(),
     lookups=frozenset({"getTaskInfo", "describeModel"}),
     not_found=(NotFound(404),),
+    replaced_checks=ENVELOPE_DEFEATS,
 )

@@ -6,10 +6,12 @@ its place in the queue), ``IN_PROGRESS`` (202, with logs when asked) and ``COMPL
 also when it failed (then with ``error`` and ``error_type``); the video is in the result, a
 request of its own. The submit answer hands back the status, result and cancel URLs (the
 owner/app paths). A cancel of a request that has not completed ends it failed (what a cancelled
-request reads as is not documented: the mock's guess). A file is uploaded by initiating it, then
-PUTting its bytes to the URL the answer names. Webhooks (``fal_webhook``) are signed with the
-mock's own Ed25519 key, whose public half ``/.well-known/jwks.json`` serves, as fal signs its
-own; an account whose balance cannot pay is locked (403), as fal's accounts are.
+request reads as is not documented: the mock's guess); it answers OK (200) for a queued one and
+CANCELLATION_REQUESTED (202) for one in progress, as fal's cancel page tells them apart. A file
+is uploaded by initiating it, then PUTting its bytes to the URL the answer names. Webhooks
+(``fal_webhook``) are signed with the mock's own Ed25519 key, whose public half
+``/.well-known/jwks.json`` serves, as fal signs its own; an account whose balance cannot pay is
+locked (403), as fal's accounts are.
 """
 
 from __future__ import annotations
@@ -234,12 +236,16 @@ async def cancel(state: MockState, request_id: str, **_: Any) -> Reply:
     task = own_task(state, NAME, request_id)
     if task is None:
         return Reply({"detail": "Request not found"}, 404)
-    if state.phase(task) == "COMPLETED":
+    phase = state.phase(task)
+    if phase == "COMPLETED":
         return Reply({"status": "ALREADY_COMPLETED"}, 400)
     # Queued or running, it ends now, refunded; its status reads COMPLETED with the error.
     task.outcome = "fail"
     task.fail_code, task.fail_msg = CANCELLED
     state.settle(task)
+    # fal's cancel page: a queued request is removed (OK), one in progress is signalled.
+    if phase == "IN_QUEUE":
+        return Reply({"status": "OK"}, 200)
     return Reply({"status": "CANCELLATION_REQUESTED"}, 202)
 
 
