@@ -16,6 +16,7 @@ import httpx
 import pytest
 from kling_avatar._registry import PROVIDERS
 from kling_avatar.testing import COST_PRO, DEFAULT_APIKLEY_KEY, DEFAULT_CRUN_KEY, MockServer
+from kling_avatar.testing._lookup import provider_mock
 
 from .helpers import APIKLEY_CREDIT, CRUN_BALANCE, CRUN_CREATE, CRUN_INFO, crun_body
 
@@ -147,6 +148,8 @@ def test_cli_prints_export_lines_and_one_line_per_request() -> None:
             f"export APIKLEY_BASE_URL={url}",
             f"export CRUN_API_KEY={DEFAULT_CRUN_KEY}",
             f"export CRUN_BASE_URL={url}",
+            f"export FAL_BASE_URL={url}",
+            f"export FAL_KEY={provider_mock('fal').default_key}",
         ]  # a key from the environment is neither printed nor replaced
         assert "$APIKLEY_API_KEY" in "".join(lines)
         headers = {"x-api-key": DEFAULT_CRUN_KEY}
