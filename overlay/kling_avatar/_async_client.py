@@ -51,6 +51,7 @@ class AsyncAvatarClient(BaseClient[httpx.AsyncBaseTransport]):
     """
 
     _asynchronous = True
+    _channel_class = AsyncChannel
 
     async def create_task(
         self,
@@ -173,7 +174,7 @@ class AsyncAvatarClient(BaseClient[httpx.AsyncBaseTransport]):
 
     async def close(self) -> None:
         """Closes the connections (the client opens new ones if used again)."""
-        await self._connections.close()
+        await cast(AsyncChannel, self.session.channel).close()
 
     async def __aenter__(self) -> Self:
         return self
@@ -185,16 +186,6 @@ class AsyncAvatarClient(BaseClient[httpx.AsyncBaseTransport]):
         tb: TracebackType | None,
     ) -> None:
         await self.close()
-
-    def _channel(self) -> AsyncChannel:
-        self._connections = AsyncChannel(
-            self.provider,
-            self._open,
-            timeout=self.timeout,
-            max_answer_bytes=self.max_answer_bytes,
-            max_connections=self.max_connections,
-        )
-        return self._connections
 
     def _open(self, server: Server) -> httpx.AsyncClient:
         if server == "external":  # no API key: presigned URLs carry their own authority

@@ -24,6 +24,7 @@ from ._redact import has_userinfo
 from ._retry import Backoff
 from ._steps import Clock
 from ._traffic import TrafficRecorder, recorder_for
+from ._transport import AsyncChannel, SyncChannel
 
 __all__ = ["DEFAULT_MAX_RETRIES", "DEFAULT_TIMEOUT", "DEFAULT_WAIT_TIMEOUT", "BaseClient", "Clock"]
 
@@ -41,6 +42,7 @@ _MAX_KEEPALIVE = 20
 
 class BaseClient(Generic[TransportT]):
     _asynchronous: ClassVar[bool] = False  # which kind of transport the traffic recorder wraps
+    _channel_class: ClassVar[type[SyncChannel | AsyncChannel]]
 
     def __init__(
         self,
@@ -108,8 +110,18 @@ class BaseClient(Generic[TransportT]):
         )
         """What this client's operations run on: `kling_avatar._flows` takes it."""
 
-    def _channel(self) -> Any:
+    def _channel(self) -> SyncChannel | AsyncChannel:
         """The client's connections (`_transport`), opening the httpx client of each server."""
+        return self._channel_class(
+            self.provider,
+            self._open,
+            timeout=self.timeout,
+            max_answer_bytes=self.max_answer_bytes,
+            max_connections=self.max_connections,
+        )
+
+    def _open(self, server: Server) -> Any:
+        """A new httpx client for `server`, of the subclass's kind."""
         raise NotImplementedError
 
     def use_clock(self, clock: Clock) -> Self:

@@ -39,6 +39,8 @@ class AvatarClient(BaseClient[httpx.BaseTransport]):
     Use it as a context manager, or call `close()`.
     """
 
+    _channel_class = SyncChannel
+
     def create_task(
         self,
         *,
@@ -153,7 +155,7 @@ class AvatarClient(BaseClient[httpx.BaseTransport]):
 
     def close(self) -> None:
         """Closes the connections (the client opens new ones if used again)."""
-        self._connections.close()
+        cast(SyncChannel, self.session.channel).close()
 
     def __enter__(self) -> Self:
         return self
@@ -165,16 +167,6 @@ class AvatarClient(BaseClient[httpx.BaseTransport]):
         tb: TracebackType | None,
     ) -> None:
         self.close()
-
-    def _channel(self) -> SyncChannel:
-        self._connections = SyncChannel(
-            self.provider,
-            self._open,
-            timeout=self.timeout,
-            max_answer_bytes=self.max_answer_bytes,
-            max_connections=self.max_connections,
-        )
-        return self._connections
 
     def _open(self, server: Server) -> httpx.Client:
         if server == "external":  # no API key: presigned URLs carry their own authority
