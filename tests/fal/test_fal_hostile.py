@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 from hostile.server import HostileServer, Request, Script, answer, bomb, drip, head
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from kling_avatar import (
     APITimeoutError,
     AsyncAvatarClient,
@@ -21,6 +23,7 @@ from kling_avatar import (
     TaskState,
     UnexpectedResponseError,
 )
+from kling_avatar._signatures import parse_key_set
 
 from .helpers import KEY
 
@@ -246,3 +249,39 @@ def test_the_async_client_follows_the_same_rule(tmp_path: Path) -> None:
         with HostileServer(queue(urls)) as fal_host:
             asyncio.run(run(fal_host.url))
     assert elsewhere.requests == []
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=80),
+    lambda inner: (
+        st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=8), inner, max_size=5)
+    ),
+    max_leaves=30,
+)
+_KEY_ENTRY = st.fixed_dictionaries(
+    {
+        "x": st.text(
+            alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_=",
+            max_size=60,
+        )
+    },
+    optional={
+        "kty": st.sampled_from(["OKP", "RSA", 1]),
+        "crv": st.sampled_from(["Ed25519", "X25519"]),
+    },
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        st.binary(max_size=200),
+        _JSON.map(json.dumps),
+        st.lists(_KEY_ENTRY | _JSON, max_size=6).map(lambda keys: json.dumps({"keys": keys})),
+    )
+)
+def test_a_hostile_key_set_gives_ed25519_keys_or_nothing(content: bytes | str) -> None:
+    """Whatever the JWKS URL answers, its reading is 32-byte keys or None: never an exception,
+    never a key of another length that a signature check would then choke on."""
+    keys = parse_key_set(content)
+    assert keys is None or all(isinstance(k, bytes) and len(k) == 32 for k in keys)
