@@ -9,16 +9,37 @@ real redis-server on 127.0.0.1) is shared by every store that spans processes.
 free port; starting one costs ~0.3 s); the suites that share it take it through ``mock``, which
 clears its faults and refills its balances (a suite with a mock of its own defines its own
 ``mock``).
+
+The tests' own httpx clients (``httpx.get`` and ``post`` make one per call) take the package's
+one TLS context, as the package's clients do (``kling_avatar._tls``): httpx would otherwise
+parse the whole CA bundle for each, about 18 ms of CPU, over a hundred times a run, for
+servers on 127.0.0.1 that speak plain HTTP.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Iterator
+from typing import Any
 
+import httpx
 import pytest
+from kling_avatar._tls import tls_context
 from kling_avatar.testing import MockServer
 
 pytest_plugins = ["kling_avatar.testing.pytest_plugin", "redis_server"]
+
+
+def _shared_tls(init: Callable[..., None]) -> Callable[..., None]:
+    @functools.wraps(init)
+    def with_shared_context(self: Any, *args: Any, verify: Any = True, **kwargs: Any) -> None:
+        init(self, *args, verify=tls_context() if verify is True else verify, **kwargs)
+
+    return with_shared_context
+
+
+for _transport in (httpx.HTTPTransport, httpx.AsyncHTTPTransport):
+    _transport.__init__ = _shared_tls(_transport.__init__)  # type: ignore[method-assign]
 
 
 @pytest.fixture(scope="session")

@@ -20,6 +20,7 @@ from ._flows import OnUpdate, Watcher
 from ._inputs import Media, read_local_media
 from ._models import Task
 from ._providers import Server
+from ._tls import tls_context
 from ._transport import AsyncChannel
 from ._uploads import FileSource, is_local_file, prepare_upload
 
@@ -189,5 +190,7 @@ class AsyncAvatarClient(BaseClient[httpx.AsyncBaseTransport]):
 
     def _open(self, server: Server) -> httpx.AsyncClient:
         if server == "external":  # no API key: presigned URLs carry their own authority
-            return httpx.AsyncClient(timeout=self.timeout, **self._httpx_args())
+            return httpx.AsyncClient(
+                timeout=self.timeout, verify=tls_context(), **self._httpx_args()
+            )
         return cast(httpx.AsyncClient, self._generated_client(server).get_async_httpx_client())

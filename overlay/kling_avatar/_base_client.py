@@ -23,6 +23,7 @@ from ._providers import Adapter, Server, adapter_class
 from ._redact import has_userinfo
 from ._retry import Backoff
 from ._steps import Clock
+from ._tls import tls_context
 from ._traffic import TrafficRecorder, recorder_for
 from ._transport import AsyncChannel, SyncChannel
 
@@ -148,7 +149,7 @@ class BaseClient(Generic[TransportT]):
         if self._recorder is not None:
             if transport is None:
                 default = httpx.AsyncHTTPTransport if self._asynchronous else httpx.HTTPTransport
-                transport = default(limits=self._limits())
+                transport = default(limits=self._limits(), verify=tls_context())
             transport = self._recorder.wrap(transport, asynchronous=self._asynchronous)
         return {"transport": transport}
 

@@ -17,6 +17,7 @@ from ._flows import OnUpdate, Watcher
 from ._inputs import Media
 from ._models import Task
 from ._providers import Server
+from ._tls import tls_context
 from ._transport import SyncChannel
 from ._uploads import FileSource
 
@@ -170,5 +171,5 @@ class AvatarClient(BaseClient[httpx.BaseTransport]):
 
     def _open(self, server: Server) -> httpx.Client:
         if server == "external":  # no API key: presigned URLs carry their own authority
-            return httpx.Client(timeout=self.timeout, **self._httpx_args())
+            return httpx.Client(timeout=self.timeout, verify=tls_context(), **self._httpx_args())
         return cast(httpx.Client, self._generated_client(server).get_httpx_client())

@@ -31,6 +31,7 @@ import attrs
 import httpx
 
 from ._redact import Redactor
+from ._tls import tls_context
 
 DEFAULT_MAX_BODY = 64 * 1024
 
@@ -77,8 +78,10 @@ class TrafficRecorder:
     ) -> httpx.BaseTransport | httpx.AsyncBaseTransport:
         """A transport that records through this recorder around ``inner`` (None: httpx's)."""
         if asynchronous:
-            return AsyncRecordingTransport(inner or httpx.AsyncHTTPTransport(), self)
-        return RecordingTransport(inner or httpx.HTTPTransport(), self)
+            return AsyncRecordingTransport(
+                inner or httpx.AsyncHTTPTransport(verify=tls_context()), self
+            )
+        return RecordingTransport(inner or httpx.HTTPTransport(verify=tls_context()), self)
 
     # -- writing ------------------------------------------------------------------------------
 

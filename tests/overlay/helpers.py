@@ -61,7 +61,7 @@ FAST: dict[str, Any] = {"retry_delay": 0.01, "poll_interval": 0.01, "timeout": 1
 
 
 def key_of(mock: MockServer, provider: str) -> str:
-    return mock.crun_key if provider == "crun" else mock.apikley_key
+    return mock.keys[as_provider(provider)]
 
 
 def make_client(mock: MockServer, provider: str, **kwargs: Any) -> AvatarClient:

@@ -47,6 +47,7 @@ from .._ratelimit import RateLimit
 from .._redact import Redactor, cut
 from .._retry import parse_retry_after
 from .._signatures import CallbackSigning, PublishedKeySigning
+from .._tls import tls_context
 from .._uploads import UploadFile
 from .._wait import DOCUMENTED_SCHEDULE, PollSchedule
 
@@ -467,6 +468,7 @@ class Adapter(abc.ABC):
             prefix=self.auth_prefix,
             auth_header_name=self.auth_header,
             timeout=httpx.Timeout(timeout),
+            verify_ssl=tls_context(),
             httpx_args=httpx_args,
         )
 

@@ -32,6 +32,7 @@ import httpx
 
 from .._providers import auth_headers
 from .._registry import PROVIDERS
+from .._tls import tls_context
 from ._capture import Callback, CallbackReceiver
 from ._providers import TaskShape, facts
 from ._spec import Operation, callback_spec, load_spec, operation, resolve, schema_errors
@@ -687,9 +688,11 @@ def drive(
     runs: list[TaskRun] = []
     findings: list[Finding] = []
     with (
-        httpx.Client(base_url=base_url, headers=headers, timeout=30, trust_env=False) as http,
+        httpx.Client(
+            base_url=base_url, headers=headers, timeout=30, trust_env=False, verify=tls_context()
+        ) as http,
         # Result URLs are fetched without the key, by a client of their own.
-        httpx.Client(timeout=30, trust_env=False) as bare,
+        httpx.Client(timeout=30, trust_env=False, verify=tls_context()) as bare,
         CallbackReceiver(settings.callback_port) as receiver,
     ):
 

@@ -17,6 +17,7 @@ import attrs
 import httpx
 
 from .._providers import auth_headers
+from .._tls import tls_context
 from ._coverage import Coverage, Seen, seen_of
 from ._lifecycle import SHAPES, answered, creation_body, lifecycle, task_call
 from ._rules import REQUEST_TIMEOUT
@@ -68,7 +69,9 @@ def sweep(
     """
     seen: list[Seen] = []
     problems: list[SweepProblem] = []
-    with httpx.Client(base_url=mock.base_url, timeout=REQUEST_TIMEOUT, trust_env=False) as http:
+    with httpx.Client(
+        base_url=mock.base_url, timeout=REQUEST_TIMEOUT, trust_env=False, verify=tls_context()
+    ) as http:
 
         def send(op: Operation, answer: Answer, request: httpx.Request) -> Answer:
             """Send ``request`` (one for ``op``, to get ``answer``), check what it answers."""

@@ -14,6 +14,8 @@ from typing import Any, Protocol
 import attrs
 import httpx
 
+from .._tls import tls_context
+
 CALLBACK_TIMEOUT = httpx.Timeout(5.0)
 
 
@@ -49,7 +51,7 @@ class LoopbackOnlyTransport(httpx.AsyncBaseTransport):
     """
 
     def __init__(self, inner: httpx.AsyncBaseTransport | None = None) -> None:
-        self._inner = inner or httpx.AsyncHTTPTransport()
+        self._inner = inner or httpx.AsyncHTTPTransport(verify=tls_context())
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         if not is_loopback(request.url.host):
