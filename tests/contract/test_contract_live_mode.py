@@ -27,7 +27,8 @@ def test_live_run_sends_invalid_writes_only(tmp_path: Path) -> None:
             max_examples=EXAMPLES,
             report_dir=tmp_path,
             # The runs that send writes are the ones that could spend credits; the reads'
-            # runs are the same requests test_contract_mock sends (more of them) to this mock.
+            # runs are the same requests the installed mock's contract run sends (more of them) to
+            # the mock (tests/install/test_wheel_contract.py).
             only=_sends_writes,
         )
         after = {name: mock.credits(name) for name in PROVIDERS}
