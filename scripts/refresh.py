@@ -36,6 +36,7 @@ from typing import Any
 import attrs
 import httpx
 import yaml
+from kling_avatar._yaml import safe_load
 from openapi_spec_validator import validate
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
@@ -178,7 +179,7 @@ def apply_overlay(document: dict[str, Any], overlay: dict[str, Any]) -> dict[str
 def load_document(text: str, origin: str) -> dict[str, Any]:
     """A published OpenAPI document, JSON or YAML (JSON is YAML)."""
     try:
-        document = yaml.safe_load(text)
+        document = safe_load(text)
     except yaml.YAMLError as error:
         raise SystemExit(f"{origin}: neither JSON nor YAML: {error}") from None
     if not isinstance(document, dict) or "openapi" not in document or "paths" not in document:
@@ -242,7 +243,7 @@ def dump_spec(spec: dict[str, Any], header: str = HEADER) -> str:
 def build_text(paths: Paths, upstream_text: str | None = None) -> str:
     upstream_text = paths.upstream.read_text() if upstream_text is None else upstream_text
     upstream = load_document(upstream_text, str(paths.upstream))
-    additions = yaml.safe_load(paths.additions.read_text())
+    additions = safe_load(paths.additions.read_text())
     return dump_spec(build_spec(upstream, additions))
 
 
@@ -342,7 +343,7 @@ def after_build(
     """What follows writing ``specs/<provider>.yaml``: spec-diff, regeneration, mypy and
     pytest; returns the exit status."""
     print(f"\n== spec-diff: specs/{provider}.yaml before -> after")
-    changes = diff_specs(yaml.safe_load(old_built) or {}, yaml.safe_load(new_built))
+    changes = diff_specs(safe_load(old_built) or {}, safe_load(new_built))
     print(render_report(changes, "before", "after"))
     breaking = sum(change.breaking for change in changes)
     results = {"spec-diff": f"{breaking} breaking, {len(changes) - breaking} non-breaking"}

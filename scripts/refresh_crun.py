@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import attrs
-import yaml
+from kling_avatar._yaml import safe_load
 
 QUOTE = "x-source-quote"
 _BULLETS = re.compile(r"[•·▪◦]")
@@ -78,7 +78,7 @@ def refresh_crun(spec_file: Path, kept_file: Path, new_page: bytes) -> int:
     except UnicodeDecodeError:
         print("the new copy of crun's page is not UTF-8 text")
         return 1
-    spec = yaml.safe_load(spec_file.read_text())
+    spec = safe_load(spec_file.read_text())
     result = check_page(spec, kept_file.read_text(), new)
     print(f"== crun's page: {kept_file.name}, kept copy -> new copy")
     print("\n".join(result.diff) if result.diff else "(no change)")

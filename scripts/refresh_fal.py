@@ -32,6 +32,7 @@ from typing import Any
 
 import attrs
 import yaml
+from kling_avatar._yaml import safe_load
 
 from scripts.refresh import (
     OverlayError,
@@ -97,7 +98,7 @@ class Kept:
 
 def read_kept(paths: FalPaths) -> list[Kept]:
     """The documents kept, in the manifest's order."""
-    entries = yaml.safe_load(paths.manifest.read_text())
+    entries = safe_load(paths.manifest.read_text())
     if not isinstance(entries, list) or not entries:
         raise FalDocumentError(f"{paths.manifest}: not a list of endpoints")
     kept = []
@@ -302,7 +303,7 @@ def upstream_spec(kept: Sequence[Kept]) -> dict[str, Any]:
 
 def build_text(paths: FalPaths, kept: Sequence[Kept] | None = None) -> str:
     kept = read_kept(paths) if kept is None else kept
-    additions = yaml.safe_load(paths.additions.read_text())
+    additions = safe_load(paths.additions.read_text())
     return dump_spec(build_spec(upstream_spec(kept), additions), HEADER)
 
 

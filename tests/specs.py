@@ -7,8 +7,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
 from jsonschema.exceptions import ValidationError
+from kling_avatar._yaml import safe_load
 from openapi_schema_validator import OAS30Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
@@ -35,7 +35,7 @@ def json_after(text: str, marker: str) -> Any:
 @cache
 def load_spec(name: str) -> Spec:
     """``name`` is a path under specs/ without ``.yaml``: ``crun``, ``upstream/apikley``."""
-    spec: Spec = yaml.safe_load((SPECS / f"{name}.yaml").read_text())
+    spec: Spec = safe_load((SPECS / f"{name}.yaml").read_text())
     return spec
 
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import yaml
+from kling_avatar._yaml import safe_load
 
 from specs import (
     SOURCES,
@@ -23,7 +23,7 @@ from specs import (
 
 FACTS = (SOURCES / "provider-facts-fal.md").read_text()
 UPSTREAM = SPECS / "upstream" / "fal"
-ENDPOINTS = [entry["endpoint"] for entry in yaml.safe_load((UPSTREAM / "sources.yaml").read_text())]
+ENDPOINTS = [entry["endpoint"] for entry in safe_load((UPSTREAM / "sources.yaml").read_text())]
 EXAMPLE = json.loads((SOURCES / "fal-queue-openapi-example.json").read_text())
 EXAMPLE_ID = EXAMPLE["info"]["x-fal-metadata"]["endpointId"]
 STATUSES = [

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from kling_avatar._yaml import safe_load
 
 from scripts.spectools.prism_proxy_check import check_spec
 
@@ -23,7 +24,7 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.fixture
 def old_crun(tmp_path: Path) -> Path:
-    spec = yaml.safe_load((ROOT / "specs" / "crun.yaml").read_text())
+    spec = safe_load((ROOT / "specs" / "crun.yaml").read_text())
     spec["components"]["schemas"]["JsonNull"] = OLD_JSON_NULL
     path = tmp_path / "crun.yaml"
     path.write_text(yaml.safe_dump(spec))

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import yaml
+from kling_avatar._yaml import safe_load
 
 from scripts.specdiff import diff_specs, render_report
 
@@ -28,7 +28,7 @@ def read_spec(source: str) -> dict[str, Any]:
         text = shown.stdout
     else:
         raise SystemExit(f"{source}: no such file")
-    spec = yaml.safe_load(text)
+    spec = safe_load(text)
     if not isinstance(spec, dict) or "paths" not in spec:
         raise SystemExit(f"{source}: not an OpenAPI document")
     return spec

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import yaml
+from kling_avatar._yaml import safe_load
 
 from scripts.generate import PROVIDERS
 from scripts.specdiff._resolve import dereference
@@ -148,7 +148,7 @@ def body_violations(response: httpx.Response) -> list[str]:
 
 def check_spec(prism: str, spec_file: Path) -> list[tuple[str, str, str]]:
     """(operationId, right answer's verdict, wrong answer's verdict) per operation."""
-    spec = yaml.safe_load(spec_file.read_text())
+    spec = safe_load(spec_file.read_text())
     table = list(cases(spec))
     upstream = Upstream(("127.0.0.1", 0), _Handler)
     upstream.answers = {(method, path): right for _, method, path, right in table}

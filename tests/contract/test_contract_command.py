@@ -10,14 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from kling_avatar._cli import main
+from kling_avatar._yaml import safe_load
 
 
 def test_spec_prints_the_installed_spec(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["contract", "spec", "apikley"]) == 0
     path = Path(capsys.readouterr().out.strip())
-    assert yaml.safe_load(path.read_text(encoding="utf-8"))["info"]["title"]
+    assert safe_load(path.read_text(encoding="utf-8"))["info"]["title"]
 
 
 def test_the_other_commands_and_spec_never_import_schemathesis() -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
+from kling_avatar._yaml import safe_load
 
 from scripts.refresh import OverlayError, apply_overlay
 
@@ -18,7 +18,7 @@ Location = tuple[str, ...]
 
 
 def load(name: str) -> dict[str, Any]:
-    document: dict[str, Any] = yaml.safe_load((ROOT / "specs" / name).read_text())
+    document: dict[str, Any] = safe_load((ROOT / "specs" / name).read_text())
     return document
 
 

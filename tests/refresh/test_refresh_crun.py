@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
+from kling_avatar._yaml import safe_load
 
 from scripts.refresh_crun import check_page, main_crun, quotes
 
@@ -34,7 +34,7 @@ def page() -> str:
 
 
 def spec() -> dict[str, object]:
-    loaded: dict[str, object] = yaml.safe_load((ROOT / SPEC).read_text())
+    loaded: dict[str, object] = safe_load((ROOT / SPEC).read_text())
     return loaded
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 import yaml
+from kling_avatar._yaml import safe_load
 
 from scripts.refresh import apply_overlay
 from scripts.specdiff import Change, Kind, diff_specs, render_report
@@ -27,8 +28,8 @@ Row = tuple[bool, Kind, str]
 
 def versions(fixture: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """(our spec, our spec with the fixture's change)."""
-    overlay = yaml.safe_load((FIXTURES / fixture).read_text())
-    base = yaml.safe_load((ROOT / overlay["extends"]).read_text())
+    overlay = safe_load((FIXTURES / fixture).read_text())
+    base = safe_load((ROOT / overlay["extends"]).read_text())
     return base, apply_overlay(base, overlay)
 
 
@@ -126,14 +127,14 @@ def test_every_fixture_has_its_expected_classification() -> None:
 
 @pytest.mark.parametrize("provider", ["crun", "apikley"])
 def test_a_spec_against_itself_has_no_changes(provider: str) -> None:
-    spec = yaml.safe_load((ROOT / "specs" / f"{provider}.yaml").read_text())
+    spec = safe_load((ROOT / "specs" / f"{provider}.yaml").read_text())
     assert diff_specs(spec, spec) == []
 
 
 def test_the_same_edit_breaks_a_request_and_not_a_response() -> None:
     """Making a field optional hurts the reader of a response, not the writer of a request;
     making it required, the other way round."""
-    base = yaml.safe_load((ROOT / "specs" / "apikley.yaml").read_text())
+    base = safe_load((ROOT / "specs" / "apikley.yaml").read_text())
     body = "$.paths['/api/v1/jobs/createTask'].post.requestBody.content['application/json'].schema"
     overlay = {
         "overlay": "1.1.0",
@@ -207,7 +208,7 @@ def test_report_lists_breaking_changes_first() -> None:
 
 
 def test_parameter_response_and_operation_changes() -> None:
-    base = yaml.safe_load((ROOT / "specs" / "apikley.yaml").read_text())
+    base = safe_load((ROOT / "specs" / "apikley.yaml").read_text())
     query = "$.paths['/api/v1/jobs/recordInfo'].get"
     overlay = {
         "overlay": "1.1.0",

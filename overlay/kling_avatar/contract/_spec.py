@@ -15,11 +15,11 @@ from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
 import attrs
-import yaml
 from jsonschema.exceptions import ValidationError
 from openapi_schema_validator import OAS30Validator, oas30_format_checker
 
 from .._registry import PROVIDERS
+from .._yaml import safe_load
 
 # The wheel ships the specs once, under kling_avatar/testing/specs (pyproject's force-include);
 # an editable install reads the repository's specs/. They are read as files, so the contract
@@ -48,7 +48,7 @@ def spec_path(provider: str) -> Path:
 
 @cache
 def load_spec(provider: str) -> Spec:
-    spec: Spec = yaml.safe_load(spec_path(provider).read_text(encoding="utf-8"))
+    spec: Spec = safe_load(spec_path(provider).read_text(encoding="utf-8"))
     return spec
 
 

@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import attrs
-import yaml
 
 from .._registry import PROVIDERS, Provider
+from .._yaml import safe_load
 
 Spec = dict[str, Any]
 
@@ -38,7 +38,7 @@ def specs_dir() -> Path:
 
 @cache
 def load_spec(provider: Provider) -> Spec:
-    spec: Spec = yaml.safe_load((specs_dir() / f"{provider}.yaml").read_text(encoding="utf-8"))
+    spec: Spec = safe_load((specs_dir() / f"{provider}.yaml").read_text(encoding="utf-8"))
     return spec
 
 
