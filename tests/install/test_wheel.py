@@ -7,13 +7,14 @@ nothing the lock does not name, and uv's cache serves it after `make env`.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import shutil
 import subprocess
 import sys
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import kling_avatar
@@ -54,12 +55,31 @@ def ok(done: subprocess.CompletedProcess[str]) -> str:
     return done.stdout
 
 
-@pytest.fixture(scope="module")
+def once_per_run(factory: pytest.TempPathFactory, name: str, make: Callable[[Path], None]) -> Path:
+    """The folder ``name``, filled by ``make`` once per test run: the first pytest-xdist worker
+    to ask makes it, the others wait for it and share it (each worker is a session of its own,
+    so a session fixture alone would build one per worker)."""
+    base = factory.getbasetemp()
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    folder = root / name
+    with (root / f"{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (folder / ".made").exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            make(folder)
+            (folder / ".made").touch()
+    return folder
+
+
+@pytest.fixture(scope="session")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """`make wheel`'s command: the wheel in dist/ (here a temporary folder)."""
-    out = tmp_path_factory.mktemp("dist")
-    ok(run([uv(), "build", "--wheel", "--quiet", "--out-dir", str(out)], ROOT))
-    (built,) = out.glob("kling_avatar-*.whl")
+
+    def build(out: Path) -> None:
+        ok(run([uv(), "build", "--wheel", "--quiet", "--out-dir", str(out)], ROOT))
+
+    (built,) = once_per_run(tmp_path_factory, "dist", build).glob("kling_avatar-*.whl")
     return built
 
 
@@ -70,12 +90,13 @@ def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return place / "venv"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def constraints(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("lock") / "constraints.txt"
-    export = [uv(), "export", "--frozen", "--no-dev", "--all-extras", "--no-emit-project"]
-    ok(run([*export, "--no-hashes", "--quiet", "-o", str(path)], ROOT))
-    return path
+    def export(folder: Path) -> None:
+        command = [uv(), "export", "--frozen", "--no-dev", "--all-extras", "--no-emit-project"]
+        ok(run([*command, "--no-hashes", "--quiet", "-o", str(folder / "constraints.txt")], ROOT))
+
+    return once_per_run(tmp_path_factory, "lock", export) / "constraints.txt"
 
 
 def install(venv: Path, constraints: Path, requirement: str) -> None:

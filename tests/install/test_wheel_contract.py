@@ -20,26 +20,29 @@ from pathlib import Path
 import pytest
 from kling_avatar._registry import PROVIDERS
 
-from install.test_wheel import constraints, ok, run, uv, wheel
+from install.test_wheel import constraints, ok, once_per_run, run, uv, wheel
 
 __all__ = ["constraints", "wheel"]  # the fixtures this module shares with test_wheel
 
 BROKEN_SERVER = Path(__file__).resolve().parents[1] / "contract" / "broken_server.py"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def user(tmp_path_factory: pytest.TempPathFactory, wheel: Path, constraints: Path) -> Path:
-    """A folder of the user's own with a venv holding only the wheel and its two extras."""
-    place = tmp_path_factory.mktemp("contract-user")
-    ok(run([uv(), "venv", "--quiet", str(place / "venv"), "--python", sys.executable], place))
-    python = str(place / "venv" / "bin" / "python")
-    requirement = f"kling-avatar[contract,mock] @ {wheel.as_uri()}"
-    # Compiled as pip compiles what it installs; uv does not by default, and with
-    # PYTHONDONTWRITEBYTECODE set each process below would compile schemathesis, Hypothesis and
-    # the rest from source again.
-    ok(run([uv(), "pip", "install", "--quiet", "--compile-bytecode", "--python", python,
-            "-c", str(constraints), requirement], place))  # fmt: skip
-    return place
+    """A folder of the user's own with a venv holding only the wheel and its two extras (one for
+    the whole run; each test works in a folder of its own beside it)."""
+
+    def install(place: Path) -> None:
+        ok(run([uv(), "venv", "--quiet", str(place / "venv"), "--python", sys.executable], place))
+        python = str(place / "venv" / "bin" / "python")
+        requirement = f"kling-avatar[contract,mock] @ {wheel.as_uri()}"
+        # Compiled as pip compiles what it installs; uv does not by default, and with
+        # PYTHONDONTWRITEBYTECODE set each process below would compile schemathesis,
+        # Hypothesis and the rest from source again.
+        ok(run([uv(), "pip", "install", "--quiet", "--compile-bytecode", "--python", python,
+                "-c", str(constraints), requirement], place))  # fmt: skip
+
+    return once_per_run(tmp_path_factory, "contract-user", install)
 
 
 # `make contract` sends 100 examples per operation; 20 keep each provider's run (every phase) to
@@ -50,12 +53,12 @@ EXAMPLES = "20"
 KEY_HEADERS = {"x-api-key", "authorization"}
 
 
-def test_the_installed_mock_passes_the_contract_run(user: Path) -> None:
+def test_the_installed_mock_passes_the_contract_run(user: Path, tmp_path: Path) -> None:
     """`kling-avatar contract run` as installed, on its own mock: every provider's spec, the
     job's lifecycle, every documented answer seen, and the reports a CI job keeps."""
     kling = str(user / "venv" / "bin" / "kling-avatar")
     command = [kling, "contract", "run", "--max-examples", EXAMPLES, "--fail-on-unseen"]
-    done = run([*command, "--report-dir", "r"], user)
+    done = run([*command, "--report-dir", "r"], tmp_path)
     # Exit 0 also means no lifecycle finding, no fault-sweep problem and, with
     # --fail-on-unseen, no documented answer left unseen.
     assert done.returncode == 0, done.stdout + done.stderr
@@ -65,7 +68,7 @@ def test_the_installed_mock_passes_the_contract_run(user: Path) -> None:
     # The mock's job holds up: a success and a failure of each provider followed to their end.
     lifecycle = f"0 findings over {2 * len(PROVIDERS)} tasks followed to their end"
     assert lifecycle in done.stdout, done.stdout
-    reports = user / "r"
+    reports = tmp_path / "r"
     assert (reports / "contract.xml").is_file()
     coverage = json.loads((reports / "contract-coverage.json").read_text())
     assert coverage["seen"] == coverage["documented"] > 0
@@ -82,7 +85,7 @@ def test_the_installed_mock_passes_the_contract_run(user: Path) -> None:
     }
     assert sent == {"[Filtered]"}, sent
     # The spec it prints is the wheel's, not a clone's.
-    spec = ok(run([kling, "contract", "spec", "crun"], user)).strip()
+    spec = ok(run([kling, "contract", "spec", "crun"], tmp_path)).strip()
     assert Path(spec).is_relative_to(user / "venv"), spec
 
 
@@ -119,10 +122,13 @@ print(done.stderr)
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)
-def test_a_broken_job_fails_the_installed_run_with_its_findings(user: Path, provider: str) -> None:
-    shutil.copy(BROKEN_SERVER, user / "broken_server.py")
-    (user / "lifecycle_run.py").write_text(LIFECYCLE_RUN, encoding="utf-8")
-    done = ok(run([str(user / "venv" / "bin" / "python"), "lifecycle_run.py", provider], user))
+def test_a_broken_job_fails_the_installed_run_with_its_findings(
+    user: Path, provider: str, tmp_path: Path
+) -> None:
+    shutil.copy(BROKEN_SERVER, tmp_path / "broken_server.py")
+    (tmp_path / "lifecycle_run.py").write_text(LIFECYCLE_RUN, encoding="utf-8")
+    python = str(user / "venv" / "bin" / "python")
+    done = ok(run([python, "lifecycle_run.py", provider], tmp_path))
     returncode, _, output = done.partition("\n")
     assert returncode == "1", output
     assert "terminal-state-changed" in output and "result-url-dead" in output, output
@@ -156,17 +162,17 @@ print(done.stdout[-3000:])
 
 @pytest.mark.parametrize("provider", PROVIDERS)
 def test_plain_st_run_with_the_installed_hooks_has_no_false_alarm_on_the_mock(
-    user: Path, provider: str
+    user: Path, provider: str, tmp_path: Path
 ) -> None:
     """`st run` as a user of the ecosystem runs it, with the installed hooks module: no
     failure against the mock. Without the hooks the same run has failures, every one a false
     alarm (scripts/st_false_alarms.py prints both side by side); that the hooks still find a
     planted fault is tests/contract/test_contract_hooks.py's."""
-    (user / "st_run.py").write_text(ST_RUN, encoding="utf-8")
-    done = ok(run([str(user / "venv" / "bin" / "python"), "st_run.py", provider], user))
+    (tmp_path / "st_run.py").write_text(ST_RUN, encoding="utf-8")
+    done = ok(run([str(user / "venv" / "bin" / "python"), "st_run.py", provider], tmp_path))
     returncode, _, output = done.partition("\n")
     assert returncode == "0", output
-    tree = ET.parse(user / f"{provider}.xml")  # noqa: S314 (written by the run above)
+    tree = ET.parse(tmp_path / f"{provider}.xml")  # noqa: S314 (written by the run above)
     cases = list(tree.iter("testcase"))
     assert cases, output
     failed = [
@@ -177,8 +183,10 @@ def test_plain_st_run_with_the_installed_hooks_has_no_false_alarm_on_the_mock(
     assert failed == [], failed
 
 
-def test_a_pytest_run_with_the_installed_plugin_passes_on_the_mock(user: Path) -> None:
-    tests = user / "service_tests"
+def test_a_pytest_run_with_the_installed_plugin_passes_on_the_mock(
+    user: Path, tmp_path: Path
+) -> None:
+    tests = tmp_path / "service_tests"
     tests.mkdir(exist_ok=True)
     (tests / "test_service.py").write_text(
         # The fixture, without schemathesis's runs (the option's test below has them): the
@@ -192,7 +200,7 @@ def test_a_pytest_run_with_the_installed_plugin_passes_on_the_mock(user: Path) -
     # and at the end of each pytest deletes all but the newest three runs' folders there.
     done = run(
         [str(user / "venv" / "bin" / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider",
-         "--basetemp", str(user / "service-tmp"),
+         "--basetemp", str(tmp_path / "service-tmp"),
          "--kling-contract", "--kling-contract-provider=crun", "--kling-contract-max-examples=3"],
         tests,
     )  # fmt: skip
