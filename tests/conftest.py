@@ -42,6 +42,16 @@ for _transport in (httpx.HTTPTransport, httpx.AsyncHTTPTransport):
     _transport.__init__ = _shared_tls(_transport.__init__)  # type: ignore[method-assign]
 
 
+# The folders whose tests run the longest (whole contract runs, installed venvs, killed services)
+# go first: pytest-xdist hands tests out in order, and one of them started last would keep a
+# worker busy after the others are done.
+_LONGEST_FIRST = tuple(f"tests/{folder}/" for folder in ("install", "contract", "service"))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: not item.nodeid.startswith(_LONGEST_FIRST))
+
+
 @pytest.fixture(scope="session")
 def session_mock() -> Iterator[MockServer]:
     with MockServer(step=0.0, seed=0, callback_attempts=1) as mock:
