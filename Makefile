@@ -79,9 +79,12 @@ typecheck: env
 # four workers where two took 2 min 35 s, the same CPU).
 JOBS ?= $(shell echo $$((2 * $$(nproc 2>/dev/null || echo 1))))
 # MAKEFLAGS is emptied for the tests: the `make` some of them run is a user's, not one of this
-# run's parallel jobs.
+# run's parallel jobs. PYTHONDONTWRITEBYTECODE is lifted for them: pytest rewrites the asserts
+# of the test modules and of every package with a pytest plugin (schemathesis, Hypothesis, anyio
+# and this one: about 490 modules), and keeps the result only as bytecode; without it, each
+# worker and each pytest a test starts rewrites them all again (2.4 s of CPU each).
 pytest: env
-	MAKEFLAGS= $(RUN) pytest $(if $(filter 1,$(V)),-v,-q) $(if $(filter 1,$(JOBS)),,-n $(JOBS) --dist worksteal)
+	MAKEFLAGS= PYTHONDONTWRITEBYTECODE= $(RUN) pytest $(if $(filter 1,$(V)),-v,-q) $(if $(filter 1,$(JOBS)),,-n $(JOBS) --dist worksteal)
 
 # The environment and the spec tools first, then the checks side by side (none reads another's
 # output; each one's output printed whole when it ends), then the tests. The tests come last
