@@ -18,23 +18,16 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
-from pathlib import Path
 
 import httpx
-
-if __package__ in (None, ""):  # run as a file: make `scripts.serving` importable
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 from kling_avatar import AvatarClient, Receiver, as_provider
 from kling_avatar.testing import MockServer
-
-from scripts.serving import serve
+from kling_avatar.testing._serving import serve
 
 GOAL_READS = 2
 GOAL_DELAY = 0.5

@@ -25,8 +25,7 @@ from kling_avatar import (
 )
 from kling_avatar.testing import MockServer
 from kling_avatar.testing._providers import fal as fal_mock
-
-from scripts.serving import serve
+from kling_avatar.testing._serving import serve
 
 from .helpers import KEYS, PORTRAIT, STATUS, VOICE, client
 

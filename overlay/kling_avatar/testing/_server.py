@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import math
-import socket
 import threading
-import time
 from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import Self, Unpack
@@ -20,44 +16,8 @@ from .._registry import Provider
 from ._app import MockApp
 from ._controls import MockControls
 from ._providers._names import ProviderOptions
+from ._serving import QuickServer, loopback_socket
 from ._state import DEFAULT_CALLBACK_ATTEMPTS, DEFAULT_CALLBACK_BACKOFF, DEFAULT_EXPIRE_AFTER
-
-_START_TIMEOUT = 10.0
-
-
-class _Server(uvicorn.Server):
-    """uvicorn's server, woken at once to stop instead of on its next 0.1 s tick."""
-
-    wake: asyncio.Event | None = None
-    loop: asyncio.AbstractEventLoop | None = None
-
-    async def main_loop(self) -> None:
-        self.loop = asyncio.get_running_loop()
-        self.wake = asyncio.Event()
-        while not self.should_exit:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wake.wait(), 0.5)
-
-    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
-        # uvicorn always sleeps 0.1 s for the connections it asked to close; with none open
-        # (a test's client is closed before its server) that is all a stop would cost.
-        if self.server_state.connections or self.server_state.tasks:
-            await super().shutdown(sockets)
-            return
-        for server in self.servers:
-            server.close()
-        for sock in sockets or []:
-            sock.close()
-        for server in self.servers:
-            await server.wait_closed()
-        if not self.force_exit:
-            await self.lifespan.shutdown()
-
-    def wake_up(self) -> None:
-        loop, wake = self.loop, self.wake
-        if loop is not None and wake is not None and not loop.is_closed():
-            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
-                loop.call_soon_threadsafe(wake.set)
 
 
 class MockServer(MockControls):
@@ -131,7 +91,7 @@ class MockServer(MockControls):
         self._header_timeout = float(header_timeout)
         self._log = log
         self._port = port
-        self._server: _Server | None = None
+        self._server: QuickServer | None = None
         self._thread: threading.Thread | None = None
         self.base_url = ""
 
@@ -144,9 +104,7 @@ class MockServer(MockControls):
     def start(self) -> Self:
         if self._server is not None:
             raise RuntimeError("this MockServer is already running")
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", self._port))
+        sock = loopback_socket(self._port)
         port = sock.getsockname()[1]
         self.base_url = f"http://127.0.0.1:{port}"
         self.state.base_url = self.base_url
@@ -161,33 +119,19 @@ class MockServer(MockControls):
             server_header=False,
             date_header=False,
         )
-        server = _Server(config)
+        server = QuickServer(config)
+        try:
+            self._thread = server.start_in_thread(sock, f"kling-mock-{port}")
+        except RuntimeError:
+            raise RuntimeError("the mock server did not start") from None
         self._server = server
-        self._thread = threading.Thread(
-            target=self._serve, args=(server, sock), name=f"kling-mock-{port}", daemon=True
-        )
-        self._thread.start()
-        deadline = time.monotonic() + _START_TIMEOUT
-        while not server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError("the mock server did not start")
-            time.sleep(0.002)
         return self
-
-    @staticmethod
-    def _serve(server: _Server, sock: socket.socket) -> None:
-        # uvicorn installs signal handlers only in the main thread; here it cannot.
-        server.run(sockets=[sock])
-        sock.close()
 
     def stop(self) -> None:
         server, thread = self._server, self._thread
         if server is None or thread is None:
             return
-        server.should_exit = True
-        server.wake_up()
-        thread.join(timeout=10)
+        server.stop_thread(thread)
         self._server = None
         self._thread = None
 
