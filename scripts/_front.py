@@ -54,7 +54,7 @@ class Answer:
 
 
 class Front:
-    """The ASGI app; serve it with kling_avatar.testing._serving.serve."""
+    """The ASGI app; serve it with kling_avatar._serving.serve."""
 
     def __init__(self, backends: Sequence[str], timeout: float = 120.0, seed: int = 25) -> None:
         self.backends = list(backends)

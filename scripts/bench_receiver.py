@@ -26,8 +26,8 @@ from contextlib import ExitStack
 
 import httpx
 from kling_avatar import AvatarClient, Receiver, as_provider
+from kling_avatar._serving import serve
 from kling_avatar.testing import MockServer
-from kling_avatar.testing._serving import serve
 
 GOAL_READS = 2
 GOAL_DELAY = 0.5

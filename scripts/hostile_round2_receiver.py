@@ -164,7 +164,7 @@ def forged_flood() -> dict[str, Any]:
     from hostile.provider import KEY, asked_id, routes, task_data
     from hostile.server import HostileServer, Request, envelope
     from kling_avatar import AvatarClient, Receiver
-    from kling_avatar.testing._serving import serve
+    from kling_avatar._serving import serve
 
     def status(request: Request) -> Iterator[bytes | float]:
         task_id = asked_id("crun", request)

@@ -47,8 +47,8 @@ import httpx
 if __package__ in (None, ""):  # run as a file: make `scripts.*` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from kling_avatar._serving import serve
 from kling_avatar.testing import MockServer
-from kling_avatar.testing._serving import serve
 
 from scripts._front import Front
 from scripts._redis import free_port, redis_server

@@ -21,20 +21,15 @@ It is a Starlette app served by uvicorn on 127.0.0.1, like the mock itself.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
-import socket
-import threading
-import time
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode
 
 import attrs
 import httpx
-import uvicorn
 from kling_avatar._inputs import is_loopback_url
+from kling_avatar._serving import serve as serve  # the proxy is served as the mock is
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -329,28 +324,3 @@ def _json(content: bytes) -> Any:
         return json.loads(content)
     except ValueError:
         return None
-
-
-@contextlib.contextmanager
-def serve(app: Starlette) -> Iterator[str]:
-    """Serve ``app`` on a free 127.0.0.1 port in a thread; yield its base URL."""
-    # Said to be TCP, so that asyncio turns Nagle's algorithm off on each connection it accepts
-    # (it does only for sockets created with IPPROTO_TCP): otherwise each answer's body waits
-    # for the client's delayed ACK of its headers, 40 ms per request.
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="error", lifespan="off", loop="asyncio"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the broken server did not start")
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()

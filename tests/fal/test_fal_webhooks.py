@@ -23,9 +23,9 @@ from kling_avatar import (
     TaskState,
     verify_published_signature,
 )
+from kling_avatar._serving import serve
 from kling_avatar.testing import MockServer
 from kling_avatar.testing._providers import fal as fal_mock
-from kling_avatar.testing._serving import serve
 
 from .helpers import KEYS, PORTRAIT, STATUS, VOICE, client
 

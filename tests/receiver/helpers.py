@@ -9,8 +9,8 @@ from typing import Any
 
 import attrs
 from kling_avatar import AvatarClient, Receiver, Task, as_provider
+from kling_avatar._serving import serve
 from kling_avatar.testing import MockServer
-from kling_avatar.testing._serving import serve
 from overlay.helpers import key_of, media_urls
 
 from .conftest import WEBHOOK_KEY

@@ -11,8 +11,8 @@ from typing import Any
 import httpx
 import pytest
 from kling_avatar import Receiver, Task, TaskState
+from kling_avatar._serving import serve
 from kling_avatar.testing import MockServer
-from kling_avatar.testing._serving import serve
 
 from .conftest import WEBHOOK_KEY
 from .helpers import SECRET, client, media, served_receiver

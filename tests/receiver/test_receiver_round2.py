@@ -29,7 +29,7 @@ from kling_avatar import (
     TaskState,
     uvicorn_limits,
 )
-from kling_avatar.testing._serving import serve
+from kling_avatar._serving import serve
 
 from .helpers import SECRET
 

@@ -10,9 +10,7 @@ on finished tasks, this one must see a provider's callback exactly as it was sen
 from __future__ import annotations
 
 import json
-import socket
 import threading
-import time
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import Any, Self
 
@@ -20,6 +18,7 @@ import attrs
 import uvicorn
 
 from .._http_guard import BodyRefused, read_body, uvicorn_limits
+from .._serving import QuickServer, loopback_socket
 
 __all__ = ["MAX_CALLBACKS", "MAX_CALLBACK_BODY", "Callback", "CallbackReceiver"]
 
@@ -45,10 +44,7 @@ class CallbackReceiver:
     def __init__(self, port: int = 0) -> None:
         self.received: list[Callback] = []
         self._lock = threading.Lock()
-        # Said to be TCP, so that asyncio turns Nagle's algorithm off on each connection.
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._socket.bind(("127.0.0.1", port))
+        self._socket = loopback_socket(port)
         config = uvicorn.Config(
             self,
             **uvicorn_limits(),
@@ -59,33 +55,23 @@ class CallbackReceiver:
             date_header=False,
             timeout_graceful_shutdown=1,
         )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            # uvicorn installs signal handlers only in the main thread; here it cannot.
-            target=self._server.run,
-            kwargs={"sockets": [self._socket]},
-            name="kling-contract-callbacks",
-            daemon=True,
-        )
+        self._server = QuickServer(config)
+        self._thread: threading.Thread | None = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self._socket.getsockname()[1]}/callback"
 
     def __enter__(self) -> Self:
-        self._thread.start()
-        deadline = time.monotonic() + _START_TIMEOUT
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                self.__exit__()
-                raise RuntimeError("the callback capture server did not start")
-            time.sleep(0.002)
+        try:
+            self._thread = self._server.start_in_thread(self._socket, "kling-contract-callbacks")
+        except RuntimeError:
+            raise RuntimeError("the callback capture server did not start") from None
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._server.should_exit = True
-        if self._thread.is_alive():
-            self._thread.join(timeout=10)
+        if self._thread is not None:
+            self._server.stop_thread(self._thread)
         self._socket.close()
 
     def snapshot(self) -> list[Callback]:

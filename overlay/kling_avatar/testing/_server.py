@@ -13,10 +13,10 @@ import uvicorn
 from .._http_guard import DEFAULT_HEADER_TIMEOUT
 from .._http_guard import guarded_protocol as _guarded_protocol
 from .._registry import Provider
+from .._serving import QuickServer, loopback_socket
 from ._app import MockApp
 from ._controls import MockControls
 from ._providers._names import ProviderOptions
-from ._serving import QuickServer, loopback_socket
 from ._state import DEFAULT_CALLBACK_ATTEMPTS, DEFAULT_CALLBACK_BACKOFF, DEFAULT_EXPIRE_AFTER
 
 

@@ -1,4 +1,5 @@
-"""An ASGI app on a free 127.0.0.1 port, served by uvicorn in a background thread.
+"""An ASGI app on a free 127.0.0.1 port, served by uvicorn in a background thread: the mock's,
+the contract suite's callback capture, and the apps the tests and scripts serve.
 
 uvicorn's own server checks whether to stop on a tick of 0.1 s and then waits another 0.1 s for
 the connections it asked to close: 0.2 s for every server a test starts and stops. This one is
@@ -17,7 +18,7 @@ from typing import Any, Literal
 
 import uvicorn
 
-__all__ = ["QuickServer", "serve"]
+__all__ = ["QuickServer", "loopback_socket", "serve"]
 
 _START_TIMEOUT = 10.0
 
@@ -81,7 +82,10 @@ class QuickServer(uvicorn.Server):
 
 def loopback_socket(port: int = 0) -> socket.socket:
     """A socket bound to 127.0.0.1 (``port`` 0: a free one)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # Said to be TCP, so that asyncio turns Nagle's algorithm off on each connection it accepts
+    # (it does only for sockets created with IPPROTO_TCP): otherwise an answer written in two
+    # parts waits for the client's delayed ACK of the first, 40 ms.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", port))
     return sock
