@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sys
 
@@ -29,51 +30,65 @@ MAX_READS = 200  # per task: a task that never ends fails the test instead of ha
 START = 10_000.0
 
 
+async def _one(
+    http: httpx.AsyncClient, mock: MockServer, number: int
+) -> tuple[str, str, str, float]:
+    """Create task `number` (crun's or apikley's) and poll it until it ends."""
+    if number % 2:
+        body = crun_body()
+        if number % 4 == 1:
+            body["input"]["mode"] = "std"
+        created = await http.post(CRUN_CREATE, json=body, headers=crun_headers(mock))
+        task_id = created.json()["data"]["task_id"]
+        cost = COST_STD if body["input"]["mode"] == "std" else COST_PRO
+        for _ in range(MAX_READS):
+            answer = await http.get(
+                CRUN_INFO, params={"task_id": task_id}, headers=crun_headers(mock)
+            )
+            status = answer.json()["data"]["status"]
+            if status in ("success", "failed"):
+                return "crun", task_id, status, cost
+            await asyncio.sleep(0.01)
+        return "crun", task_id, status, cost
+    created = await http.post(APIKLEY_CREATE, json=apikley_body(), headers=apikley_headers(mock))
+    task_id = created.json()["data"]["taskId"]
+    state = "none"
+    for _ in range(MAX_READS):
+        answer = (
+            await http.get(
+                APIKLEY_RECORD,
+                params={"taskId": task_id},
+                headers=apikley_headers(mock),
+            )
+        ).json()
+        if answer["code"] == 200:
+            state = answer["data"]["state"]
+            if state in ("success", "fail"):
+                if state == "success":
+                    assert json.loads(answer["data"]["resultJson"])["resultUrls"]
+                return "apikley", task_id, state, COST_PRO
+        await asyncio.sleep(0.01)
+    return "apikley", task_id, state, COST_PRO
+
+
 async def _run(mock: MockServer) -> list[tuple[str, str, str, float]]:
     """(provider, task id, final state, cost) for every task."""
-    limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
-    gate = asyncio.Semaphore(CONCURRENCY)
-    async with httpx.AsyncClient(base_url=mock.base_url, limits=limits, timeout=30.0) as http:
+    # CONCURRENCY clients of one connection each, each lent to one task at a time. (One client
+    # with CONCURRENCY connections looks through all of them, for every waiting request, on
+    # every request and response: httpcore's pool was most of this test's CPU.)
+    one_connection = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+    async with contextlib.AsyncExitStack() as stack:
+        free: asyncio.Queue[httpx.AsyncClient] = asyncio.Queue()
+        for _ in range(CONCURRENCY):
+            client = httpx.AsyncClient(base_url=mock.base_url, limits=one_connection, timeout=30.0)
+            free.put_nowait(await stack.enter_async_context(client))
 
         async def one(number: int) -> tuple[str, str, str, float]:
-            async with gate:
-                if number % 2:
-                    body = crun_body()
-                    if number % 4 == 1:
-                        body["input"]["mode"] = "std"
-                    created = await http.post(CRUN_CREATE, json=body, headers=crun_headers(mock))
-                    task_id = created.json()["data"]["task_id"]
-                    cost = COST_STD if body["input"]["mode"] == "std" else COST_PRO
-                    for _ in range(MAX_READS):
-                        answer = await http.get(
-                            CRUN_INFO, params={"task_id": task_id}, headers=crun_headers(mock)
-                        )
-                        status = answer.json()["data"]["status"]
-                        if status in ("success", "failed"):
-                            return "crun", task_id, status, cost
-                        await asyncio.sleep(0.01)
-                    return "crun", task_id, status, cost
-                created = await http.post(
-                    APIKLEY_CREATE, json=apikley_body(), headers=apikley_headers(mock)
-                )
-                task_id = created.json()["data"]["taskId"]
-                state = "none"
-                for _ in range(MAX_READS):
-                    answer = (
-                        await http.get(
-                            APIKLEY_RECORD,
-                            params={"taskId": task_id},
-                            headers=apikley_headers(mock),
-                        )
-                    ).json()
-                    if answer["code"] == 200:
-                        state = answer["data"]["state"]
-                        if state in ("success", "fail"):
-                            if state == "success":
-                                assert json.loads(answer["data"]["resultJson"])["resultUrls"]
-                            return "apikley", task_id, state, COST_PRO
-                    await asyncio.sleep(0.01)
-                return "apikley", task_id, state, COST_PRO
+            http = await free.get()
+            try:
+                return await _one(http, mock, number)
+            finally:
+                free.put_nowait(http)
 
         return await asyncio.wait_for(
             asyncio.gather(*(one(number) for number in range(TASKS))), TIME_LIMIT

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import copy
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -32,7 +32,6 @@ with warnings.catch_warnings():
     from connexion.spec import Specification
 
 from ._asgi import Scope
-from ._specs import spec_parts
 
 # Marks a request without a JSON body (a GET, a form, a body that did not parse).
 NO_BODY: Any = object()
@@ -140,12 +139,14 @@ def _fast_operation(operation: OpenAPIOperation) -> FastOperation | None:
     return FastOperation(query=tuple(query), body=body)
 
 
-def fast_operations() -> dict[str, FastOperation]:
-    """operationId -> its compiled checks, for the operations this path can serve."""
+def fast_operations(specs: Iterable[Specification]) -> dict[str, FastOperation]:
+    """operationId -> its compiled checks, for the operations of `specs` this path can serve.
+
+    `specs` are connexion's own (read, checked against OpenAPI's schema and resolved once).
+    """
     found: dict[str, FastOperation] = {}
     resolver = Resolver(function_resolver=lambda _operation_id: None)
-    for part in spec_parts():
-        spec = Specification.from_dict(part.spec)
+    for spec in specs:
         for path, item in spec["paths"].items():
             for method, definition in item.items():
                 if not isinstance(definition, dict) or "operationId" not in definition:

@@ -186,9 +186,12 @@ _fast: list[dict[str, FastOperation]] = []
 
 def fast_operations() -> dict[str, FastOperation]:
     """The compiled checks of the operations served without connexion (see _fastpath)."""
+    # From the specs connexion has read for the validator: reading one again (checking it
+    # against OpenAPI's schema) cost as much as the first time, in every process that serves.
+    specs = [api.specification for api in validator().apis]
     with _build_lock:
         if not _fast:
-            _fast.append(_fast_operations())
+            _fast.append(_fast_operations(specs))
         return _fast[0]
 
 
