@@ -11,7 +11,6 @@ import struct
 import subprocess
 import termios
 import time
-from pathlib import Path
 
 from kling_avatar.testing import MockServer
 
@@ -45,12 +44,10 @@ def test_status_of_a_running_task(slow_cli: Cli, provider: str) -> None:
     assert task["created_at"] is not None
 
 
-def test_wait_right_after_creation_outlasts_apikley_not_seeing_the_task_yet(
-    pycache: Path,
-) -> None:
+def test_wait_right_after_creation_outlasts_apikley_not_seeing_the_task_yet() -> None:
     # Apikley answers "recordInfo is null" for a task it has just created.
     with MockServer(crun_key=CRUN_KEY, apikley_key=APIKLEY_KEY, apikley_null_reads=2) as mock:
-        cli = Cli(mock, pycache)
+        cli = Cli(mock)
         created = cli("generate", "--provider", "apikley", *cli.media_urls(), "--no-wait")
         assert created.status == 0, created.stderr
         task_id = created.stdout.strip()

@@ -15,14 +15,12 @@ from .helpers import KEY, MEDIA
 
 
 @pytest.fixture
-def cli(
-    mock: MockServer, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
-) -> Cli:
+def cli(mock: MockServer, monkeypatch: pytest.MonkeyPatch) -> Cli:
     """The command as a user runs it, with fal's key and the mock's address in the
     environment (the other providers' are the helper's own)."""
     monkeypatch.setenv("FAL_KEY", KEY)
     monkeypatch.setenv("FAL_BASE_URL", mock.base_url)
-    return Cli(mock, tmp_path_factory.mktemp("pycache"))
+    return Cli(mock)
 
 
 def test_generate_at_fal_leaves_a_playable_video(
