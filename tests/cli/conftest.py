@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from kling_avatar.testing import MockServer
@@ -46,19 +45,14 @@ def slow(slow_mock: MockServer) -> Iterator[MockServer]:
     yield from _fresh(slow_mock)
 
 
-@pytest.fixture(scope="session")
-def pycache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("pycache")
+@pytest.fixture
+def cli(mock: MockServer) -> Cli:
+    return Cli(mock)
 
 
 @pytest.fixture
-def cli(mock: MockServer, pycache: Path) -> Cli:
-    return Cli(mock, pycache)
-
-
-@pytest.fixture
-def slow_cli(slow: MockServer, pycache: Path) -> Cli:
-    return Cli(slow, pycache)
+def slow_cli(slow: MockServer) -> Cli:
+    return Cli(slow)
 
 
 @pytest.fixture(params=["crun", "apikley"])

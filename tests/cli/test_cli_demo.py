@@ -14,15 +14,13 @@ from .helpers import RUN_TIMEOUT
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_demo_ends_with_every_video_on_disk(tmp_path: Path, pycache: Path) -> None:
+def test_demo_ends_with_every_video_on_disk(tmp_path: Path) -> None:
     # The user's own keys and base URLs must not matter: the demo brings its mock and keys.
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CRUN_", "APIKLEY_", "FAL_"))}
     env.update(
         CRUN_API_KEY="ak_someonesREALkeyREALkeyREALkey00",
         FAL_KEY="someones-REAL-fal-key:REALREAL",
         APIKLEY_BASE_URL="http://127.0.0.1:9",
-        PYTHONDONTWRITEBYTECODE="",
-        PYTHONPYCACHEPREFIX=str(pycache),
     )
 
     done = subprocess.run(  # noqa: S603 (our own script)

@@ -17,10 +17,10 @@ from .helpers import APIKLEY_KEY, CRUN_KEY, Cli
 
 
 @pytest.fixture(scope="module")
-def stepping(pycache: Path) -> Iterator[Cli]:
+def stepping() -> Iterator[Cli]:
     """Tasks walk through every state, half a second each, and can be pushed on with advance."""
     with MockServer(step=0.5, seed=0, crun_key=CRUN_KEY, apikley_key=APIKLEY_KEY) as mock:
-        yield Cli(mock, pycache)
+        yield Cli(mock)
 
 
 def test_ctrl_c_hint_keeps_output_and_the_resumed_run_saves_the_video(

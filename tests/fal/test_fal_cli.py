@@ -15,14 +15,12 @@ from .helpers import KEY, MEDIA
 
 
 @pytest.fixture
-def cli(
-    mock: MockServer, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
-) -> Cli:
+def cli(mock: MockServer, monkeypatch: pytest.MonkeyPatch) -> Cli:
     """The command as a user runs it, with fal's key and the mock's address in the
     environment (the other providers' are the helper's own)."""
     monkeypatch.setenv("FAL_KEY", KEY)
     monkeypatch.setenv("FAL_BASE_URL", mock.base_url)
-    return Cli(mock, tmp_path_factory.mktemp("pycache"))
+    return Cli(mock)
 
 
 def test_generate_at_fal_leaves_a_playable_video(
@@ -77,15 +75,11 @@ def test_fal_has_no_balance_and_crun_no_cancel(cli: Cli, mock: MockServer) -> No
 
 def test_ctrl_c_names_cancel_where_the_provider_has_it(cli: Cli, mock: MockServer) -> None:
     mock.step = 3600.0
-    stopped = {
-        provider: cli.interrupted(provider, "generate", "--provider", provider, *cli.media_urls())
-        for provider in ("fal", "crun")
-    }
-    fal, crun = stopped["fal"], stopped["crun"]
-    assert fal.status == 130 and crun.status == 130
+    fal = cli.interrupted("fal", "generate", "--provider", "fal", *cli.media_urls())
+    assert fal.status == 130
     assert "kling-avatar wait " in fal.stderr and "or cancel it with:" in fal.stderr
     assert "--provider fal" in fal.stderr.split("or cancel it with:")[1]
-    assert "cancel" not in crun.stderr.replace("cancelled", "")
+    # crun's, which names no cancel, is the same run as tests/cli's Ctrl-C test: checked there.
 
 
 EXIT_STATUSES_BY_NAME = {cls.__name__: status for cls, status in EXIT_STATUSES.items()}

@@ -38,8 +38,8 @@ from scripts.refresh_fal import (
     refresh_fal as run_refresh,
 )
 
+from .repo import git
 from .test_refresh_additions import differences
-from .test_refresh_pipeline import git
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "specs" / "sources" / "fal-queue-openapi-example.json"
@@ -306,14 +306,8 @@ def test_refresh_published_reads_fals_document_of_every_endpoint(
     assert check_fal(paths) == 0
 
 
-def test_make_refresh_regenerates_fals_client(tmp_path: Path) -> None:
+def test_make_refresh_regenerates_fals_client(repo: Path, tmp_path: Path) -> None:
     """The whole pipeline but mypy/pytest, in a throwaway git repository."""
-    repo = tmp_path / "repo"
-    for folder in ("scripts", "specs", "generator", "generated"):
-        shutil.copytree(ROOT / folder, repo / folder, ignore=shutil.ignore_patterns("__pycache__"))
-    git(repo, "init", "-q")
-    git(repo, "add", ".")
-    git(repo, "commit", "-q", "-m", "before")
     source = write_json(tmp_path / "new.json", published("new optional field"))
 
     done = subprocess.run(  # noqa: S603 - our own script on our own file

@@ -17,6 +17,8 @@ from kling_avatar._yaml import safe_load
 
 from scripts.refresh import HEADER, Paths, check, refresh
 
+from .repo import git
+
 ROOT = Path(__file__).resolve().parents[2]
 SPEC_FILES = ("specs/upstream/apikley.yaml", "specs/apikley.additions.yaml", "specs/apikley.yaml")
 CREATE = "/api/v1/jobs/createTask"
@@ -136,27 +138,8 @@ def test_check_catches_a_hand_edit(tmp_path: Path, capsys: pytest.CaptureFixture
     assert "move the edit into specs/apikley.additions.yaml" in out
 
 
-def git(repo: Path, *args: str) -> str:
-    identity = ["-c", "user.name=refresh test", "-c", "user.email=refresh@example.invalid"]
-    command = ["git", *identity, *args]
-    # Fixed commands of our own, run in a temporary repository.
-    done = subprocess.run(  # noqa: S603
-        command, cwd=repo, capture_output=True, text=True, check=True
-    )
-    return done.stdout
-
-
-def test_make_refresh_regenerates_and_shows_the_generated_diff(tmp_path: Path) -> None:
+def test_make_refresh_regenerates_and_shows_the_generated_diff(repo: Path, tmp_path: Path) -> None:
     """The whole pipeline but mypy/pytest, in a throwaway git repository."""
-    repo = tmp_path / "repo"
-    for folder in ("scripts", "specs", "generator"):
-        shutil.copytree(ROOT / folder, repo / folder, ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copytree(
-        ROOT / "generated", repo / "generated", ignore=shutil.ignore_patterns("__pycache__")
-    )
-    git(repo, "init", "-q")
-    git(repo, "add", ".")
-    git(repo, "commit", "-q", "-m", "before")
     source = write_json(tmp_path / "new.json", published("new optional field"))
 
     done = subprocess.run(  # noqa: S603 - our own script on our own file

@@ -12,8 +12,8 @@ from .helpers import CREATE, UPLOAD, Counts
 
 
 @pytest.fixture
-def cli(mock: MockServer, tmp_path_factory: pytest.TempPathFactory) -> Cli:
-    return Cli(mock, tmp_path_factory.getbasetemp() / "pycache")
+def cli(mock: MockServer) -> Cli:
+    return Cli(mock)
 
 
 def test_the_progress_says_who_took_the_task_and_why_one_was_skipped(
