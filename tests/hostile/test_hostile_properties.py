@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import time
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -110,6 +111,26 @@ ENTRY_POINTS: dict[str, Callable[[AvatarClient], object]] = {
 }
 
 
+class Clock:
+    """The client's time, moved on only by its own pauses: a wait runs every poll, pause and
+    deadline it would on the machine's clock, without sleeping through them."""
+
+    def __init__(self) -> None:
+        self.start, self.slept = time.time(), 0.0
+
+    def monotonic(self) -> float:
+        return self.slept
+
+    def time(self) -> float:
+        return self.start + self.slept
+
+    def sleep(self, seconds: float) -> None:
+        self.slept += max(0.0, seconds)
+
+    async def async_sleep(self, seconds: float) -> None:
+        self.sleep(seconds)
+
+
 class Answers:
     """The fake network: the API answers `body`; a presigned PUT answers `put`. It notes every
     request that carried the key to another host than the API's (there must be none)."""
@@ -130,20 +151,25 @@ class Answers:
         return httpx.Response(200, content=content)
 
 
+def client_of(provider: str, answers: Answers) -> AvatarClient:
+    """A client of `provider` whose network is `answers`, on a clock of its own."""
+    client = AvatarClient(
+        cast(Provider, provider),
+        api_key=KEY,
+        transport=httpx.MockTransport(answers),
+        max_retries=0,
+        poll_interval=0.01,
+        base_url="https://api.example",
+    )
+    return client.use_clock(Clock())
+
+
 @pytest.mark.parametrize("entry", list(ENTRY_POINTS))
 @pytest.mark.parametrize("provider", PROVIDERS)
 def test_any_json_answer_gives_a_result_or_an_avatar_error(provider: str, entry: str) -> None:
     answers = Answers()
     ran: list[int] = []
-    transport = httpx.MockTransport(answers)
-    with AvatarClient(
-        cast(Provider, provider),
-        api_key=KEY,
-        transport=transport,
-        max_retries=0,
-        poll_interval=0.01,
-        base_url="https://api.example",
-    ) as client:
+    with client_of(provider, answers) as client:
 
         @settings(
             max_examples=EXAMPLES,
@@ -189,14 +215,7 @@ handed_bodies = handing_back | handing_back.map(lambda d: {"code": 200, "msg": "
 @pytest.mark.parametrize("provider", PROVIDERS)
 def test_urls_an_answer_hands_back_never_take_the_key_elsewhere(provider: str, entry: str) -> None:
     answers = Answers()
-    with AvatarClient(
-        cast(Provider, provider),
-        api_key=KEY,
-        transport=httpx.MockTransport(answers),
-        max_retries=0,
-        poll_interval=0.01,
-        base_url="https://api.example",
-    ) as client:
+    with client_of(provider, answers) as client:
 
         @settings(max_examples=EXAMPLES, deadline=None)
         @given(body=handed_bodies, again=handed_bodies)
