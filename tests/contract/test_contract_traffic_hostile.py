@@ -149,15 +149,20 @@ _line = (
 )
 
 
+@pytest.fixture(scope="module")
+def traffic_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The file each example writes its lines to (over the last one's), in a folder of its own."""
+    return tmp_path_factory.mktemp("traffic") / "traffic.jsonl"
+
+
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(lines=st.lists(_line, min_size=1, max_size=6))
 def test_arbitrary_lines_load_and_verify_or_fail_with_their_line(
-    lines: list[bytes], tmp_path_factory: pytest.TempPathFactory
+    lines: list[bytes], traffic_file: Path
 ) -> None:
-    path = tmp_path_factory.mktemp("traffic") / "traffic.jsonl"
-    path.write_bytes(b"\n".join(lines) + b"\n")
+    traffic_file.write_bytes(b"\n".join(lines) + b"\n")
     try:
-        exchanges, callbacks = load(path)
+        exchanges, callbacks = load(traffic_file)
     except TrafficFileError as exc:
         assert 1 <= exc.line <= len(lines)
         assert str(exc).startswith(f"line {exc.line}")
@@ -170,9 +175,9 @@ def test_arbitrary_lines_load_and_verify_or_fail_with_their_line(
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(entries=st.lists(_entry, min_size=1, max_size=6))
 def test_arbitrary_exchanges_verify_or_fail_with_their_line(
-    entries: list[object], tmp_path_factory: pytest.TempPathFactory
+    entries: list[object], traffic_file: Path
 ) -> None:
     lines = [json.dumps(entry).encode() for entry in entries]
     test_arbitrary_lines_load_and_verify_or_fail_with_their_line.hypothesis.inner_test(  # type: ignore[attr-defined]
-        lines, tmp_path_factory
+        lines, traffic_file
     )

@@ -7,8 +7,10 @@ entry point (HOSTILE_EXAMPLES overrides it), each printed with ``-s``."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
+import time
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -110,19 +112,47 @@ ENTRY_POINTS: dict[str, Callable[[AvatarClient], object]] = {
 }
 
 
-class Answers:
-    """The fake network: the API answers `body`; a presigned PUT answers `put`. It notes every
-    request that carried the key to another host than the API's (there must be none)."""
+class Clock:
+    """The client's time, moved on only by its own pauses: a wait runs every poll, pause and
+    deadline it would on the machine's clock, without sleeping through them."""
 
     def __init__(self) -> None:
+        self.start, self.slept = time.time(), 0.0
+
+    def monotonic(self) -> float:
+        return self.slept
+
+    def time(self) -> float:
+        return self.start + self.slept
+
+    def sleep(self, seconds: float) -> None:
+        self.slept += max(0.0, seconds)
+
+    async def async_sleep(self, seconds: float) -> None:
+        self.sleep(seconds)
+
+
+class Answers:
+    """The fake network: the API answers `body`; a PUT (a presigned upload, fal's cancel)
+    answers `put`, drawn from `strategy` at an example's first PUT: most operations send none,
+    and an answer drawn for nothing cost as much CPU as the one used. It notes every request
+    that carried the key to another host than the API's (there must be none)."""
+
+    def __init__(self, strategy: st.SearchStrategy[object]) -> None:
+        self.strategy = strategy
         self.body: Any = None
-        self.put: Any = None
+        self.put: Callable[[], object] = lambda: None
         self.key_sent_elsewhere: list[str] = []
+
+    def answer(self, body: object, data: st.DataObject) -> None:
+        """This example's answers: `body`, and `put` drawn from `data` once a PUT asks."""
+        self.body = body
+        self.put = functools.cache(lambda: data.draw(self.strategy, label="put"))
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         if KEY in str(request.headers.raw) and request.url.host != "api.example":
             self.key_sent_elsewhere.append(str(request.url))
-        chosen = self.put if request.method == "PUT" else self.body
+        chosen = self.put() if request.method == "PUT" else self.body
         try:
             content = json.dumps(chosen).encode()
         except ValueError:  # NaN where JSON has none: still sent, as Python writes it
@@ -130,30 +160,35 @@ class Answers:
         return httpx.Response(200, content=content)
 
 
-@pytest.mark.parametrize("entry", list(ENTRY_POINTS))
-@pytest.mark.parametrize("provider", PROVIDERS)
-def test_any_json_answer_gives_a_result_or_an_avatar_error(provider: str, entry: str) -> None:
-    answers = Answers()
-    ran: list[int] = []
-    transport = httpx.MockTransport(answers)
-    with AvatarClient(
+def client_of(provider: str, answers: Answers) -> AvatarClient:
+    """A client of `provider` whose network is `answers`, on a clock of its own."""
+    client = AvatarClient(
         cast(Provider, provider),
         api_key=KEY,
-        transport=transport,
+        transport=httpx.MockTransport(answers),
         max_retries=0,
         poll_interval=0.01,
         base_url="https://api.example",
-    ) as client:
+    )
+    return client.use_clock(Clock())
+
+
+@pytest.mark.parametrize("entry", list(ENTRY_POINTS))
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_any_json_answer_gives_a_result_or_an_avatar_error(provider: str, entry: str) -> None:
+    answers = Answers(bodies)
+    ran: list[int] = []
+    with client_of(provider, answers) as client:
 
         @settings(
             max_examples=EXAMPLES,
             deadline=None,
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
         )
-        @given(body=bodies, put=bodies)
-        def check(body: object, put: object) -> None:
+        @given(body=bodies, data=st.data())
+        def check(body: object, data: st.DataObject) -> None:
             ran.append(1)
-            answers.body, answers.put = body, put
+            answers.answer(body, data)
             try:
                 ENTRY_POINTS[entry](client)
             except AvatarError as error:
@@ -188,20 +223,13 @@ handed_bodies = handing_back | handing_back.map(lambda d: {"code": 200, "msg": "
 @pytest.mark.parametrize("entry", ["create_task", "get_task", "wait_for_task", "cancel_task"])
 @pytest.mark.parametrize("provider", PROVIDERS)
 def test_urls_an_answer_hands_back_never_take_the_key_elsewhere(provider: str, entry: str) -> None:
-    answers = Answers()
-    with AvatarClient(
-        cast(Provider, provider),
-        api_key=KEY,
-        transport=httpx.MockTransport(answers),
-        max_retries=0,
-        poll_interval=0.01,
-        base_url="https://api.example",
-    ) as client:
+    answers = Answers(handed_bodies)
+    with client_of(provider, answers) as client:
 
         @settings(max_examples=EXAMPLES, deadline=None)
-        @given(body=handed_bodies, again=handed_bodies)
-        def check(body: object, again: object) -> None:
-            answers.body, answers.put = body, again
+        @given(body=handed_bodies, data=st.data())
+        def check(body: object, data: st.DataObject) -> None:
+            answers.answer(body, data)
             for call in (ENTRY_POINTS[entry], ENTRY_POINTS["get_task"]):
                 # The second read follows what the first one kept, if it kept any.
                 with contextlib.suppress(AvatarError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from typing import TypeVar, cast
@@ -44,6 +45,9 @@ OPERATIONS: dict[str, tuple[Operation, type]] = {
 }
 
 
+# Built once per provider and operation, not per example: hypothesis validates a new strategy
+# (walks the whole recursive tree) before its first draw, more CPU than the draw itself.
+@functools.cache
 def data_for(provider: str, operation: str) -> st.SearchStrategy[object]:
     """The `data` an operation reads, with every field possibly missing, mistyped or odd."""
     id_key, state_key = ("task_id", "status") if provider == "crun" else ("taskId", "state")
@@ -85,6 +89,7 @@ def data_for(provider: str, operation: str) -> st.SearchStrategy[object]:
     return shapes[operation] | json_values
 
 
+@functools.cache
 def bodies(provider: str, operation: str) -> st.SearchStrategy[bytes]:
     """Mostly near-envelopes (where a parser is likeliest to slip), then any JSON, any bytes, and
     JSON cut in half."""
@@ -134,13 +139,16 @@ def test_any_answer_gives_a_result_or_an_avatar_error(
         assert 200 <= status < 300
 
 
+@functools.cache
+def callback_mappings(provider: str) -> st.SearchStrategy[dict[str, object]]:
+    return st.fixed_dictionaries({"code": json_values, "data": data_for(provider, "get_task")})
+
+
 @settings(max_examples=150, deadline=None)
 @given(provider=st.sampled_from(["crun", "apikley"]), data=st.data())
 def test_any_callback_gives_a_task_or_an_avatar_error(provider: str, data: st.DataObject) -> None:
     body = data.draw(bodies(provider, "get_task"))
-    mapping = data.draw(
-        st.fixed_dictionaries({"code": json_values, "data": data_for(provider, "get_task")})
-    )
+    mapping = data.draw(callback_mappings(provider))
     for payload in (body, body.decode("utf-8", "replace"), mapping):
         result = outcome(lambda: parse_callback(provider, payload))  # noqa: B023 - called at once
         assert isinstance(result, Task | AvatarError)
@@ -175,22 +183,40 @@ VALID_TASKS: dict[str, dict[str, object]] = {
 }
 
 
+def field_paths(task: dict[str, object]) -> list[tuple[str, ...]]:
+    """The task's fields and its result's."""
+    result = cast(dict[str, object], task.get("result", {}))
+    return [(key,) for key in task] + [("result", key) for key in result]
+
+
+# Which of a valid task's fields to spoil (1 to 3 of them), and what to put in one's place.
+SPOILED_PATHS = {
+    provider: st.lists(st.sampled_from(field_paths(task)), min_size=1, max_size=3, unique=True)
+    for provider, task in VALID_TASKS.items()
+}
+SPOILERS = json_values | st.sampled_from([*TaskStatus, *ApikleyState, "weird"])
+
+
 @st.composite
 def spoiled_tasks(draw: st.DrawFn, provider: str) -> dict[str, object]:
     """A task object the spec takes, with a few of its fields (its result's too) removed or
     replaced by any JSON or any state's name."""
     value: dict[str, object] = json.loads(json.dumps(VALID_TASKS[provider]))
-    result = value.get("result", {})
-    paths = [(key,) for key in value] + [("result", key) for key in cast(dict[str, object], result)]
-    names = st.sampled_from([*TaskStatus, *ApikleyState, "weird"])
-    for path in draw(st.lists(st.sampled_from(paths), min_size=1, max_size=3, unique=True)):
+    for path in draw(SPOILED_PATHS[provider]):
         target = value if len(path) == 1 else value.get(path[0])
         if isinstance(target, dict):
             if draw(st.booleans()):
                 target.pop(path[-1], None)
             else:
-                target[path[-1]] = draw(json_values | names)
+                target[path[-1]] = draw(SPOILERS)
     return value
+
+
+@functools.cache
+def task_objects(provider: str) -> st.SearchStrategy[object]:
+    """A spoiled valid task, or any `get_task` answer's data that is an object."""
+    answers = data_for(provider, "get_task").filter(lambda v: isinstance(v, dict))
+    return spoiled_tasks(provider) | answers
 
 
 def generated_model(provider: str, value: dict[str, object]) -> TaskInfo | TaskRecord | None:
@@ -213,8 +239,7 @@ def test_a_task_object_is_refused_where_its_generated_model_refuses_it(
 ) -> None:
     # Each poll reads the task from its JSON object, not through the generated model; the model
     # stays the spec's word: what it refuses is refused, and a task read has it as `raw`.
-    answers = data_for(provider, "get_task").filter(lambda v: isinstance(v, dict))
-    value = cast(dict[str, object], data.draw(spoiled_tasks(provider) | answers))
+    value = cast(dict[str, object], data.draw(task_objects(provider)))
     key, states = (
         ("status", set(TaskStatus)) if provider == "crun" else ("state", set(ApikleyState))
     )
