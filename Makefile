@@ -8,7 +8,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(PYTHON)
 RUN := $(UV) run --frozen --no-sync
 
-.PHONY: help env mock serve demo generate check-generated lint typecheck pytest test bench contract contract-traffic refresh spec-diff spec-lint spec-prism clean
+.PHONY: help env mock serve demo generate check-generated lint typecheck collect pytest test bench contract contract-traffic refresh spec-diff spec-lint spec-prism clean
 
 help:
 	@echo "make demo             the main job: local mock, kling-avatar generate for both providers, videos in out/"
@@ -86,12 +86,18 @@ JOBS ?= $(shell echo $$((2 * $$(nproc 2>/dev/null || echo 1))))
 pytest: env
 	MAKEFLAGS= PYTHONDONTWRITEBYTECODE= $(RUN) pytest $(if $(filter 1,$(V)),-v,-q) $(if $(filter 1,$(JOBS)),,-n $(JOBS) --dist worksteal)
 
+# The tests collected once, with the checks: a collection error shows at once, and pytest's
+# rewritten modules (see `pytest`) are then kept as bytecode for every worker, instead of each
+# worker rewriting them at its start (4.5 s of CPU each; 1.7 s with them kept).
+collect: env
+	set -o pipefail; PYTHONDONTWRITEBYTECODE= $(RUN) pytest --collect-only -q -p no:cacheprovider | tail -n 1
+
 # The environment and the spec tools first, then the checks side by side (none reads another's
 # output; each one's output printed whole when it ends), then the tests. The tests come last
 # and alone: they keep the machine busy on their own (two workers per core), and a check beside
 # them only stretches them (on 2 cores, even at a lower priority, 1 min 55 s instead of 1 min
 # 38 s for about the same whole). Every check and the tests run even when one before fails.
-CHECKS := check-generated lint typecheck spec-lint spec-prism
+CHECKS := check-generated lint typecheck spec-lint spec-prism collect
 test: env node_modules/.package-lock.json
 	@status=0; \
 	$(MAKE) --no-print-directory -k -j$(words $(CHECKS)) --output-sync=target $(CHECKS) || status=1; \
