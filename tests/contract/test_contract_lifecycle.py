@@ -17,6 +17,9 @@ from kling_avatar.testing import MockServer
 from contract.broken_server import LifecycleFaults, auth_header, broken_app, serve
 
 BROKEN = LifecycleFaults(regress=True, dead_results=True, bad_callback=True)
+# The mocks' tasks (step 0) end at their first read, and the breaks do not depend on time: the
+# reads after it (checking that the state stays) need no pause between them.
+POLL = 0.0
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)
@@ -30,6 +33,7 @@ def test_a_broken_lifecycle_fails_the_suite_with_named_findings(
         settings = DriveSettings(
             media=(f"{url}/media/x", f"{url}/media/y"),
             fail_one=lambda op: mock.fault("task_fail", op),
+            poll=POLL,
         )
         suite = run_suite(
             [provider],
@@ -65,7 +69,7 @@ def test_each_break_is_found_alone_and_only_it(provider: Provider) -> None:
                     provider,
                     url,
                     mock.keys[provider],
-                    DriveSettings(media=(f"{url}/media/x", f"{url}/media/y")),
+                    DriveSettings(media=(f"{url}/media/x", f"{url}/media/y"), poll=POLL),
                     count=1,
                 )
             assert {f.name for f in result.findings} == names, (faults, result.findings)
@@ -83,6 +87,7 @@ def test_the_mock_keeps_its_lifecycle(provider: Provider) -> None:
             DriveSettings(
                 media=(f"{mock.base_url}/media/x", f"{mock.base_url}/media/y"),
                 fail_one=lambda op: mock.fault("task_fail", op),
+                poll=POLL,
             ),
         )
         after = mock.credits(provider)
@@ -105,6 +110,7 @@ def test_a_task_another_account_can_read_is_a_finding(provider: Provider) -> Non
         settings = DriveSettings(
             media=(f"{mock.base_url}/media/x", f"{mock.base_url}/media/y"),
             other_keys={provider: other},
+            poll=POLL,
         )
         # The mock keeps each account's tasks to itself: no finding.
         assert drive(provider, mock.base_url, key, settings, count=1).findings == ()

@@ -200,6 +200,7 @@ class Answer:
         return f"HTTP {self.status}" + (f" code {self.code}" if self.code is not None else "")
 
 
+@cache  # every answer a run gets is matched against them: once per operation, not per answer
 def documented_answers(op: Operation) -> tuple[Answer, ...]:
     """Every answer the operation's responses document.
 
