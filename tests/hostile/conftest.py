@@ -7,14 +7,21 @@ from typing import Any, Protocol
 
 import pytest
 
-from .provider import async_client, sync_client
+from .provider import Clock, async_client, sync_client
 
 
 class Call(Protocol):
     mode: str
 
     def __call__(
-        self, provider: str, url: str, method: str, *args: Any, options: Any = None, **kw: Any
+        self,
+        provider: str,
+        url: str,
+        method: str,
+        *args: Any,
+        options: Any = None,
+        clock: Any = None,
+        **kw: Any,
     ) -> Any: ...
 
 
@@ -23,16 +30,28 @@ class _Call:
         self.mode = mode
 
     def __call__(
-        self, provider: str, url: str, method: str, *args: Any, options: Any = None, **kw: Any
+        self,
+        provider: str,
+        url: str,
+        method: str,
+        *args: Any,
+        options: Any = None,
+        clock: Clock | None = None,
+        **kw: Any,
     ) -> Any:
-        """`client.<method>(*args, **kw)` on a fresh client of this mode."""
+        """`client.<method>(*args, **kw)` on a fresh client of this mode, on `clock` if given
+        (else the machine's)."""
         options = options or {}
         if self.mode == "sync":
             with sync_client(provider, url, **options) as client:
+                if clock is not None:
+                    client.use_clock(clock)
                 return getattr(client, method)(*args, **kw)
 
         async def run() -> Any:
             async with async_client(provider, url, **options) as client:
+                if clock is not None:
+                    client.use_clock(clock)
                 return await getattr(client, method)(*args, **kw)
 
         return asyncio.run(run())

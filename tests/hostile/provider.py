@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator
 from typing import Any, cast
 
@@ -68,6 +69,26 @@ def routes(provider: str, **scripts: Callable[[Request], Script]) -> Callable[[R
         return script(request)
 
     return route
+
+
+class Clock:
+    """The client's time, moved on only by its own pauses: a wait runs every poll, pause and
+    deadline it would on the machine's clock, without sleeping through them."""
+
+    def __init__(self) -> None:
+        self.start, self.slept = time.time(), 0.0
+
+    def monotonic(self) -> float:
+        return self.slept
+
+    def time(self) -> float:
+        return self.start + self.slept
+
+    def sleep(self, seconds: float) -> None:
+        self.slept += max(0.0, seconds)
+
+    async def async_sleep(self, seconds: float) -> None:
+        self.sleep(seconds)
 
 
 def sync_client(provider: str, url: str, **options: Any) -> AvatarClient:

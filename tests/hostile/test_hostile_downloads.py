@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import threading
 import time
 from pathlib import Path
 
@@ -115,11 +116,12 @@ def test_a_bad_video_answer_leaves_nothing_behind(
 
 
 def test_a_dripping_video_server_cannot_stretch_a_download(call: Call, tmp_path: Path) -> None:
-    # A byte every 0.2 s, against a timeout of three gaps: only the whole-download deadline ends it.
-    with HostileServer(lambda r: drip(head(200, {}, 400) + b"v" * 400, 0.2)) as server:
+    # A byte every 0.1 s (44 s for the whole answer), against a timeout of three gaps: only the
+    # whole-download deadline ends it.
+    with HostileServer(lambda r: drip(head(200, {}, 400) + b"v" * 400, 0.1)) as server:
         started = time.monotonic()
-        with pytest.raises(DownloadError, match=r"within 0\.6s"):
-            call("crun", server.url, "download", done(f"{server.url}/v.mp4"), tmp_path, timeout=0.6)
+        with pytest.raises(DownloadError, match=r"within 0\.3s"):
+            call("crun", server.url, "download", done(f"{server.url}/v.mp4"), tmp_path, timeout=0.3)
         assert time.monotonic() - started < 8
     assert files_under(tmp_path) == []
 
@@ -179,20 +181,30 @@ def test_the_temporary_file_is_new_and_in_the_target_folder(
     assert flags & os.O_EXCL and flags & os.O_CREAT and flags & os.O_NOFOLLOW
 
 
-def slow_disk(monkeypatch: pytest.MonkeyPatch, seconds: float) -> None:
-    real_fsync = os.fsync
+class SlowDisk:
+    """An fsync that holds until `release`: the flush of a video on a disk that takes its time,
+    for as long as the test needs; `flushing` is set once one has begun."""
 
-    def fsync(fd: int) -> None:
-        time.sleep(seconds)  # a disk that takes its time to flush a video
-        real_fsync(fd)
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.flushing, self.released = threading.Event(), threading.Event()
+        self.held: list[bool] = []  # per fsync: whether it was released (not left to time out)
+        real_fsync = os.fsync
 
-    monkeypatch.setattr(os, "fsync", fsync)
+        def fsync(fd: int) -> None:
+            self.flushing.set()
+            self.held.append(self.released.wait(5))
+            real_fsync(fd)
+
+        monkeypatch.setattr(os, "fsync", fsync)
+
+    def release(self) -> None:
+        self.released.set()
 
 
 def test_an_async_download_does_not_stall_the_event_loop_on_a_slow_disk(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    slow_disk(monkeypatch, 0.6)
+    disk = SlowDisk(monkeypatch)
 
     async def run(url: str) -> tuple[Path, float]:
         gaps: list[float] = []
@@ -204,6 +216,8 @@ def test_an_async_download_does_not_stall_the_event_loop_on_a_slow_disk(
                 now = time.monotonic()
                 gaps.append(now - last)
                 last = now
+                if disk.flushing.is_set():
+                    disk.release()  # the loop ran while the disk flushed: it is free to end
 
         ticking = asyncio.create_task(ticker())
         async with async_client("crun", url) as client:
@@ -214,19 +228,25 @@ def test_an_async_download_does_not_stall_the_event_loop_on_a_slow_disk(
     with HostileServer(video) as server:
         saved, longest_gap = asyncio.run(run(server.url))
     assert saved.read_bytes() == VIDEO
-    assert longest_gap < 0.3  # the 0.6 s flush ran beside the loop, not in it
+    # A flush in the loop would have held it until the fsync gave up waiting, 5 s on.
+    assert disk.held and all(disk.held)
+    assert longest_gap < 0.3  # the flush ran beside the loop, not in it
 
 
 def test_a_download_cancelled_while_it_flushes_leaves_no_partial_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    slow_disk(monkeypatch, 0.4)
+    disk = SlowDisk(monkeypatch)
 
     async def run(url: str) -> None:
         async with async_client("crun", url) as client:
             job = asyncio.create_task(client.download(done(f"{url}/v.mp4"), tmp_path))
-            await asyncio.sleep(0.2)  # the body is in; the flush has begun
+            assert await asyncio.to_thread(disk.flushing.wait, 5)  # the body is in
             job.cancel()
+            # The cancelled download waits for the flush: a cleanup now would race it.
+            finished, _ = await asyncio.wait({job}, timeout=0.05)
+            assert not finished
+            disk.release()
             with pytest.raises(asyncio.CancelledError):
                 await job
 

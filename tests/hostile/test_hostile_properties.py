@@ -10,7 +10,6 @@ import contextlib
 import functools
 import json
 import os
-import time
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -21,7 +20,7 @@ from hypothesis import strategies as st
 from kling_avatar import AvatarClient, AvatarError, Provider
 from kling_avatar._registry import PROVIDERS
 
-from .provider import KEY
+from .provider import KEY, Clock
 
 # Strings a hostile provider likes: the key, escapes, separators, URLs of every scheme.
 hostile_text = st.sampled_from(
@@ -110,26 +109,6 @@ ENTRY_POINTS: dict[str, Callable[[AvatarClient], object]] = {
     "wait_for_task": lambda c: c.wait_for_task("t1", timeout=0.05),
     "cancel_task": lambda c: c.cancel_task("t1"),
 }
-
-
-class Clock:
-    """The client's time, moved on only by its own pauses: a wait runs every poll, pause and
-    deadline it would on the machine's clock, without sleeping through them."""
-
-    def __init__(self) -> None:
-        self.start, self.slept = time.time(), 0.0
-
-    def monotonic(self) -> float:
-        return self.slept
-
-    def time(self) -> float:
-        return self.start + self.slept
-
-    def sleep(self, seconds: float) -> None:
-        self.slept += max(0.0, seconds)
-
-    async def async_sleep(self, seconds: float) -> None:
-        self.sleep(seconds)
 
 
 class Answers:

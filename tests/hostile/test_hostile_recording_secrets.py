@@ -27,6 +27,7 @@ from typing import Any, cast
 from urllib.parse import quote, quote_plus
 
 import pytest
+from command import run_in_process
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from kling_avatar import (
@@ -376,7 +377,12 @@ def test_a_base_url_with_credentials_from_the_environment_is_refused(
 
 
 def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """The command with `env`: its `main` in this process (a process of its own with `--debug`,
+    which configures the process's root logger)."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("CRUN_", "APIKLEY_"))}
+    if "--debug" not in args:
+        status, stdout, stderr = run_in_process(list(args), {**clean, **env})
+        return subprocess.CompletedProcess(list(args), status, stdout, stderr)
     return subprocess.run(  # noqa: S603 - our own interpreter and module
         [sys.executable, "-m", "kling_avatar", *args],
         capture_output=True,
