@@ -95,8 +95,8 @@ collect: env
 # The environment and the spec tools first, then the checks side by side (none reads another's
 # output; each one's output printed whole when it ends), then the tests. The tests come last
 # and alone: they keep the machine busy on their own (two workers per core), and a check beside
-# them only stretches them (on 2 cores, even at a lower priority, 1 min 55 s instead of 1 min
-# 38 s for about the same whole). Every check and the tests run even when one before fails.
+# them only stretches them (2 cores: the checks beside them at a lower priority, the tests took
+# 1 min 55 s; alone, 1 min 38 s). Every check and the tests run even when one before fails.
 CHECKS := check-generated lint typecheck spec-lint spec-prism collect
 test: env node_modules/.package-lock.json
 	@status=0; \
