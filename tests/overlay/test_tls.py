@@ -5,6 +5,7 @@ client per request paid on every request. ``SSL_CERT_FILE`` is still honoured.""
 from __future__ import annotations
 
 import asyncio
+import inspect
 import shutil
 from pathlib import Path
 
@@ -30,6 +31,10 @@ def made(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[object]:
         return made[-1]
 
     monkeypatch.setattr(httpx, "create_ssl_context", counted)
+    # Without the suite's own sharing (tests/conftest.py), which would hide a client that
+    # does not share.
+    for transport in (httpx.HTTPTransport, httpx.AsyncHTTPTransport):
+        monkeypatch.setattr(transport, "__init__", inspect.unwrap(transport.__init__))
     monkeypatch.setenv("SSL_CERT_FILE", str(shutil.copy(certifi.where(), tmp_path / "ca.pem")))
     return made
 
