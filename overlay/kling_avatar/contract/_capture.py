@@ -25,7 +25,6 @@ __all__ = ["MAX_CALLBACKS", "MAX_CALLBACK_BODY", "Callback", "CallbackReceiver"]
 MAX_CALLBACK_BODY = 1024 * 1024
 MAX_CALLBACKS = 1000  # a suite run expects a handful; a flood is not kept
 CALLBACK_READ_TIMEOUT = 10.0
-_START_TIMEOUT = 10.0
 _ANSWER = b'{"code":200,"msg":"success"}'
 
 Message = MutableMapping[str, Any]
