@@ -75,8 +75,8 @@ typecheck: env
 
 # A dot per test and the failures by default; V=1 lists every test by name. The tests run on
 # two pytest-xdist workers per core (JOBS=1 for one process): many of them wait on sockets or
-# on processes of their own, and a second worker fills that time (2 cores: 1 min 52 s with
-# four workers where two took 2 min 35 s, the same CPU).
+# on processes of their own, and a second worker fills that time (2 cores: 72 s with four
+# workers, 75 s with three, 86 s with two, for 142, 134 and 130 s of CPU).
 JOBS ?= $(shell echo $$((2 * $$(nproc 2>/dev/null || echo 1))))
 # MAKEFLAGS is emptied for the tests: the `make` some of them run is a user's, not one of this
 # run's parallel jobs. PYTHONDONTWRITEBYTECODE is lifted for them: pytest rewrites the asserts
