@@ -14,6 +14,7 @@ import logging
 import os
 import re
 import threading
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
@@ -31,7 +32,7 @@ MAX_MESSAGE = 16 * 1024  # a sealed finished task is well under 2 KB; anything l
 DEFAULT_STREAM = "kling-avatar:wakes"
 DEFAULT_MAX_LEN = 10_000  # messages kept; a listener more than this far behind only polls
 _BATCH = 256  # messages per read
-_BLOCK = 1.0  # seconds one read waits for news: how long `close` may take
+_BLOCK = 1.0  # seconds one read waits for news; `close` ends it sooner (CLIENT UNBLOCK)
 # A new listener starts this far back on Redis's clock, so a message published between the
 # waiter's first watch and the listener's first read still wakes it.
 _CATCH_UP_MS = 10_000
@@ -42,7 +43,7 @@ _RETRY_FIRST, _RETRY_MOST = 0.1, 5.0  # seconds between reconnection attempts, d
 @runtime_checkable
 class Subscription(Protocol):
     def close(self) -> None:
-        """Stops delivering; returns within about a second."""
+        """Stops delivering; returns at once, or within about a second."""
         ...
 
 
@@ -137,7 +138,13 @@ def _call(method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
 
 
 class _Listener:
-    """One subscription: a daemon thread reading the stream until closed."""
+    """One subscription: a daemon thread reading the stream until closed.
+
+    It reads on a connection of its own (from the client's pool), whose Redis client id it
+    keeps, so that `close` can end a blocked read at once with ``CLIENT UNBLOCK`` from another
+    connection instead of waiting the read out. Where that is refused (an ACL without
+    ``CLIENT``) or misses (the read was not blocked yet), the read ends by itself within
+    `_BLOCK`."""
 
     def __init__(self, client: redis.Redis, stream: str, deliver: Callable[[bytes], None]) -> None:
         self._client = client
@@ -147,6 +154,7 @@ class _Listener:
         self._thread = threading.Thread(
             target=self._run, name=f"kling-wake-bus-{os.getpid()}", daemon=True
         )
+        self._reader_id: int | None = None  # the reading connection's CLIENT ID, once known
         self.ignored = 0  # entries that were not a wake message (wrong shape or size)
 
     def __repr__(self) -> str:
@@ -157,40 +165,83 @@ class _Listener:
 
     def close(self) -> None:
         self._stop.set()
-        if self._thread is not threading.current_thread():
-            self._thread.join(timeout=_BLOCK + 1)
+        if self._thread is threading.current_thread():
+            return
+        deadline = time.monotonic() + _BLOCK + 1
+        unblock = True
+        while self._thread.is_alive() and time.monotonic() < deadline:
+            # Again until the thread ends: an UNBLOCK that arrives just before the read it
+            # meant to end is lost.
+            unblock = unblock and self._unblock()
+            self._thread.join(timeout=0.05 if unblock else deadline - time.monotonic())
+
+    def _unblock(self) -> bool:
+        """Ends the listener's blocked read, if any; False when the server refuses it.
+
+        The id is read before each read, so it is the reading connection's, unless redis-py
+        connected again during that read (after a Redis restart, when ids start over): at
+        worst another client's blocking read then ends early, as at its timeout."""
+        reader_id = self._reader_id
+        if reader_id is None:
+            return True
+        try:
+            _call(self._client.client_unblock, reader_id)
+        except AvatarError:
+            return False
+        return True
 
     def _run(self) -> None:
+        import redis as redis_module
+
         last: bytes | None = None
         failures = 0
-        while not self._stop.is_set():
-            try:
-                if last is None:
-                    last = self._start_id()
-                answer = _call(
-                    self._client.xread,
-                    {self._stream: last},
-                    count=_BATCH,
-                    block=int(_BLOCK * 1000),
-                )
-            except AvatarError as error:
-                if failures == 0:  # once per outage, not once per attempt
-                    logger.warning("wake bus: %s; waiters fall back to polling meanwhile", error)
-                self._stop.wait(min(_RETRY_MOST, _RETRY_FIRST * 2**failures))
-                failures = min(failures + 1, 16)
-                continue
-            if failures:
-                logger.info("wake bus: reading again")
-                failures = 0
-            for entry_id, message in self._entries(answer):
-                last = entry_id
-                if message is None:
-                    self.ignored += 1
-                    continue
+        reader: redis.Redis | None = None
+        try:
+            while not self._stop.is_set():
                 try:
-                    self._deliver(message)
-                except Exception:  # one bad delivery must not end the listening
-                    logger.exception("wake bus: delivering a message failed")
+                    if reader is None:
+                        reader = _call(
+                            redis_module.Redis,
+                            connection_pool=self._client.connection_pool,
+                            single_connection_client=True,
+                        )
+                    if last is None:
+                        last = self._start_id()
+                    # Asked before each read: a connection redis-py opened again has a new id.
+                    self._reader_id = _client_id(reader)
+                    if self._stop.is_set():
+                        break
+                    answer = _call(
+                        reader.xread, {self._stream: last}, count=_BATCH, block=int(_BLOCK * 1000)
+                    )
+                except AvatarError as error:
+                    if failures == 0:  # once per outage, not once per attempt
+                        logger.warning(
+                            "wake bus: %s; waiters fall back to polling meanwhile", error
+                        )
+                    self._reader_id = None
+                    if reader is not None:
+                        reader.close()
+                        reader = None
+                    self._stop.wait(min(_RETRY_MOST, _RETRY_FIRST * 2**failures))
+                    failures = min(failures + 1, 16)
+                    continue
+                if failures:
+                    logger.info("wake bus: reading again")
+                    failures = 0
+                for entry_id, message in self._entries(answer):
+                    last = entry_id
+                    if message is None:
+                        self.ignored += 1
+                        continue
+                    try:
+                        self._deliver(message)
+                    except Exception:  # one bad delivery must not end the listening
+                        logger.exception("wake bus: delivering a message failed")
+        finally:
+            self._reader_id = None
+            if reader is not None:
+                reader.close()
 
     def _start_id(self) -> bytes:
         answer = _call(self._client.time)
@@ -231,6 +282,18 @@ class _Listener:
                 valid = isinstance(message, bytes) and len(message) <= MAX_MESSAGE
                 out.append((entry_id, message if valid else None))
         return out
+
+
+def _client_id(reader: redis.Redis) -> int | None:
+    """The connection's CLIENT ID; None where it is refused (an ACL without ``CLIENT``) or
+    answered with anything but an id: `close` then waits the read out."""
+    try:
+        answer = _call(reader.client_id)
+    except AvatarError:
+        return None
+    if isinstance(answer, int) and not isinstance(answer, bool) and answer > 0:
+        return answer
+    return None
 
 
 def _is_list(value: object) -> bool:

@@ -23,6 +23,7 @@ from kling_avatar import (
     TaskState,
     WakeBus,
 )
+from kling_avatar import _bus as kling_bus
 from kling_avatar._bus import MAX_MESSAGE
 from kling_avatar._wakes import _mac, bus_key, open_wake, seal_wake
 from kling_avatar.testing import MockServer
@@ -259,6 +260,80 @@ def test_close_stops_listening(bus: RedisWakeBus) -> None:
     for thread in listeners:
         thread.join(timeout=3)
     assert not any(t.is_alive() for t in listeners)
+
+
+def _blocked_on(raw: redis.Redis, command: str) -> bool:
+    return any(
+        "b" in str(client.get("flags")) and client.get("cmd") == command
+        for client in raw.client_list()
+    )
+
+
+def _until(condition: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.01)
+
+
+def _closed_in_a_thread(receiver: Receiver) -> threading.Event:
+    closed = threading.Event()
+
+    def close() -> None:
+        receiver.close()
+        closed.set()
+
+    threading.Thread(target=close, daemon=True).start()
+    return closed
+
+
+def test_close_ends_a_blocked_read_instead_of_waiting_it_out(
+    redis_url: str, stream: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A read that would wait a minute for news: `close` ends it (CLIENT UNBLOCK) and returns,
+    and the listener's connection is gone from the server."""
+    monkeypatch.setattr(kling_bus, "_BLOCK", 60.0)
+    here = Receiver("http://127.0.0.1:1", secret=SECRET, bus=RedisWakeBus(redis_url, stream=stream))
+    raw = redis.Redis.from_url(redis_url)
+    try:
+        here.watch("crun", "task-1").close()
+        _until(lambda: _blocked_on(raw, "xread"), "the listener never blocked reading")
+        # Far below the read's minute: a close that waited it out fails here.
+        assert _closed_in_a_thread(here).wait(10), "close waited the read out"
+        assert not _blocked_on(raw, "xread")
+        assert not [t for t in threading.enumerate() if t.name.startswith("kling-wake-bus")]
+    finally:
+        here.close()
+        raw.close()
+
+
+def test_without_the_client_command_the_bus_still_wakes_and_closes(
+    redis_url: str, stream: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An ACL that refuses CLIENT (ID and UNBLOCK), as some managed servers do: wakes still
+    arrive, and `close` returns once the read ends by itself."""
+    monkeypatch.setattr(kling_bus, "_BLOCK", 0.2)
+    raw = redis.Redis.from_url(redis_url)
+    user = f"noclient{time.time_ns()}"
+    raw.acl_setuser(
+        user, enabled=True, passwords=["+pw"], keys=["*"], commands=["+@all", "-client"]
+    )
+    url = redis_url.replace("redis://", f"redis://{user}:pw@", 1)
+    here = Receiver("http://127.0.0.1:1", secret=SECRET, bus=RedisWakeBus(url, stream=stream))
+    there = Receiver("http://127.0.0.1:2", secret=SECRET, bus=RedisWakeBus(url, stream=stream))
+    try:
+        with pytest.raises(redis.exceptions.NoPermissionError):
+            redis.Redis.from_url(url).client_id()
+        with here.watch("crun", "task-1") as watch:
+            announce(there, DONE)
+            assert watch.wait(10) == DONE
+        _until(lambda: _blocked_on(raw, "xread"), "the listener never blocked reading")
+        assert _closed_in_a_thread(here).wait(10), "close never returned"
+    finally:
+        here.close()
+        there.close()
+        raw.acl_deluser(user)
+        raw.close()
 
 
 def test_a_waiter_here_is_woken_by_a_callback_received_by_another_process(
