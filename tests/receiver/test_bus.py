@@ -10,10 +10,12 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, cast
 
 import pytest
 import redis
+from hypothesis import given
+from hypothesis import strategies as st
 from kling_avatar import (
     AvatarError,
     InvalidRequestError,
@@ -285,6 +287,36 @@ def _closed_in_a_thread(receiver: Receiver) -> threading.Event:
 
     threading.Thread(target=close, daemon=True).start()
     return closed
+
+
+class _Answers:
+    """A reading connection whose CLIENT ID answer is whatever the test says."""
+
+    def __init__(self, answer: object) -> None:
+        self.answer = answer
+
+    def client_id(self) -> object:
+        if isinstance(self.answer, Exception):
+            raise self.answer
+        return self.answer
+
+
+@given(
+    answer=st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats()
+    | st.text(max_size=20)
+    | st.binary(max_size=20)
+    | st.lists(st.integers(), max_size=3)
+    | st.sampled_from([redis.ResponseError("NOPERM"), redis.ConnectionError(), ValueError()])
+)
+def test_any_client_id_answer_is_an_id_or_none(answer: object) -> None:
+    """What the server answers to CLIENT ID is a positive integer to unblock later, or nothing
+    (`close` then waits the read out); never an exception out of the listener's loop."""
+    found = kling_bus._client_id(cast(redis.Redis, _Answers(answer)))
+    positive = type(answer) is int and answer > 0
+    assert found == (answer if positive else None)
 
 
 def test_close_ends_a_blocked_read_instead_of_waiting_it_out(
